@@ -1,0 +1,12 @@
+import { migrateToLatest, openStore } from '../store/db.ts';
+import { settingsOrExit } from './settings.ts';
+
+export async function migrateCommand(): Promise<void> {
+  const db = openStore(settingsOrExit());
+  try {
+    const applied = await migrateToLatest(db);
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'the store is up to date\n');
+  } finally {
+    await db.destroy();
+  }
+}

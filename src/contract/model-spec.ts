@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import type { MediaInfo, MediaNeed } from './media-limits.ts';
+import type { OutputFormat, Quality } from './output-size.ts';
+
+/** A validated request, aliases resolved: what the task stores and the engines read. */
+export type NormalizedRequest = {
+  model: string;
+  quality: Quality;
+  seed?: number;
+  callback_url?: string;
+  /** Model parameters other than media URLs, as the contract names them. */
+  params: Record<string, unknown>;
+  media: MediaNeed[];
+};
+
+/** What a request implies once its media are probed: the output and the billed seconds. */
+export type TaskPlan = {
+  output: OutputFormat & { duration_sec: number };
+  /** Integer seconds reported as task_info.video_duration. */
+  video_duration: number;
+  /** Seconds the reservation is quoted on. */
+  billed_seconds: number;
+};
+
+/** One model of the public contract: schema, normalization and planning; pure, no I/O. */
+export type ModelSpec<Schema extends z.ZodType = z.ZodType> = {
+  id: string;
+  owned_by: string;
+  schema: Schema;
+  normalize(body: z.output<Schema>): NormalizedRequest;
+  plan(request: NormalizedRequest, media: Record<string, MediaInfo>): TaskPlan;
+};
+
+export function defineModel<Schema extends z.ZodType>(spec: ModelSpec<Schema>): ModelSpec<Schema> {
+  return spec;
+}
+
+/** Whole seconds, ignoring the small overshoot container padding adds (6.02 s → 6, 6.4 s → 7). */
+export function wholeSeconds(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds - 0.1));
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Caller, findCallerByKey } from '../auth/accounts.ts';
+import { ApiError } from '../contract/errors.ts';
+import type { Db } from '../store/db.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The caller of an authenticated route (set by the auth hook). */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new ApiError('unauthorized', 'Authorization: missing API key');
+  return request.caller;
+}
+
+/** Requires `Authorization: Bearer <key>` on every route of the plugin it is added to. */
+export function addAuthHook(app: FastifyInstance, db: Db): void {
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (!header) throw new ApiError('unauthorized', 'Authorization: missing; send "Authorization: Bearer <API key>"');
+    const match = BEARER.exec(header);
+    if (!match) throw new ApiError('unauthorized', 'Authorization: must be "Bearer <API key>"');
+    const caller = await findCallerByKey(db, match[1]);
+    if (!caller) throw new ApiError('unauthorized', 'Authorization: the API key is unknown or disabled');
+    request.caller = caller;
+  });
+}

@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { validatorCompiler } from 'fastify-type-provider-zod';
+import type { Db } from '../store/db.ts';
+import type { TaskService } from '../tasks/service.ts';
+import { addAuthHook } from './auth.ts';
+import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { registerOpenApi } from './openapi.ts';
+import { generationsRoutes } from './routes/generations.ts';
+import { modelsRoutes } from './routes/models.ts';
+import { tasksRoutes } from './routes/tasks.ts';
+
+export type HttpDeps = {
+  db: Db;
+  tasks: TaskService;
+  bodyLimit: number;
+  version: string;
+  logger: FastifyServerOptions['logger'];
+  /** One log line per request; off unless debugging, as it costs throughput. */
+  logRequests: boolean;
+};
+
+/** The Fastify app: OpenAPI, the EvoLink error body for every error, and the /v1 routes. */
+export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger,
+    bodyLimit: deps.bodyLimit,
+    logController: new LogController({ disableRequestLogging: !deps.logRequests }),
+  });
+  app.decorateRequest('caller', null);
+  app.setValidatorCompiler(validatorCompiler);
+  // Response schemas document the API; answers are serialized as they are.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  await registerOpenApi(app, deps.version);
+  await app.register(
+    async (v1) => {
+      addAuthHook(v1, deps.db);
+      await v1.register(generationsRoutes, { tasks: deps.tasks });
+      await v1.register(tasksRoutes, { tasks: deps.tasks });
+      await v1.register(modelsRoutes);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,62 @@
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { request } from 'undici';
+import type { OutboundGuard } from './outbound-guard.ts';
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** A download that failed for a reason the caller can show to the user. */
+export class DownloadError extends Error {}
+
+export class TooLargeError extends DownloadError {}
+
+/**
+ * GETs `url` through the guard into `destination`, following up to 5 redirects (each hop
+ * re-checked) and stopping as soon as more than `maxBytes` arrive. Returns the bytes written.
+ */
+export async function downloadToFile(
+  guard: OutboundGuard,
+  url: string,
+  destination: string,
+  options: { maxBytes: number; signal: AbortSignal },
+): Promise<number> {
+  let current = new URL(url);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
+    if (current.protocol !== 'http:' && current.protocol !== 'https:') throw new DownloadError(`redirect to a ${current.protocol} URL is not followed`);
+    const response = await request(current, {
+      dispatcher: guard.dispatcher,
+      method: 'GET',
+      headers: { 'user-agent': 'vidgate', accept: '*/*' },
+      signal: options.signal,
+    });
+    if (REDIRECT_STATUSES.has(response.statusCode)) {
+      await response.body.dump();
+      const location = response.headers.location;
+      if (typeof location !== 'string') throw new DownloadError(`HTTP ${response.statusCode} without a Location header`);
+      current = new URL(location, current);
+      continue;
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      throw new DownloadError(`the server answered HTTP ${response.statusCode}`);
+    }
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.maxBytes) {
+      response.body.destroy();
+      throw new TooLargeError(`its size of ${declared} bytes is over the limit`);
+    }
+    let received = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        if (received > options.maxBytes) done(new TooLargeError('it is larger than the limit'));
+        else done(null, chunk);
+      },
+    });
+    await pipeline(response.body, counter, createWriteStream(destination), { signal: options.signal });
+    return received;
+  }
+  throw new DownloadError(`more than ${MAX_REDIRECTS} redirects`);
+}

@@ -1,0 +1,7 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001_initial.ts';
+
+/** Migrations in order; their names are recorded in the store, so never rename one. */
+const MIGRATIONS: Record<string, Migration> = { '0001_initial': m0001 };
+
+export const migrationProvider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,0 +1,114 @@
+import { randomInt } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import type { Caller } from '../auth/accounts.ts';
+import type { PriceBook } from '../billing/price-book.ts';
+import { checkCallbackUrl } from '../callbacks/destination.ts';
+import { ApiError } from '../contract/errors.ts';
+import { MAX_SEED } from '../contract/fields.ts';
+import { newTaskId, TASK_ID_PATTERN } from '../contract/ids.ts';
+import type { MediaInfo } from '../contract/media-limits.ts';
+import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
+import { type TaskView, toTaskView } from '../contract/task-view.ts';
+import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
+import type { Db } from '../store/db.ts';
+import type { Clock } from '../util/clock.ts';
+import { findUserTask, insertTask, type TaskRow, viewSource } from './task-store.ts';
+
+// Until a channel has history (issue 2/6), the estimate is a flat guess.
+const DEFAULT_ESTIMATED_TIME_SEC = 120;
+
+export type TaskServiceDeps = { db: Db; clock: Clock; prices: PriceBook; ingest: IngestDeps; publicUrl: string };
+
+/** Creating and reading tasks; knows nothing of HTTP. */
+export class TaskService {
+  private readonly deps: TaskServiceDeps;
+
+  constructor(deps: TaskServiceDeps) {
+    this.deps = deps;
+  }
+
+  /** Validates, fetches and probes the media, quotes, and stores a pending task. */
+  async create(caller: Caller, body: GenerationRequest): Promise<TaskView> {
+    const { db, clock, prices, ingest } = this.deps;
+    if (caller.allowedModels && !caller.allowedModels.has(body.model)) {
+      throw new ApiError('model_access_denied', `model: this key may not use ${body.model}`, { param: 'model' });
+    }
+    const spec = modelSpec(body.model);
+    const request = spec.normalize(body as never);
+    if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
+
+    const now = clock.now();
+    const id = newTaskId(Math.floor(now / 1000));
+    const media = await ingestMedia(ingest, id, request.media);
+    try {
+      const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
+      const quote = prices.quote(request.model, request.quality, plan.billed_seconds);
+      const row: TaskRow = {
+        id,
+        user_id: caller.userId,
+        key_id: caller.keyId,
+        model: request.model,
+        status: 'pending',
+        progress: 0,
+        quality: request.quality,
+        seed: request.seed ?? randomInt(1, MAX_SEED + 1),
+        params_json: JSON.stringify(request.params),
+        callback_url: request.callback_url ?? null,
+        output_width: plan.output.width,
+        output_height: plan.output.height,
+        output_fps: plan.output.fps,
+        output_duration_ms: Math.round(plan.output.duration_sec * 1000),
+        video_duration: plan.video_duration,
+        billed_seconds: plan.billed_seconds,
+        billing_rule: quote.rule,
+        credits_reserved_micro: quote.micro,
+        credits_charged_micro: null,
+        user_group: caller.userGroup,
+        estimated_time: DEFAULT_ESTIMATED_TIME_SEC,
+        error_code: null,
+        error_message: null,
+        result_path: null,
+        created_at: now,
+        updated_at: now,
+        finished_at: null,
+      };
+      await insertTask(db, row, media.map((m) => inputRow(id, m)));
+      return this.view(row);
+    } catch (error) {
+      if (media.length > 0) await rm(inputFolder(ingest.inputsDir, id), { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** The caller's task; 400 for a malformed id, 404 for another user's or a missing task. */
+  async get(caller: Caller, taskId: string): Promise<TaskView> {
+    if (!TASK_ID_PATTERN.test(taskId)) {
+      throw new ApiError('invalid_task_id', `task_id: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: 'task_id' });
+    }
+    const row = await findUserTask(this.deps.db, caller.userId, taskId);
+    if (!row) throw new ApiError('task_not_found', `task_id: no task ${taskId}`, { param: 'task_id' });
+    return this.view(row);
+  }
+
+  private view(row: TaskRow): TaskView {
+    return toTaskView(viewSource(row, (task) => `${this.deps.publicUrl}/v1/results/${task.id}.mp4`));
+  }
+}
+
+function inputRow(taskId: string, medium: IngestedMedium) {
+  const { info } = medium;
+  return {
+    task_id: taskId,
+    field: medium.field,
+    kind: medium.limits.kind,
+    url: medium.url,
+    path: medium.path,
+    container: info.container,
+    bytes: info.bytes,
+    width: info.width ?? null,
+    height: info.height ?? null,
+    duration_ms: info.durationSec === undefined ? null : Math.round(info.durationSec * 1000),
+    fps: info.fps ?? null,
+    has_audio: info.hasAudio ? 1 : 0,
+  };
+}
