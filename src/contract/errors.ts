@@ -39,6 +39,7 @@ export type ApiErrorBody = { error: { code: string; message: string; type: strin
 
 /** An error the API answers with; `param` names the offending field when there is one. */
 export class ApiError extends Error {
+  override readonly name = 'ApiError';
   readonly code: ApiErrorCode;
   readonly param: string | undefined;
   readonly headers: Record<string, string>;

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App, type AppOptions } from '../../src/app.ts';
+import { createKey, type NewKey } from '../../src/auth/accounts.ts';
+import { newApiKey } from '../../src/auth/secrets.ts';
+import { loadSettings } from '../../src/config.ts';
+import { tableResolver } from './resolver.ts';
+
+export type TestServer = {
+  app: App;
+  baseUrl: string;
+  dataDir: string;
+  /** A key of user "alice" with 1000 credits. */
+  key: string;
+  newKey(spec: NewKey): Promise<string>;
+  call(method: string, path: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+};
+
+/**
+ * A real vidgate on a random loopback port with a temp data dir. `env` holds VIDGATE_* settings;
+ * host names resolve from a table (no DNS).
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: Partial<AppOptions> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-test-'));
+  const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: '0', VIDGATE_LOG_LEVEL: 'silent', ...env });
+  const app = await createApp({ settings, resolver: tableResolver(), ...options });
+  await app.http.listen({ port: 0, host: '127.0.0.1' });
+  const baseUrl = `http://127.0.0.1:${(app.http.server.address() as AddressInfo).port}`;
+  const newKey = async (spec: NewKey) => {
+    const key = newApiKey();
+    await createKey(app.db, key, spec, Date.now());
+    return key;
+  };
+  const key = await newKey({ user: 'alice', creditsMicro: 1000 * 1_000_000 });
+  return {
+    app,
+    baseUrl,
+    dataDir,
+    key,
+    newKey,
+    async call(method, urlPath, { body, key: callKey = key, headers = {} } = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (callKey) (init.headers as Record<string, string>).authorization = `Bearer ${callKey}`;
+      if (body !== undefined) {
+        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      }
+      const response = await fetch(baseUrl + urlPath, init);
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
