@@ -7,10 +7,10 @@ import { OutboundRefusedError, type OutboundGuard } from '../net/outbound-guard.
  */
 export async function checkCallbackUrl(guard: OutboundGuard, url: string): Promise<void> {
   const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && !(await guard.isAllowListed(parsed.hostname).catch(() => false))) {
+    throw invalidField('callback_url', 'must be an https:// URL');
+  }
   try {
-    if (parsed.protocol !== 'https:' && !(await guard.isAllowListed(parsed.hostname))) {
-      throw invalidField('callback_url', 'must be an https:// URL');
-    }
     await guard.resolveChecked(parsed.hostname);
   } catch (error) {
     if (error instanceof OutboundRefusedError) throw invalidField('callback_url', error.message);

@@ -3,6 +3,8 @@ import { invalidField } from './errors.ts';
 /** What ingest learned about one fetched medium; the pure limit checks read only this. */
 export type MediaInfo = {
   container: 'jpeg' | 'png' | 'bmp' | 'webp' | 'mp4' | 'mov' | 'wav' | 'mp3' | 'other';
+  /** The prober's own name for the format, shown when it is not one the contract knows. */
+  formatName?: string;
   bytes: number;
   width?: number;
   height?: number;
@@ -65,7 +67,10 @@ const seconds = (value: number) => `${+value.toFixed(2)} s`;
 export function checkMediaLimits(field: string, info: MediaInfo, limits: MediaLimits): void {
   const fail = (message: string) => invalidField(field, message);
   const allowed = limits.formats.map((f) => FORMAT_NAMES[f]).join(', ');
-  if (!limits.formats.includes(info.container)) throw fail(`format ${FORMAT_NAMES[info.container]} is not accepted; use ${allowed}`);
+  if (!limits.formats.includes(info.container)) {
+    const name = info.container === 'other' ? (info.formatName ?? 'unrecognised') : FORMAT_NAMES[info.container];
+    throw fail(`format ${name} is not accepted; use ${allowed}`);
+  }
   if (limits.kind !== 'audio' && !info.hasVideo) throw fail(`no ${limits.kind} stream found`);
   if (limits.kind === 'audio' && !info.hasAudio) throw fail('no audio stream found');
   if (info.bytes > limits.maxBytes) throw fail(`size ${formatBytes(info.bytes)} is over the ${formatBytes(limits.maxBytes)} limit`);

@@ -58,7 +58,7 @@ const IMAGE_PIPES: Record<string, MediaInfo['container']> = { png_pipe: 'png', j
 export function toMediaInfo(probe: ProbeOutput, bytes: number): MediaInfo {
   const video = probe.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
   const audio = probe.streams.find((s) => s.codec_type === 'audio');
-  const info: MediaInfo = { container: containerOf(probe), bytes, hasAudio: audio !== undefined, hasVideo: video !== undefined };
+  const info: MediaInfo = { container: containerOf(probe), formatName: probe.format.format_name.split(',')[0], bytes, hasAudio: audio !== undefined, hasVideo: video !== undefined };
   if (video?.width && video.height) {
     const quarterTurn = Math.abs(rotationOf(video)) % 180 === 90;
     info.width = quarterTurn ? video.height : video.width;

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadSettings, SettingsError } from '../src/config.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vidgate-config-'));
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('settings', () => {
+  it('has the documented defaults', () => {
+    const s = loadSettings({});
+    assert.equal(s.port, 8080);
+    assert.equal(s.host, '127.0.0.1');
+    assert.equal(s.data_dir, path.resolve('./data'));
+    assert.equal(s.public_url, 'http://127.0.0.1:8080');
+    assert.equal(s.bootstrap_credits, 1000);
+    assert.deepEqual(s.outbound_allow, []);
+    assert.equal(s.worker_concurrency, 2);
+    assert.equal(s.result_ttl, 24 * 3600 * 1000);
+    assert.equal(s.media_deadline, 15_000);
+    assert.equal(s.max_body_bytes, 1024 * 1024);
+    assert.deepEqual([s.rate_limit_rpm, s.max_unfinished_tasks], [0, 0]);
+  });
+  it('reads the environment', () => {
+    const s = loadSettings({
+      VIDGATE_PORT: '9000', VIDGATE_HOST: '0.0.0.0', VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32, 10.0.0.0/8',
+      VIDGATE_RESULT_TTL: '2h', VIDGATE_PUBLIC_URL: 'https://videos.example.com/', VIDGATE_BOOTSTRAP_CREDITS: '12.5',
+    });
+    assert.deepEqual([s.port, s.host, s.result_ttl, s.public_url, s.bootstrap_credits], [9000, '0.0.0.0', 7_200_000, 'https://videos.example.com', 12.5]);
+    assert.deepEqual(s.outbound_allow, ['127.0.0.2/32', '10.0.0.0/8']);
+  });
+  it('reads a JSON or YAML config file, the environment winning', () => {
+    const json = file('c.json', JSON.stringify({ port: 7000, prices: { 'wan2.7-text-to-video': { '720p': 1, '1080p': 2 } } }));
+    const s = loadSettings({ VIDGATE_CONFIG: json });
+    assert.equal(s.port, 7000);
+    assert.deepEqual(s.prices['wan2.7-text-to-video'], { rule: 'per_second', '720p': 1, '1080p': 2 });
+    assert.equal(loadSettings({ VIDGATE_CONFIG: json, VIDGATE_PORT: '7001' }).port, 7001);
+    const yaml = file('c.yaml', 'port: 7100\noutbound_allow:\n  - 127.0.0.2/32\n');
+    assert.deepEqual([loadSettings({ VIDGATE_CONFIG: yaml }).port, loadSettings({ VIDGATE_CONFIG: yaml }).outbound_allow], [7100, ['127.0.0.2/32']]);
+  });
+  it('names the bad setting', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ VIDGATE_PORT: 'eighty' }, /VIDGATE_PORT/],
+      [{ VIDGATE_PORT: '70000' }, /VIDGATE_PORT/],
+      [{ VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/33' }, /VIDGATE_OUTBOUND_ALLOW: "127.0.0.2\/33" is not a CIDR/],
+      [{ VIDGATE_RESULT_TTL: 'forever' }, /VIDGATE_RESULT_TTL/],
+      [{ VIDGATE_BOOTSTRAP_KEY: 'sk-evo-short' }, /VIDGATE_BOOTSTRAP_KEY: must be sk-evo-/],
+      [{ VIDGATE_PUBLIC_URL: 'ftp://x' }, /VIDGATE_PUBLIC_URL/],
+      [{ VIDGATE_WORKER_CONCURRENCY: '0' }, /VIDGATE_WORKER_CONCURRENCY/],
+      [{ VIDGATE_CONFIG: path.join(dir, 'missing.json') }, /VIDGATE_CONFIG: cannot read/],
+      [{ VIDGATE_CONFIG: file('bad.json', '{"port":') }, /VIDGATE_CONFIG: .* is not valid JSON/],
+      [{ VIDGATE_CONFIG: file('typo.json', '{"prot": 1}') }, /unknown setting\(s\) prot/],
+      [{ VIDGATE_CONFIG: file('price.json', '{"prices":{"x":{"720p":-1,"1080p":1}}}') }, /prices in .*price\.json \(x\.720p\)/],
+      [{ VIDGATE_CONFIG: file('port.yaml', 'port: -1\n') }, /port in .*port\.yaml/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => loadSettings(env), (error: Error) => error instanceof SettingsError && message.test(error.message), JSON.stringify(env));
+    }
+  });
+});

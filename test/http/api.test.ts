@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const T2V = { model: 'wan2.7-text-to-video', prompt: 'a lighthouse at dusk' };
+
+describe('API over HTTP', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  describe('authentication', () => {
+    for (const [name, headers] of [
+      ['missing', {}],
+      ['not Bearer', { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }],
+      ['unknown key', { authorization: 'Bearer sk-evo-00000000000000000000000000000000' }],
+      ['empty bearer', { authorization: 'Bearer ' }],
+    ] as const) {
+      it(`answers 401 for a ${name} key on every /v1 route`, async () => {
+        for (const [method, path] of [['POST', '/v1/videos/generations'], ['GET', '/v1/tasks/task-unified-1-abcdefgh'], ['GET', '/v1/models']]) {
+          const res = await server.call(method, path, { key: null, headers: { ...headers }, body: method === 'POST' ? T2V : undefined });
+          assert.equal(res.status, 401, `${method} ${path}`);
+          assert.equal(res.body.error.code, 'unauthorized');
+          assert.equal(res.body.error.type, 'authentication_error');
+          assert.match(res.body.error.message, /^Authorization/);
+        }
+      });
+    }
+  });
+
+  describe('create', () => {
+    it('answers the pending task object', async () => {
+      const before = Math.floor(Date.now() / 1000);
+      const res = await server.call('POST', '/v1/videos/generations', { body: { ...T2V, duration: 6, quality: '1080p' } });
+      assert.equal(res.status, 200);
+      const task = res.body;
+      assert.match(task.id, /^task-unified-\d+-[a-z0-9]{8}$/);
+      assert.equal(Number(task.id.split('-')[2]), task.created);
+      assert.ok(task.created >= before && task.created <= before + 5);
+      assert.deepEqual(
+        { ...task, id: undefined, created: undefined },
+        {
+          id: undefined,
+          created: undefined,
+          object: 'video.generation.task',
+          model: 'wan2.7-text-to-video',
+          status: 'pending',
+          progress: 0,
+          type: 'video',
+          task_info: { can_cancel: true, estimated_time: task.task_info.estimated_time, video_duration: 6 },
+          usage: { billing_rule: 'per_second', credits_reserved: 86.4, user_group: 'default' },
+        },
+      );
+      assert.ok(Number.isInteger(task.task_info.estimated_time) && task.task_info.estimated_time > 0);
+    });
+
+    it('stores the seed actually used, random when omitted', async () => {
+      const a = (await server.call('POST', '/v1/videos/generations', { body: T2V })).body;
+      const b = (await server.call('POST', '/v1/videos/generations', { body: { ...T2V, seed: 42 } })).body;
+      const rows = await server.app.db.selectFrom('tasks').select(['id', 'seed']).where('id', 'in', [a.id, b.id]).execute();
+      const seeds = Object.fromEntries(rows.map((r) => [r.id, r.seed]));
+      assert.equal(seeds[b.id], 42);
+      assert.ok(seeds[a.id] >= 1 && seeds[a.id] <= 2147483647);
+    });
+
+    it('prices each model and quality from the price book', async () => {
+      const cases: [Record<string, unknown>, number][] = [
+        [{ ...T2V, duration: 5 }, 43],
+        [{ ...T2V, duration: 10, quality: '1080p' }, 144],
+        [{ ...T2V, duration: 2 }, 17.2],
+      ];
+      for (const [body, credits] of cases) {
+        const res = await server.call('POST', '/v1/videos/generations', { body });
+        assert.equal(res.body.usage.credits_reserved, credits, JSON.stringify(body));
+      }
+    });
+
+    it('answers 400 naming the field, the value and the rule', async () => {
+      const res = await server.call('POST', '/v1/videos/generations', { body: { ...T2V, duration: 16 } });
+      assert.equal(res.status, 400);
+      assert.deepEqual(res.body, {
+        error: { code: 'invalid_request', message: 'duration: must be from 2 to 15 (got 16)', type: 'invalid_request_error', param: 'duration' },
+      });
+      const nested = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-video-edit', video_urls: ['gopher://x'] } });
+      assert.match(nested.body.error.message, /^video_urls\[0\]: must be an http:\/\/ or https:\/\/ URL/);
+      const model = await server.call('POST', '/v1/videos/generations', { body: { model: 'sora-2', prompt: 'x' } });
+      assert.equal(model.status, 400);
+      assert.match(model.body.error.message, /^model: must be one of wan2\.7-text-to-video/);
+    });
+
+    it('answers missing_video_urls for happyhorse without a video', async () => {
+      const res = await server.call('POST', '/v1/videos/generations', { body: { model: 'happyhorse-1.0-video-edit', prompt: 'snow' } });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.code, 'missing_video_urls');
+    });
+
+    it('answers the EvoLink error body for malformed, empty, non-object, non-JSON and oversized bodies', async () => {
+      const cases: [string | undefined, Record<string, string>, number, RegExp][] = [
+        ['{"model":', {}, 400, /^request body: malformed JSON/],
+        ['', {}, 400, /^request body/],
+        ['[]', {}, 400, /^request body/],
+        ['"text"', {}, 400, /^request body/],
+        ['null', {}, 400, /^request body/],
+        ['model=x', { 'content-type': 'application/x-www-form-urlencoded' }, 400, /^Content-Type/],
+        [JSON.stringify({ ...T2V, prompt: 'x'.repeat(1_100_000) }), {}, 413, /^request body: larger/],
+      ];
+      for (const [body, headers, status, message] of cases) {
+        const res = await server.call('POST', '/v1/videos/generations', { body, headers });
+        assert.equal(res.status, status, String(body).slice(0, 30));
+        assert.equal(typeof res.body.error?.code, 'string');
+        assert.equal(typeof res.body.error?.type, 'string');
+        assert.match(res.body.error.message, message);
+      }
+    });
+
+    it('refuses callback URLs that are not https or point inside', async () => {
+      const cases: [string, RegExp][] = [
+        ['http://hooks.example/cb', /must be an https:\/\/ URL/],
+        ['https://localhost/cb', /loopback/],
+        ['https://127.0.0.1/cb', /loopback/],
+        ['https://[::1]/cb', /loopback/],
+        ['https://10.0.0.1/cb', /private/],
+        ['https://192.168.0.1/cb', /private/],
+        ['https://172.16.5.4/cb', /private/],
+        ['https://169.254.169.254/latest', /link-local/],
+        ['https://100.64.0.1/cb', /CGNAT/],
+        ['https://0.0.0.0/cb', /unspecified/],
+        ['https://2130706433/cb', /loopback/],
+        ['https://[::ffff:127.0.0.1]/cb', /loopback/],
+        ['https://unresolvable.test/cb', /could not be resolved/],
+        [`https://hooks.example/${'a'.repeat(2100)}`, /at most 2048/],
+      ];
+      for (const [url, reason] of cases) {
+        const res = await server.call('POST', '/v1/videos/generations', { body: { ...T2V, callback_url: url } });
+        assert.equal(res.status, 400, url);
+        assert.match(res.body.error.message, /^callback_url: /, url);
+        assert.match(res.body.error.message, reason, url);
+      }
+    });
+
+    it('forbids models a key may not use, and lists only its models', async () => {
+      const key = await server.newKey({ user: 'bob', models: ['wan2.7-video-edit'] });
+      const res = await server.call('POST', '/v1/videos/generations', { key, body: T2V });
+      assert.equal(res.status, 403);
+      assert.equal(res.body.error.code, 'model_access_denied');
+      const models = await server.call('GET', '/v1/models', { key });
+      assert.deepEqual(models.body, { object: 'list', data: [{ id: 'wan2.7-video-edit', object: 'model', owned_by: 'alibaba' }] });
+    });
+  });
+
+  describe('get', () => {
+    it("returns the owner's task as create returned it", async () => {
+      const created = (await server.call('POST', '/v1/videos/generations', { body: T2V })).body;
+      const res = await server.call('GET', `/v1/tasks/${created.id}`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, created);
+    });
+    it("answers 404 for another user's task, as for a missing one", async () => {
+      const created = (await server.call('POST', '/v1/videos/generations', { body: T2V })).body;
+      const mallory = await server.newKey({ user: 'mallory' });
+      const res = await server.call('GET', `/v1/tasks/${created.id}`, { key: mallory });
+      assert.equal(res.status, 404);
+      assert.equal(res.body.error.code, 'task_not_found');
+      const missing = await server.call('GET', '/v1/tasks/task-unified-1700000000-zzzzzzzz');
+      assert.deepEqual({ ...missing.body.error, message: '' }, { ...res.body.error, message: '' });
+    });
+    it('a second key of the same user sees the task', async () => {
+      const created = (await server.call('POST', '/v1/videos/generations', { body: T2V })).body;
+      const second = await server.newKey({ user: 'alice' });
+      assert.equal((await server.call('GET', `/v1/tasks/${created.id}`, { key: second })).status, 200);
+    });
+    it('answers 400 invalid_task_id for ids not of the task-unified- form', async () => {
+      for (const id of ['abc', 'task-unified-', 'task-unified-123-ABCDEFGH', 'task-unified-123-abc', '%27%20or%201=1']) {
+        const res = await server.call('GET', `/v1/tasks/${id}`);
+        assert.equal(res.status, 400, id);
+        assert.equal(res.body.error.code, 'invalid_task_id');
+      }
+    });
+  });
+
+  describe('models, docs and unknown routes', () => {
+    it('lists the four models', async () => {
+      const res = await server.call('GET', '/v1/models');
+      assert.deepEqual(res.body.data.map((m: { id: string }) => m.id), [
+        'wan2.7-text-to-video', 'wan2.7-image-to-video', 'wan2.7-video-edit', 'happyhorse-1.0-video-edit',
+      ]);
+    });
+    it('serves OpenAPI 3.1 generated from the model schemas, and a docs page', async () => {
+      const doc = (await server.call('GET', '/openapi.json', { key: null })).body;
+      assert.equal(doc.openapi, '3.1.0');
+      const create = doc.paths['/v1/videos/generations'].post;
+      const body = JSON.stringify(create.requestBody.content['application/json'].schema);
+      for (const model of ['Wan27TextToVideoRequest', 'Wan27ImageToVideoRequest', 'Wan27VideoEditRequest', 'HappyHorseVideoEditRequest']) {
+        assert.ok(body.includes(model), model);
+      }
+      const t2v = JSON.stringify(doc.components.schemas.Wan27TextToVideoRequest);
+      assert.ok(t2v.includes('"aspect_ratio"') && t2v.includes('"3:4"') && t2v.includes('"minimum":2'));
+      assert.ok(doc.paths['/v1/tasks/{task_id}'].get);
+      const page = await fetch(`${server.baseUrl}/docs/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
+    });
+    it('answers unknown routes with the error body', async () => {
+      const res = await server.call('GET', '/v1/nothing-here');
+      assert.equal(res.status, 404);
+      assert.equal(res.body.error.code, 'not_found');
+    });
+  });
+});
