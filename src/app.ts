@@ -17,6 +17,8 @@ export type AppOptions = {
   settings: Settings;
   /** Tests answer host names without DNS. */
   resolver?: HostResolver;
+  /** Tests may refuse every address outright. */
+  addressPolicy?: AddressPolicy;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
 };
@@ -38,7 +40,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const db = openStore(settings);
   await migrateToLatest(db);
   const bootstrap = await ensureBootstrapKey(db, settings, clock.now());
-  const guard = new OutboundGuard(new AddressPolicy(settings.outbound_allow), options.resolver ?? systemResolver);
+  const policy = options.addressPolicy ?? new AddressPolicy(settings.outbound_allow);
+  const guard = new OutboundGuard(policy, options.resolver ?? systemResolver);
   const tasks = new TaskService({
     db,
     clock,
