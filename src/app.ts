@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { type BootstrapOutcome, ensureBootstrapKey } from './auth/bootstrap.ts';
+import { CallerCache } from './auth/caller-cache.ts';
 import { PriceBook } from './billing/price-book.ts';
 import type { Settings } from './config.ts';
 import { buildHttpServer } from './http/server.ts';
 import { AddressPolicy } from './net/address-policy.ts';
 import { type HostResolver, OutboundGuard, systemResolver } from './net/outbound-guard.ts';
-import { type Db, migrateToLatest, openStore } from './store/db.ts';
+import { type Db, migrateToLatest, openStore, type Store } from './store/db.ts';
 import { TaskService } from './tasks/service.ts';
 import { type Clock, systemClock } from './util/clock.ts';
 
@@ -25,6 +26,7 @@ export type AppOptions = {
 
 export type App = {
   settings: Settings;
+  store: Store;
   db: Db;
   http: FastifyInstance;
   tasks: TaskService;
@@ -37,13 +39,14 @@ export type App = {
 export async function createApp(options: AppOptions): Promise<App> {
   const { settings } = options;
   const clock = options.clock ?? systemClock;
-  const db = openStore(settings);
+  const store = openStore(settings);
+  const { db } = store;
   await migrateToLatest(db);
   const bootstrap = await ensureBootstrapKey(db, settings, clock.now());
   const policy = options.addressPolicy ?? new AddressPolicy(settings.outbound_allow);
   const guard = new OutboundGuard(policy, options.resolver ?? systemResolver);
   const tasks = new TaskService({
-    db,
+    store,
     clock,
     prices: new PriceBook(settings.prices),
     publicUrl: settings.public_url,
@@ -56,9 +59,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const logger = options.logger ?? { level: settings.log_level, redact: ['req.headers.authorization'] };
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
-  const http = await buildHttpServer({ db, tasks, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests });
+  const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
+  const http = await buildHttpServer({ callers, tasks, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests });
   return {
     settings,
+    store,
     db,
     http,
     tasks,
@@ -67,7 +72,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       await http.close();
       await guard.close();
-      await db.destroy();
+      await store.close();
     },
   };
 }

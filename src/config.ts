@@ -54,6 +54,7 @@ export const settingsSchema = z.strictObject({
   rate_limit_rpm: int(0).default(0),
   max_unfinished_tasks: int(0).default(0),
   media_deadline: durationMs('15s'),
+  auth_cache_ttl: durationMs('5s'),
   max_body_bytes: int(1024).default(1_048_576),
   ffmpeg_path: z.string().min(1).default('ffmpeg'),
   ffprobe_path: z.string().min(1).default('ffprobe'),

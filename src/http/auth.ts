@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type Caller, findCallerByKey } from '../auth/accounts.ts';
+import type { Caller } from '../auth/accounts.ts';
+import type { CallerCache } from '../auth/caller-cache.ts';
 import { ApiError } from '../contract/errors.ts';
-import type { Db } from '../store/db.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,13 +18,13 @@ export function callerOf(request: FastifyRequest): Caller {
 }
 
 /** Requires `Authorization: Bearer <key>` on every route of the plugin it is added to. */
-export function addAuthHook(app: FastifyInstance, db: Db): void {
+export function addAuthHook(app: FastifyInstance, callers: CallerCache): void {
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (!header) throw new ApiError('unauthorized', 'Authorization: missing; send "Authorization: Bearer <API key>"');
     const match = BEARER.exec(header);
     if (!match) throw new ApiError('unauthorized', 'Authorization: must be "Bearer <API key>"');
-    const caller = await findCallerByKey(db, match[1]);
+    const caller = await callers.find(match[1]);
     if (!caller) throw new ApiError('unauthorized', 'Authorization: the API key is unknown or disabled');
     request.caller = caller;
   });

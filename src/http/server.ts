@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
-import type { Db } from '../store/db.ts';
+import type { CallerCache } from '../auth/caller-cache.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { addAuthHook } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
@@ -10,7 +10,7 @@ import { modelsRoutes } from './routes/models.ts';
 import { tasksRoutes } from './routes/tasks.ts';
 
 export type HttpDeps = {
-  db: Db;
+  callers: CallerCache;
   tasks: TaskService;
   bodyLimit: number;
   version: string;
@@ -35,7 +35,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await registerOpenApi(app, deps.version);
   await app.register(
     async (v1) => {
-      addAuthHook(v1, deps.db);
+      addAuthHook(v1, deps.callers);
       await v1.register(generationsRoutes, { tasks: deps.tasks });
       await v1.register(tasksRoutes, { tasks: deps.tasks });
       await v1.register(modelsRoutes);

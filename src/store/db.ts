@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { GroupCommitter, type WriteWork } from './group-commit.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
@@ -16,13 +17,41 @@ export function openSqlite(dataDir: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
+const STATEMENT_CACHE_SIZE = 256;
+
+/** Kysely prepares every query anew; preparing dominated request time, so reuse statements. */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        statement = sqlite.prepare(sql);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  } as SqliteDatabase;
+}
+
+/** The store: queries through `db`; hot-path write transactions through `write`. */
+export type Store = {
+  db: Db;
+  write<T>(work: WriteWork<T>): Promise<T>;
+  close(): Promise<void>;
+};
+
 /** Opens the store the settings name; Postgres arrives with VIDGATE_DATABASE_URL (issue 5/6). */
-export function openStore(settings: { data_dir: string; database_url?: string }): Db {
+export function openStore(settings: { data_dir: string; database_url?: string }): Store {
   if (settings.database_url) throw new Error('VIDGATE_DATABASE_URL: PostgreSQL is not supported yet; leave it unset for SQLite');
-  return openSqlite(settings.data_dir);
+  const db = openSqlite(settings.data_dir);
+  const committer = new GroupCommitter(db);
+  return { db, write: (work) => committer.run(work), close: () => db.destroy() };
 }
 
 /** Brings the schema up to date; throws with the failing migration's name. */

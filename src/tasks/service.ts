@@ -10,26 +10,28 @@ import type { MediaInfo } from '../contract/media-limits.ts';
 import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
 import { type TaskView, toTaskView } from '../contract/task-view.ts';
 import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
-import type { Db } from '../store/db.ts';
+import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
-import { findUserTask, insertTask, type TaskRow, viewSource } from './task-store.ts';
+import { insertTask, TaskReader, type TaskRow, viewSource } from './task-store.ts';
 
 // Until a channel has history (issue 2/6), the estimate is a flat guess.
 const DEFAULT_ESTIMATED_TIME_SEC = 120;
 
-export type TaskServiceDeps = { db: Db; clock: Clock; prices: PriceBook; ingest: IngestDeps; publicUrl: string };
+export type TaskServiceDeps = { store: Store; clock: Clock; prices: PriceBook; ingest: IngestDeps; publicUrl: string };
 
 /** Creating and reading tasks; knows nothing of HTTP. */
 export class TaskService {
   private readonly deps: TaskServiceDeps;
+  private readonly reader: TaskReader;
 
   constructor(deps: TaskServiceDeps) {
     this.deps = deps;
+    this.reader = new TaskReader(deps.store.db);
   }
 
   /** Validates, fetches and probes the media, quotes, and stores a pending task. */
   async create(caller: Caller, body: GenerationRequest): Promise<TaskView> {
-    const { db, clock, prices, ingest } = this.deps;
+    const { store, clock, prices, ingest } = this.deps;
     if (caller.allowedModels && !caller.allowedModels.has(body.model)) {
       throw new ApiError('model_access_denied', `model: this key may not use ${body.model}`, { param: 'model' });
     }
@@ -72,7 +74,7 @@ export class TaskService {
         updated_at: now,
         finished_at: null,
       };
-      await insertTask(db, row, media.map((m) => inputRow(id, m)));
+      await insertTask(store, row, media.map((m) => inputRow(id, m)));
       return this.view(row);
     } catch (error) {
       if (media.length > 0) await rm(inputFolder(ingest.inputsDir, id), { recursive: true, force: true });
@@ -85,7 +87,7 @@ export class TaskService {
     if (!TASK_ID_PATTERN.test(taskId)) {
       throw new ApiError('invalid_task_id', `task_id: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: 'task_id' });
     }
-    const row = await findUserTask(this.deps.db, caller.userId, taskId);
+    const row = await this.reader.findUserTask(caller.userId, taskId);
     if (!row) throw new ApiError('task_not_found', `task_id: no task ${taskId}`, { param: 'task_id' });
     return this.view(row);
   }

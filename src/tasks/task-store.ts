@@ -1,21 +1,31 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { TaskViewSource } from '../contract/task-view.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Store } from '../store/db.ts';
+import { precompile } from '../store/precompiled.ts';
 import type { TaskInputsTable, TasksTable } from '../store/schema.ts';
 
 export type TaskRow = Selectable<TasksTable>;
 
 /** Writes a new task and its inputs in one transaction. */
-export async function insertTask(db: Db, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+export async function insertTask(store: Store, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[]): Promise<void> {
+  await store.write(async (trx) => {
     await trx.insertInto('tasks').values(task).execute();
     if (inputs.length > 0) await trx.insertInto('task_inputs').values(inputs).execute();
   });
 }
 
-/** The task with this id if `userId` owns it (others' tasks are invisible). */
-export async function findUserTask(db: Db, userId: string, taskId: string): Promise<TaskRow | undefined> {
-  return db.selectFrom('tasks').selectAll().where('id', '=', taskId).where('user_id', '=', userId).executeTakeFirst();
+/** Reads of the task store; the per-request lookup is precompiled. */
+export class TaskReader {
+  private readonly byIdForUser: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
+
+  constructor(db: Db) {
+    this.byIdForUser = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', '').where('user_id', '=', ''));
+  }
+
+  /** The task with this id if `userId` owns it (others' tasks are invisible). */
+  async findUserTask(userId: string, taskId: string): Promise<TaskRow | undefined> {
+    return (await this.byIdForUser([taskId, userId]))[0];
+  }
 }
 
 /** The view fields of a stored task; `resultUrl` turns a result path into a public URL. */

@@ -1,0 +1,18 @@
+// vidgate on the embedded store in a temp dir, with a known key; prints "ready <port>".
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../src/app.ts';
+import { loadSettings } from '../../src/config.ts';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-bench-'));
+const settings = loadSettings({
+  VIDGATE_DATA_DIR: dataDir,
+  VIDGATE_LOG_LEVEL: 'warn',
+  VIDGATE_BOOTSTRAP_KEY: process.env.BENCH_KEY,
+  VIDGATE_BOOTSTRAP_CREDITS: '1000000000',
+});
+const app = await createApp({ settings });
+await app.http.listen({ port: 0, host: '127.0.0.1' });
+process.stdout.write(`ready ${(app.http.server.address() as { port: number }).port}\n`);
+process.on('SIGINT', () => process.exit(0));
