@@ -39,11 +39,13 @@ ensure_apt() { # ensure_apt COMMAND PACKAGE...
   command -v "$cmd" >/dev/null && return 0
   say "installing $* with apt-get"
   local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  local log; log="$(mktemp)"
   if [ -z "${VIDGATE_APT_UPDATED:-}" ]; then
-    $sudo apt-get update -qq >&2; export VIDGATE_APT_UPDATED=1
+    $sudo apt-get update -qq >"$log" 2>&1 || true; export VIDGATE_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
-  command -v "$cmd" >/dev/null || { say "could not install $*"; exit 1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >>"$log" 2>&1 || true
+  if ! command -v "$cmd" >/dev/null; then cat "$log" >&2; rm -f "$log"; say "could not install $*"; exit 1; fi
+  rm -f "$log"
 }
 
 ensure_toolchain() {

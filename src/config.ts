@@ -33,7 +33,10 @@ const cidrList = z
     return items;
   });
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const rule = max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: rule }).int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+};
 
 /** Every setting vidgate reads; environment keys are VIDGATE_ + the upper-cased name. */
 export const settingsSchema = z.strictObject({
