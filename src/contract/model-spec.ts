@@ -31,6 +31,11 @@ export type ModelSpec<Schema extends z.ZodType = z.ZodType> = {
   plan(request: NormalizedRequest, media: Record<string, MediaInfo>): TaskPlan;
 };
 
+/** The request fields every model shares, as the normalized request carries them. */
+export function sharedFields(body: { model: string; quality: Quality; seed?: number; callback_url?: string }) {
+  return { model: body.model, quality: body.quality, seed: body.seed, callback_url: body.callback_url };
+}
+
 export function defineModel<Schema extends z.ZodType>(spec: ModelSpec<Schema>): ModelSpec<Schema> {
   return spec;
 }

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { migrateToLatest, openStore, type Store } from '../../src/store/db.ts';
+import { describe, it } from 'node:test';
+import { openStore } from '../../src/store/db.ts';
+import { useTempStore } from '../helpers/store.ts';
 
 describe('group commit on SQLite', () => {
-  let dir: string;
-  let store: Store;
-  before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'vidgate-gc-'));
-    store = openStore({ data_dir: dir });
-    await migrateToLatest(store.db);
-  });
-  after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const temp = useTempStore();
 
   const user = (id: string) => ({ id, name: id, user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 0, created_at: 1 });
 
   it('commits concurrent writes, rolling back only the one that fails', async () => {
+    const { store } = temp;
     const results = await Promise.allSettled([
       store.write((trx) => trx.insertInto('users').values(user('u1')).execute()),
       store.write(async (trx) => {
@@ -36,6 +25,7 @@ describe('group commit on SQLite', () => {
   });
 
   it('resolves only after the data is committed and visible to a new connection', async () => {
+    const { store, dir } = temp;
     const writes = Array.from({ length: 50 }, (_, i) => store.write((trx) => trx.insertInto('users').values(user(`bulk${i}`)).execute()));
     await Promise.all(writes);
     const other = openStore({ data_dir: dir });
@@ -45,6 +35,7 @@ describe('group commit on SQLite', () => {
   });
 
   it('returns each piece of work its own value', async () => {
+    const { store } = temp;
     const values = await Promise.all([1, 2, 3].map((n) => store.write(async () => n * 10)));
     assert.deepEqual(values, [10, 20, 30]);
   });

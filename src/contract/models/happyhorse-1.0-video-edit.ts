@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ApiError } from '../errors.ts';
 import { callbackUrl, keepOriginalSound, mediaUrl, quality, seed } from '../fields.ts';
 import { HAPPYHORSE_CLIP, HAPPYHORSE_IMAGE } from '../media-limits.ts';
-import { defineModel, wholeSeconds } from '../model-spec.ts';
+import { defineModel, sharedFields, wholeSeconds } from '../model-spec.ts';
 import { nearestAspectRatio, outputFormat } from '../output-size.ts';
 import { containsHan, truncateCodePoints } from '../text.ts';
 
@@ -48,10 +48,7 @@ export default defineModel({
     const source = sourceVideo(body);
     const images = (body.image_urls ?? []).map((url, i) => ({ field: `image_urls[${i}]`, url, limits: HAPPYHORSE_IMAGE }));
     return {
-      model: body.model,
-      quality: body.quality,
-      seed: body.seed,
-      callback_url: body.callback_url,
+      ...sharedFields(body),
       params: { prompt: body.prompt, keep_original_sound: body.keep_original_sound },
       media: [{ ...source, limits: HAPPYHORSE_CLIP }, ...images],
     };

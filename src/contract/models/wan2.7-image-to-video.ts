@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalidField } from '../errors.ts';
 import { callbackUrl, intRange, mediaUrl, oneUrlArray, promptExtend, quality, seed, truncatedText } from '../fields.ts';
 import { DURATION_TOLERANCE_SEC, type MediaInfo, type MediaNeed, WAN_AUDIO, WAN_CLIP, WAN_IMAGE } from '../media-limits.ts';
-import { defineModel, wholeSeconds } from '../model-spec.ts';
+import { defineModel, sharedFields, wholeSeconds } from '../model-spec.ts';
 import { nearestAspectRatio, outputFormat } from '../output-size.ts';
 import { WAN_FPS } from './wan2.7-text-to-video.ts';
 
@@ -59,10 +59,7 @@ export default defineModel({
     if (body.video_urls) media.push({ field: 'video_urls[0]', url: body.video_urls[0], limits: WAN_CLIP });
     if (body.audio_urls) media.push({ field: 'audio_urls[0]', url: body.audio_urls[0], limits: WAN_AUDIO });
     return {
-      model: body.model,
-      quality: body.quality,
-      seed: body.seed,
-      callback_url: body.callback_url,
+      ...sharedFields(body),
       params: {
         generation_mode: mode,
         prompt: body.prompt,

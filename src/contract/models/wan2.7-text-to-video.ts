@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { aspectRatio, callbackUrl, intRange, mediaUrl, oneUrlArray, promptExtend, quality, requiredPrompt, seed, truncatedText } from '../fields.ts';
 import { WAN_AUDIO } from '../media-limits.ts';
-import { defineModel } from '../model-spec.ts';
+import { defineModel, sharedFields } from '../model-spec.ts';
 import { outputFormat } from '../output-size.ts';
 
 export const WAN_FPS = 30;
@@ -29,10 +29,7 @@ export default defineModel({
   normalize(body) {
     const audio = body.audio_urls?.[0] ?? body.audio_url;
     return {
-      model: body.model,
-      quality: body.quality,
-      seed: body.seed,
-      callback_url: body.callback_url,
+      ...sharedFields(body),
       params: {
         prompt: body.prompt,
         negative_prompt: body.negative_prompt,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { invalidField } from '../errors.ts';
 import { aspectRatio, callbackUrl, keepOriginalSound, mediaUrl, oneUrlArray, promptExtend, quality, seed, truncatedText } from '../fields.ts';
 import { DURATION_TOLERANCE_SEC, WAN_CLIP, WAN_IMAGE } from '../media-limits.ts';
-import { defineModel, wholeSeconds } from '../model-spec.ts';
+import { defineModel, sharedFields, wholeSeconds } from '../model-spec.ts';
 import { type AspectRatio, nearestAspectRatio, outputFormat } from '../output-size.ts';
 import { WAN_FPS } from './wan2.7-text-to-video.ts';
 
@@ -33,10 +33,7 @@ export default defineModel({
   normalize(body) {
     const images = (body.image_urls ?? []).map((url, i) => ({ field: `image_urls[${i}]`, url, limits: WAN_IMAGE }));
     return {
-      model: body.model,
-      quality: body.quality,
-      seed: body.seed,
-      callback_url: body.callback_url,
+      ...sharedFields(body),
       params: {
         prompt: body.prompt,
         negative_prompt: body.negative_prompt,
