@@ -3,6 +3,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { API_KEY_PATTERN } from './auth/secrets.ts';
 import { parseDurationMs } from './util/duration.ts';
 import { priceOverridesSchema } from './billing/price-book.ts';
 
@@ -46,7 +47,7 @@ export const settingsSchema = z.strictObject({
   public_url: z.url({ protocol: /^https?$/ }).optional(),
   bootstrap_key: z
     .string()
-    .regex(/^sk-evo-[A-Za-z0-9_-]{32,}$/, 'must be sk-evo- followed by at least 32 letters, digits, _ or -')
+    .regex(API_KEY_PATTERN, 'must be sk-evo- followed by at least 32 letters, digits, _ or -')
     .optional(),
   bootstrap_credits: z.coerce.number().min(0).default(1000),
   bootstrap_webhook_secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),

@@ -33,9 +33,4 @@ export class CallerCache {
     }
     return caller;
   }
-
-  /** Forgets every cached caller, e.g. after keys change in this process. */
-  clear(): void {
-    this.entries.clear();
-  }
 }

@@ -46,7 +46,12 @@ export async function runFfprobe(ffprobePath: string, file: string, signal?: Abo
   } catch {
     throw new ProbeError('is not a readable media file');
   }
-  const parsed = probeSchema.safeParse(JSON.parse(stdout));
+  let parsed;
+  try {
+    parsed = probeSchema.safeParse(JSON.parse(stdout));
+  } catch {
+    throw new ProbeError('is not a readable media file');
+  }
   if (!parsed.success) throw new ProbeError('is not a readable media file');
   return parsed.data;
 }

@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/contract/errors.ts';
 import type { MediaInfo } from '../../src/contract/media-limits.ts';
-import { generationRequestSchema, modelSpec, normalizeRequest } from '../../src/contract/models/index.ts';
+import { generationRequestSchema, modelSpec } from '../../src/contract/models/index.ts';
 import type { NormalizedRequest } from '../../src/contract/model-spec.ts';
 
 const URL_A = 'https://media.example/a.png';
 const URL_B = 'https://media.example/b.png';
 const CLIP = 'https://media.example/c.mp4';
 const AUDIO = 'https://media.example/d.wav';
+
+/** Normalizes as the task service does. */
+const normalizeRequest = (body: { model: string }): NormalizedRequest => modelSpec(body.model).normalize(body as never);
 
 /** Parses and normalizes like the API does; returns the request or the first error message. */
 function accept(body: Record<string, unknown>): NormalizedRequest {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from '../errors.ts';
-import type { ModelSpec, NormalizedRequest } from '../model-spec.ts';
+import type { ModelSpec } from '../model-spec.ts';
 import happyhorseVideoEdit from './happyhorse-1.0-video-edit.ts';
 import wanImageToVideo from './wan2.7-image-to-video.ts';
 import wanTextToVideo from './wan2.7-text-to-video.ts';
@@ -25,9 +25,4 @@ export function modelSpec(id: string): ModelSpec {
   const spec = MODELS[id];
   if (!spec) throw new ApiError('invalid_request', `model: unknown model "${id}"`, { param: 'model' });
   return spec;
-}
-
-/** Validated body → normalized request (aliases resolved, material combinations checked). */
-export function normalizeRequest(body: GenerationRequest): NormalizedRequest {
-  return modelSpec(body.model).normalize(body as never);
 }
