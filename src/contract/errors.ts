@@ -66,3 +66,16 @@ export class ApiError extends Error {
 export function invalidField(field: string, message: string): ApiError {
   return new ApiError('invalid_request', `${field}: ${message}`, { param: field.replace(/\[\d+\]$/, '') });
 }
+
+/** Why a task failed, as its `error` shows it; `retryable` says whether another attempt may help. */
+export class TaskFailure extends Error {
+  override readonly name = 'TaskFailure';
+  readonly code: TaskErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: TaskErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}

@@ -1,0 +1,46 @@
+import type { MediaKind } from '../contract/media-limits.ts';
+import type { Quality } from '../contract/output-size.ts';
+
+/** A stored input of a task, as an engine reads it. */
+export type RenderInput = {
+  field: string;
+  kind: MediaKind;
+  path: string;
+  width: number | null;
+  height: number | null;
+  durationSec: number | null;
+  hasAudio: boolean;
+};
+
+/** Everything an engine needs to make one task's video: the normalized request and its plan. */
+export type RenderJob = {
+  taskId: string;
+  model: string;
+  quality: Quality;
+  seed: number;
+  /** The model's parameters as the contract names them (see contract/models). */
+  params: Record<string, unknown>;
+  output: { width: number; height: number; fps: number; durationSec: number };
+  /** Inputs by contract field name, e.g. `image_start`, `video_urls[0]`, `image_urls[1]`. */
+  inputs: Record<string, RenderInput>;
+};
+
+export type RenderContext = {
+  /** A private, empty folder for this attempt; deleted after it. */
+  workDir: string;
+  /** Aborted on cancel, lost lease or shutdown: stop at once. */
+  signal: AbortSignal;
+  /** Fraction done, 0–1; may be called often. */
+  onProgress(fraction: number): void;
+};
+
+/**
+ * A way of making videos. `render` resolves with the MP4 it wrote inside `workDir`, or throws
+ * a TaskFailure (contract/errors.ts) saying what went wrong and whether to try again.
+ */
+export type Engine = {
+  readonly name: string;
+  /** A first guess of the render time in seconds, before the engine has any history. */
+  estimateSeconds(job: Pick<RenderJob, 'model' | 'quality' | 'output'>): number;
+  render(job: RenderJob, context: RenderContext): Promise<{ file: string }>;
+};

@@ -1,0 +1,60 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TaskFailure } from '../../contract/errors.ts';
+import { FfmpegError, runFfmpeg } from '../../media/ffmpeg.ts';
+import type { Engine, RenderContext, RenderJob } from '../engine.ts';
+import { type FfmpegPlan, OUTPUT_FILE } from './graph.ts';
+import { imageToVideoPlan } from './image-to-video.ts';
+import { textToVideoPlan } from './text-to-video.ts';
+import { videoEditPlan } from './video-edit.ts';
+
+const PLANS: Record<string, (job: RenderJob) => FfmpegPlan> = {
+  'wan2.7-text-to-video': textToVideoPlan,
+  'wan2.7-image-to-video': imageToVideoPlan,
+  'wan2.7-video-edit': videoEditPlan,
+  'happyhorse-1.0-video-edit': videoEditPlan,
+};
+
+/** The ffmpeg commands that render a job (exposed for tests and the render benchmark). */
+export function renderPlan(job: RenderJob): FfmpegPlan {
+  const plan = PLANS[job.model];
+  if (!plan) throw new TaskFailure('invalid_parameters', `the local engine does not serve ${job.model}`);
+  return plan(job);
+}
+
+/**
+ * Deterministic previews made with ffmpeg (not generative AI): every model and mode, honouring
+ * size, fps, duration, seed, media and sound rules, so apps can be built and tested offline.
+ */
+export class LocalEngine implements Engine {
+  readonly name = 'local';
+  private readonly ffmpegPath: string;
+
+  constructor(options: { ffmpegPath: string }) {
+    this.ffmpegPath = options.ffmpegPath;
+  }
+
+  estimateSeconds(job: Pick<RenderJob, 'quality' | 'output'>): number {
+    const pixelsPerSecond = job.output.width * job.output.height * job.output.fps;
+    return Math.max(2, Math.ceil(2 + (job.output.durationSec * pixelsPerSecond) / 14e6));
+  }
+
+  async render(job: RenderJob, { workDir, signal, onProgress }: RenderContext): Promise<{ file: string }> {
+    const plan = renderPlan(job);
+    await mkdir(workDir, { recursive: true });
+    for (const [name, text] of Object.entries(plan.files)) await writeFile(path.join(workDir, name), text);
+    const last = plan.commands.length - 1;
+    try {
+      for (const [i, args] of plan.commands.entries()) {
+        await runFfmpeg({
+          ffmpegPath: this.ffmpegPath, args, signal, cwd: workDir,
+          ...(i === last ? { durationSec: job.output.durationSec, onProgress } : {}),
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof FfmpegError)) throw error;
+      throw new TaskFailure('service_error', 'the local engine could not render this video', { retryable: true, cause: error });
+    }
+    return { file: path.join(workDir, OUTPUT_FILE) };
+  }
+}

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** ffmpeg exited with an error; `detail` is the tail of what it printed. */
+export class FfmpegError extends Error {
+  readonly detail: string;
+  constructor(message: string, detail: string) {
+    super(message);
+    this.detail = detail;
+  }
+}
+
+export type FfmpegRun = {
+  ffmpegPath: string;
+  args: string[];
+  signal: AbortSignal;
+  /** Where relative paths in the arguments point. */
+  cwd?: string;
+  /** Output length in seconds, to turn `-progress` times into a fraction. */
+  durationSec?: number;
+  onProgress?(fraction: number): void;
+};
+
+const STDERR_TAIL = 4000;
+
+/**
+ * Runs ffmpeg with an argument array (no shell), reading `-progress pipe:1`. Killed at once on
+ * abort. Its progress pipe also ends it if this process dies: the next write gets SIGPIPE.
+ */
+export function runFfmpeg({ ffmpegPath, args, signal, cwd, durationSec, onProgress }: FfmpegRun): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const child = spawn(ffmpegPath, ['-nostdin', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-stats_period', '0.25', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-STDERR_TAIL);
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const match = /^out_time_us=(\d+)$/.exec(line);
+      if (match && durationSec && onProgress) onProgress(Math.min(1, Number(match[1]) / 1e6 / durationSec));
+    });
+    const abort = () => child.kill('SIGKILL');
+    signal.addEventListener('abort', abort, { once: true });
+    child.on('error', (error) => {
+      signal.removeEventListener('abort', abort);
+      reject(new FfmpegError(`could not start ${ffmpegPath}: ${error.message}`, ''));
+    });
+    child.on('close', (code, killedBy) => {
+      signal.removeEventListener('abort', abort);
+      if (signal.aborted) return reject(signal.reason);
+      if (code === 0) return resolve();
+      reject(new FfmpegError(`ffmpeg exited with ${code ?? killedBy}`, stderr.trim()));
+    });
+  });
+}
