@@ -1,14 +1,21 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
 import { type BootstrapOutcome, ensureBootstrapKey } from './auth/bootstrap.ts';
 import { CallerCache } from './auth/caller-cache.ts';
 import { PriceBook } from './billing/price-book.ts';
 import type { Settings } from './config.ts';
+import type { Engine } from './engines/engine.ts';
+import { LocalEngine } from './engines/local/index.ts';
 import { buildHttpServer } from './http/server.ts';
+import { ResultFiles } from './media/results.ts';
+import { Sweeper } from './media/sweeper.ts';
 import { AddressPolicy } from './net/address-policy.ts';
 import { type HostResolver, OutboundGuard, systemResolver } from './net/outbound-guard.ts';
 import { type Db, migrateToLatest, openStore, type Store } from './store/db.ts';
+import { Worker } from './queue/worker.ts';
+import { TaskRunner } from './tasks/runner.ts';
 import { TaskService } from './tasks/service.ts';
 import { type Clock, systemClock } from './util/clock.ts';
 
@@ -21,7 +28,9 @@ export type AppOptions = {
   /** Tests may refuse every address outright. */
   addressPolicy?: AddressPolicy;
   clock?: Clock;
-  logger?: FastifyServerOptions['logger'];
+  logger?: Logger;
+  /** Run a worker (and the file sweeper) in this process, as `serve` does by default. */
+  worker?: boolean;
 };
 
 export type App = {
@@ -31,11 +40,13 @@ export type App = {
   http: FastifyInstance;
   tasks: TaskService;
   guard: OutboundGuard;
+  worker: Worker | null;
+  logger: Logger;
   bootstrap: BootstrapOutcome;
   close(): Promise<void>;
 };
 
-/** The composition root: store (migrated), guard, services and the HTTP server. */
+/** The composition root: store (migrated), guard, services, the HTTP server and, if asked, a worker. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { settings } = options;
   const clock = options.clock ?? systemClock;
@@ -45,22 +56,40 @@ export async function createApp(options: AppOptions): Promise<App> {
   const bootstrap = await ensureBootstrapKey(db, settings, clock.now());
   const policy = options.addressPolicy ?? new AddressPolicy(settings.outbound_allow);
   const guard = new OutboundGuard(policy, options.resolver ?? systemResolver);
+  const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
+  const results = new ResultFiles(settings.data_dir, settings.public_url);
+  const inputsDir = path.join(settings.data_dir, 'inputs');
+  const engine: Engine = new LocalEngine({ ffmpegPath: settings.ffmpeg_path });
+  let worker: Worker | null = null;
   const tasks = new TaskService({
     store,
     clock,
     prices: new PriceBook(settings.prices),
-    publicUrl: settings.public_url,
-    ingest: {
-      guard,
-      ffprobePath: settings.ffprobe_path,
-      inputsDir: path.join(settings.data_dir, 'inputs'),
-      deadlineMs: settings.media_deadline,
-    },
+    results,
+    resultTtlMs: settings.result_ttl,
+    engine,
+    maxAttempts: settings.job_attempts,
+    onEnqueued: () => worker?.notify(),
+    ingest: { guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline },
   });
-  const logger = options.logger ?? { level: settings.log_level, redact: ['req.headers.authorization'] };
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
-  const http = await buildHttpServer({ callers, tasks, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests });
+  const http = await buildHttpServer({
+    callers, tasks, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+  });
+  let sweeper: Sweeper | null = null;
+  if (options.worker) {
+    const runner = new TaskRunner({
+      store, clock, results, inputsDir, engines: new Map([[engine.name, engine]]), workDir: path.join(settings.data_dir, 'work'), logger,
+    });
+    worker = new Worker({
+      store, clock, handler: runner, logger, concurrency: settings.worker_concurrency, leaseMs: settings.job_lease,
+      pollMs: settings.worker_poll, backoff: { baseMs: settings.retry_base, maxMs: settings.retry_max },
+    });
+    sweeper = new Sweeper({ store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, intervalMs: settings.sweep_interval, logger });
+    worker.start();
+    sweeper.start();
+  }
   return {
     settings,
     store,
@@ -68,9 +97,13 @@ export async function createApp(options: AppOptions): Promise<App> {
     http,
     tasks,
     guard,
+    worker,
+    logger,
     bootstrap,
     async close() {
       await http.close();
+      await worker?.stop(settings.shutdown_grace);
+      await sweeper?.stop();
       await guard.close();
       await store.close();
     },

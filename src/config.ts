@@ -9,13 +9,14 @@ import { priceOverridesSchema } from './billing/price-book.ts';
 
 const ENV_PREFIX = 'VIDGATE_';
 
-const durationMs = (fallback: string) =>
+const durationMs = (fallback: string, minMs = 0) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((value, ctx) => {
       const ms = parseDurationMs(value);
       if (ms === null) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration such as 15s, 30m or 24h` });
+      else if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${minMs} ms` });
       return ms ?? 0;
     });
 
@@ -54,7 +55,14 @@ export const settingsSchema = z.strictObject({
   outbound_allow: cidrList,
   database_url: z.string().optional(),
   worker_concurrency: int(1, 256).default(2),
+  worker_poll: durationMs('1s', 10),
+  job_lease: durationMs('30s', 300),
+  job_attempts: int(1, 100).default(3),
+  retry_base: durationMs('2s'),
+  retry_max: durationMs('5m'),
+  shutdown_grace: durationMs('30s'),
   result_ttl: durationMs('24h'),
+  sweep_interval: durationMs('1m', 100),
   rate_limit_rpm: int(0).default(0),
   max_unfinished_tasks: int(0).default(0),
   media_deadline: durationMs('15s'),

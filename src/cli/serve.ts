@@ -1,9 +1,10 @@
-import { createApp } from '../app.ts';
+import { type App, createApp } from '../app.ts';
 import { settingsOrExit } from './settings.ts';
 
-export async function serveCommand(): Promise<void> {
+/** `serve`: the API, and a worker unless `--no-worker` (the embedded default runs both). */
+export async function serveCommand(options: { worker: boolean }): Promise<void> {
   const settings = settingsOrExit();
-  const app = await createApp({ settings });
+  const app = await createApp({ settings, worker: options.worker });
   const { bootstrap } = app;
   if (bootstrap.created && bootstrap.generated) {
     process.stdout.write(
@@ -12,9 +13,23 @@ export async function serveCommand(): Promise<void> {
     );
   }
   await app.http.listen({ port: settings.port, host: settings.host });
-  process.stdout.write(`vidgate listening on ${settings.public_url} (data in ${settings.data_dir})\n`);
+  const role = options.worker ? `with a worker (${settings.worker_concurrency} at a time)` : 'without a worker';
+  process.stdout.write(`vidgate listening on ${settings.public_url} ${role} (data in ${settings.data_dir})\n`);
+  closeOnSignals(app);
+}
+
+/** `worker`: runs jobs from the store until stopped; no API. */
+export async function workerCommand(): Promise<void> {
+  const settings = settingsOrExit();
+  const app = await createApp({ settings, worker: true });
+  process.stdout.write(`vidgate worker running ${settings.worker_concurrency} at a time (data in ${settings.data_dir})\n`);
+  closeOnSignals(app);
+}
+
+/** SIGTERM/SIGINT: stop claiming, let running jobs finish or hand them back, close, exit. */
+function closeOnSignals(app: App): void {
   const stop = async (signal: string) => {
-    app.http.log.info({ signal }, 'shutting down');
+    app.logger.info({ signal, running: app.worker?.busy ?? 0 }, 'shutting down');
     await app.close();
     process.exit(0);
   };

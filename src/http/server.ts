@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { CallerCache } from '../auth/caller-cache.ts';
 import type { TaskService } from '../tasks/service.ts';
@@ -7,14 +7,17 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { registerOpenApi } from './openapi.ts';
 import { generationsRoutes } from './routes/generations.ts';
 import { modelsRoutes } from './routes/models.ts';
+import { resultsRoutes } from './routes/results.ts';
 import { tasksRoutes } from './routes/tasks.ts';
 
 export type HttpDeps = {
   callers: CallerCache;
   tasks: TaskService;
+  /** Where finished videos are stored. */
+  resultsDir: string;
   bodyLimit: number;
   version: string;
-  logger: FastifyServerOptions['logger'];
+  logger: FastifyBaseLogger;
   /** One log line per request; off unless debugging, as it costs throughput. */
   logRequests: boolean;
 };
@@ -22,7 +25,7 @@ export type HttpDeps = {
 /** The Fastify app: OpenAPI, the EvoLink error body for every error, and the /v1 routes. */
 export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger,
+    loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit,
     logController: new LogController({ disableRequestLogging: !deps.logRequests }),
   });
@@ -33,6 +36,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   await registerOpenApi(app, deps.version);
+  await app.register(resultsRoutes, { tasks: deps.tasks, dir: deps.resultsDir });
   await app.register(
     async (v1) => {
       addAuthHook(v1, deps.callers);

@@ -8,6 +8,7 @@ export type Database = {
   ledger_entries: LedgerEntriesTable;
   tasks: TasksTable;
   task_inputs: TaskInputsTable;
+  jobs: JobsTable;
 };
 
 export type UsersTable = {
@@ -69,6 +70,11 @@ export type TasksTable = {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  /** The engine (later: channel) that runs the task; estimates come from its history. */
+  engine: string;
+  started_at: number | null;
+  /** When the sweeper deleted the task's inputs and result. */
+  swept_at: number | null;
 };
 
 export type TaskInputsTable = {
@@ -84,4 +90,23 @@ export type TaskInputsTable = {
   duration_ms: number | null;
   fps: number | null;
   has_audio: number;
+};
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed';
+
+/** One unit of work for a worker: a task to run, leased while it runs. */
+export type JobsTable = {
+  id: string;
+  task_id: string;
+  state: JobState;
+  /** Claims so far, this one included. */
+  attempts: number;
+  max_attempts: number;
+  /** Not claimed before this time (backoff after a failure). */
+  run_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
 };

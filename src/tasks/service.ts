@@ -11,27 +11,41 @@ import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
 import { type TaskView, toTaskView } from '../contract/task-view.ts';
 import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
 import type { Store } from '../store/db.ts';
+import type { Engine } from '../engines/engine.ts';
+import { ResultFiles } from '../media/results.ts';
 import type { Clock } from '../util/clock.ts';
+import { RenderTimes } from './eta.ts';
 import { insertTask, TaskReader, type TaskRow, viewSource } from './task-store.ts';
 
-// Until a channel has history (issue 2/6), the estimate is a flat guess.
-const DEFAULT_ESTIMATED_TIME_SEC = 120;
-
-export type TaskServiceDeps = { store: Store; clock: Clock; prices: PriceBook; ingest: IngestDeps; publicUrl: string };
+export type TaskServiceDeps = {
+  store: Store;
+  clock: Clock;
+  prices: PriceBook;
+  ingest: IngestDeps;
+  results: ResultFiles;
+  resultTtlMs: number;
+  /** The engine new tasks run on (channels and routing arrive with issue 4/6). */
+  engine: Engine;
+  maxAttempts: number;
+  /** Told after a job is stored, so a worker in this process starts at once. */
+  onEnqueued?: () => void;
+};
 
 /** Creating and reading tasks; knows nothing of HTTP. */
 export class TaskService {
   private readonly deps: TaskServiceDeps;
   private readonly reader: TaskReader;
+  private readonly renderTimes: RenderTimes;
 
   constructor(deps: TaskServiceDeps) {
     this.deps = deps;
     this.reader = new TaskReader(deps.store.db);
+    this.renderTimes = new RenderTimes(deps.store.db, deps.clock);
   }
 
   /** Validates, fetches and probes the media, quotes, and stores a pending task. */
   async create(caller: Caller, body: GenerationRequest): Promise<TaskView> {
-    const { store, clock, prices, ingest } = this.deps;
+    const { store, clock, prices, ingest, engine } = this.deps;
     if (caller.allowedModels && !caller.allowedModels.has(body.model)) {
       throw new ApiError('model_access_denied', `model: this key may not use ${body.model}`, { param: 'model' });
     }
@@ -45,6 +59,8 @@ export class TaskService {
     try {
       const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
       const quote = prices.quote(request.model, request.quality, plan.billed_seconds);
+      const prior = engine.estimateSeconds({ model: request.model, quality: request.quality, output: { ...plan.output, durationSec: plan.output.duration_sec } });
+      const estimate = await this.renderTimes.estimateSeconds({ model: request.model, engine: engine.name, quality: request.quality }, plan.video_duration, prior);
       const row: TaskRow = {
         id,
         user_id: caller.userId,
@@ -66,15 +82,19 @@ export class TaskService {
         credits_reserved_micro: quote.micro,
         credits_charged_micro: null,
         user_group: caller.userGroup,
-        estimated_time: DEFAULT_ESTIMATED_TIME_SEC,
+        estimated_time: estimate,
         error_code: null,
         error_message: null,
         result_path: null,
         created_at: now,
         updated_at: now,
         finished_at: null,
+        engine: engine.name,
+        started_at: null,
+        swept_at: null,
       };
-      await insertTask(store, row, media.map((m) => inputRow(id, m)));
+      await insertTask(store, row, media.map((m) => inputRow(id, m)), this.deps.maxAttempts);
+      this.deps.onEnqueued?.();
       return this.view(row);
     } catch (error) {
       if (media.length > 0) await rm(inputFolder(ingest.inputsDir, id), { recursive: true, force: true });
@@ -92,8 +112,17 @@ export class TaskService {
     return this.view(row);
   }
 
+  /** The file name of a result that may still be served, or null (unknown, not completed, expired). */
+  async servableResult(name: string): Promise<string | null> {
+    const taskId = ResultFiles.taskIdOf(name);
+    if (!taskId) return null;
+    const row = await this.reader.findTask(taskId);
+    if (!row || row.status !== 'completed' || row.result_path !== `results/${name}` || row.swept_at !== null) return null;
+    return this.deps.clock.now() < (row.finished_at ?? 0) + this.deps.resultTtlMs ? name : null;
+  }
+
   private view(row: TaskRow): TaskView {
-    return toTaskView(viewSource(row, (task) => `${this.deps.publicUrl}/v1/results/${task.id}.mp4`));
+    return toTaskView(viewSource(row, this.deps.results, this.deps.clock.now()));
   }
 }
 

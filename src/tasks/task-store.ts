@@ -1,25 +1,34 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { TaskViewSource } from '../contract/task-view.ts';
+import { isTerminal, type TaskViewSource } from '../contract/task-view.ts';
+import type { ResultFiles } from '../media/results.ts';
+import { enqueueJob } from '../queue/jobs.ts';
 import type { Db, Store } from '../store/db.ts';
 import { precompile } from '../store/precompiled.ts';
 import type { TaskInputsTable, TasksTable } from '../store/schema.ts';
 
 export type TaskRow = Selectable<TasksTable>;
 
-/** Writes a new task and its inputs in one transaction. */
-export async function insertTask(store: Store, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[]): Promise<void> {
+/** Writes a new task, its inputs and its job in one transaction. */
+export async function insertTask(store: Store, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[], maxAttempts: number): Promise<void> {
   await store.write(async (trx) => {
     await trx.insertInto('tasks').values(task).execute();
     if (inputs.length > 0) await trx.insertInto('task_inputs').values(inputs).execute();
+    await enqueueJob(trx, task.id, maxAttempts, task.created_at);
   });
 }
 
 /** Reads of the task store; the per-request lookup is precompiled. */
 export class TaskReader {
   private readonly byIdForUser: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
+  private readonly byId: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
 
   constructor(db: Db) {
     this.byIdForUser = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', '').where('user_id', '=', ''));
+    this.byId = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', ''));
+  }
+
+  async findTask(taskId: string): Promise<TaskRow | undefined> {
+    return (await this.byId([taskId]))[0];
   }
 
   /** The task with this id if `userId` owns it (others' tasks are invisible). */
@@ -28,15 +37,15 @@ export class TaskReader {
   }
 }
 
-/** The view fields of a stored task; `resultUrl` turns a result path into a public URL. */
-export function viewSource(row: TaskRow, resultUrl: (task: TaskRow) => string | null): TaskViewSource {
+/** The view fields of a stored task at time `now`; `results` turns a result path into a public URL. */
+export function viewSource(row: TaskRow, results: ResultFiles, now: number): TaskViewSource {
   return {
     id: row.id,
     model: row.model,
     status: row.status,
     progress: row.progress,
     created_at: row.created_at,
-    estimated_time: row.estimated_time,
+    estimated_time: isTerminal(row.status) ? 0 : Math.max(1, row.estimated_time - Math.floor((now - row.created_at) / 1000)),
     video_duration: row.video_duration,
     billing_rule: row.billing_rule,
     credits_reserved_micro: row.credits_reserved_micro,
@@ -44,6 +53,6 @@ export function viewSource(row: TaskRow, resultUrl: (task: TaskRow) => string | 
     user_group: row.user_group,
     error_code: row.error_code,
     error_message: row.error_message,
-    result_url: row.result_path ? resultUrl(row) : null,
+    result_url: row.result_path ? results.url(row.result_path) : null,
   };
 }

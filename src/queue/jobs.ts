@@ -1,0 +1,108 @@
+import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely';
+import { newId } from '../auth/secrets.ts';
+import type { Database, JobsTable } from '../store/schema.ts';
+
+export type JobRow = Selectable<JobsTable>;
+type Q = Kysely<Database>;
+
+/**
+ * The queue's statements, one each. Time is always a parameter, and every statement on a
+ * claimed job is fenced by the worker's id and an unexpired lease; callers check the row count.
+ */
+
+/** Adds a job for a task, due now; call inside the transaction that writes the task. */
+export async function enqueueJob(q: Q, taskId: string, maxAttempts: number, now: number): Promise<string> {
+  const id = newId();
+  await q
+    .insertInto('jobs')
+    .values({ id, task_id: taskId, state: 'queued', attempts: 0, max_attempts: maxAttempts, run_at: now, lease_owner: null, lease_expires_at: null, last_error: null, created_at: now, updated_at: now })
+    .execute();
+  return id;
+}
+
+export type ClaimOptions = { workerId: string; limit: number; now: number; leaseMs: number };
+
+/** Leases up to `limit` due jobs: queued ones whose time has come and running ones whose lease ran out. */
+export async function claimDueJobs(q: Q, { workerId, limit, now, leaseMs }: ClaimOptions): Promise<JobRow[]> {
+  if (limit <= 0) return [];
+  return q
+    .updateTable('jobs')
+    .set((eb) => ({ state: 'running', lease_owner: workerId, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('jobs')
+        .select('id')
+        .where((w) =>
+          w.or([
+            w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
+            w.and([w('state', '=', 'running'), w('lease_expires_at', '<=', now)]),
+          ]),
+        )
+        .orderBy('run_at')
+        .limit(limit),
+    )
+    .returningAll()
+    .execute();
+}
+
+/** Extends a held lease; false when the lease was lost (expired and taken, or finished). */
+export async function heartbeatJob(q: Q, job: LeaseFence, now: number, leaseMs: number): Promise<boolean> {
+  const result = await fenced(q.updateTable('jobs').set({ lease_expires_at: now + leaseMs, updated_at: now }), job, now).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Marks a leased job done; false when the lease was lost, and the caller must roll back. */
+export async function completeJob(q: Q, job: LeaseFence, now: number): Promise<boolean> {
+  const result = await fenced(q.updateTable('jobs').set({ state: 'done', lease_owner: null, lease_expires_at: null, updated_at: now }), job, now).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Marks a leased job failed for good (its task fails in the same transaction). */
+export async function failJob(q: Q, job: LeaseFence, error: string, now: number): Promise<boolean> {
+  const result = await fenced(
+    q.updateTable('jobs').set({ state: 'failed', lease_owner: null, lease_expires_at: null, last_error: error, updated_at: now }),
+    job,
+    now,
+  ).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Puts a leased job back in the queue to run again at `runAt`, after a failure. */
+export async function retryJob(q: Q, job: LeaseFence, runAt: number, error: string, now: number): Promise<boolean> {
+  const result = await fenced(
+    q.updateTable('jobs').set({ state: 'queued', run_at: runAt, lease_owner: null, lease_expires_at: null, last_error: error, updated_at: now }),
+    job,
+    now,
+  ).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Hands a leased job back unrun (shutdown): due at once, and the attempt does not count. */
+export async function returnJob(q: Q, job: LeaseFence, now: number): Promise<boolean> {
+  const result = await fenced(
+    q.updateTable('jobs').set((eb) => ({ state: 'queued', run_at: now, lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1), updated_at: now })),
+    job,
+    now,
+  ).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Which lease a statement acts under. */
+export type LeaseFence = { id: string; workerId: string };
+
+type JobUpdate = UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>;
+
+function fenced(query: JobUpdate, job: LeaseFence, now: number): JobUpdate {
+  return query
+    .where('id', '=', job.id)
+    .where('state', '=', 'running')
+    .where('lease_owner', '=', job.workerId)
+    .where('lease_expires_at', '>', now);
+}
+
+/** A fenced statement found the lease gone: another worker owns the job now; roll back. */
+export class LeaseLostError extends Error {
+  constructor(jobId: string) {
+    super(`lost the lease on job ${jobId}`);
+  }
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Store } from '../store/db.ts';
+import type { Clock } from '../util/clock.ts';
+import { type BackoffPolicy, retryDelayMs } from './backoff.ts';
+import { claimDueJobs, heartbeatJob, type JobRow, type LeaseFence, LeaseLostError, retryJob, returnJob } from './jobs.ts';
+
+/** A claimed job as its handler sees it; `signal` aborts when the lease is lost or the worker must stop. */
+export type Lease = { job: JobRow; fence: LeaseFence; signal: AbortSignal };
+
+/** What a worker runs. `run` settles the job itself (completeJob in the transaction that ends its task). */
+export type JobHandler = {
+  run(lease: Lease): Promise<void>;
+  /** Ends the job and its task for good after `error`; also fences on the lease. */
+  giveUp(lease: Lease, error: unknown): Promise<void>;
+};
+
+export type WorkerOptions = {
+  store: Store;
+  clock: Clock;
+  handler: JobHandler;
+  logger: Logger;
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  backoff: BackoffPolicy;
+};
+
+/** Why a running job's signal was aborted. */
+export const LEASE_LOST = 'lease lost';
+export const SHUTDOWN = 'worker shutting down';
+
+/** Errors that say so are not worth another attempt; any other error is. */
+export function isRetryable(error: unknown): boolean {
+  return (error as { retryable?: boolean } | null)?.retryable !== false;
+}
+
+/** Claims due jobs up to its concurrency, heartbeats their leases, retries with backoff, stops gently. */
+export class Worker {
+  readonly id = `worker-${randomUUID()}`;
+  private readonly options: WorkerOptions;
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopping = false;
+
+  constructor(options: WorkerOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.notify(), this.options.pollMs);
+    this.notify();
+  }
+
+  /** Looks for due jobs now (called when a job was just enqueued in this process). */
+  notify(): void {
+    if (this.stopping) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  /** Stops claiming; running jobs get `graceMs` to finish, then are aborted and handed back. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const all = Promise.all([...this.running.values()].map((r) => r.done));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
+    await Promise.race([all, graceOver]);
+    clearTimeout(graceTimer);
+    for (const { controller } of this.running.values()) controller.abort(SHUTDOWN);
+    await all;
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        const free = this.options.concurrency - this.running.size;
+        if (free <= 0 || this.stopping) break;
+        const { store, clock, leaseMs } = this.options;
+        const jobs = await store.write((trx) => claimDueJobs(trx, { workerId: this.id, limit: free, now: clock.now(), leaseMs }));
+        for (const job of jobs) this.launch(job);
+        if (jobs.length === free) this.pumpAgain = true;
+      } while (this.pumpAgain);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'claiming jobs failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(job: JobRow): void {
+    const controller = new AbortController();
+    const lease: Lease = { job, fence: { id: job.id, workerId: this.id }, signal: controller.signal };
+    const done = this.execute(lease, controller).finally(() => {
+      this.running.delete(job.id);
+      this.notify();
+    });
+    this.running.set(job.id, { controller, done });
+  }
+
+  private async execute(lease: Lease, controller: AbortController): Promise<void> {
+    const { handler, logger } = this.options;
+    const log = logger.child({ job: lease.job.id, task: lease.job.task_id, attempt: lease.job.attempts });
+    const heartbeat = this.keepLeaseAlive(lease, controller);
+    try {
+      if (lease.job.attempts > lease.job.max_attempts) {
+        await handler.giveUp(lease, new Error(`abandoned by ${lease.job.attempts - 1} workers that stopped mid-run`));
+      } else {
+        await handler.run(lease);
+      }
+    } catch (error) {
+      await this.settleFailure(lease, error, log).catch((err) => log.error({ err }, 'could not record the job failure'));
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async settleFailure(lease: Lease, error: unknown, log: Logger): Promise<void> {
+    const { store, clock, handler, backoff } = this.options;
+    const reason = lease.signal.aborted ? lease.signal.reason : null;
+    if (reason === LEASE_LOST || error instanceof LeaseLostError) return log.warn('lease lost; another worker owns the job now');
+    if (reason === SHUTDOWN) {
+      await store.write((trx) => returnJob(trx, lease.fence, clock.now()));
+      return log.info('handed the job back at shutdown');
+    }
+    const { job } = lease;
+    if (isRetryable(error) && job.attempts < job.max_attempts) {
+      const now = clock.now();
+      const runAt = now + retryDelayMs(job.attempts, backoff);
+      log.warn({ err: error, retryInMs: runAt - now }, 'job failed; will retry');
+      await store.write((trx) => retryJob(trx, lease.fence, runAt, String((error as Error)?.message ?? error), now));
+      return;
+    }
+    log.warn({ err: error }, 'job failed for good');
+    await handler.giveUp(lease, error);
+  }
+
+  private keepLeaseAlive(lease: Lease, controller: AbortController): NodeJS.Timeout {
+    const { store, clock, leaseMs } = this.options;
+    return setInterval(() => {
+      store
+        .write((trx) => heartbeatJob(trx, lease.fence, clock.now(), leaseMs))
+        .then((held) => {
+          if (!held) controller.abort(LEASE_LOST);
+        })
+        .catch(() => {}); // a missed heartbeat is retried at the next tick
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+  }
+}

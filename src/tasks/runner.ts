@@ -1,0 +1,143 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { TaskFailure } from '../contract/errors.ts';
+import type { Quality } from '../contract/output-size.ts';
+import type { Engine, RenderInput, RenderJob } from '../engines/engine.ts';
+import { inputFolder } from '../media/ingest.ts';
+import type { ResultFiles } from '../media/results.ts';
+import { completeJob, failJob, LeaseLostError } from '../queue/jobs.ts';
+import type { JobHandler, Lease } from '../queue/worker.ts';
+import type { Store } from '../store/db.ts';
+import type { Clock } from '../util/clock.ts';
+import { markCompleted, markFailed, markProcessing, raiseProgress } from './transitions.ts';
+import type { TaskRow } from './task-store.ts';
+
+export type TaskRunnerDeps = {
+  store: Store;
+  clock: Clock;
+  engines: ReadonlyMap<string, Engine>;
+  results: ResultFiles;
+  inputsDir: string;
+  /** Each attempt renders in `<workDir>/<task id>`, wiped before and after. */
+  workDir: string;
+  logger: Logger;
+};
+
+// Progress is written at most this often; ffmpeg reports four times a second.
+const PROGRESS_WRITE_MS = 500;
+
+/** Runs a claimed task job: the engine renders, the result is published, the task completes. */
+export class TaskRunner implements JobHandler {
+  private readonly deps: TaskRunnerDeps;
+
+  constructor(deps: TaskRunnerDeps) {
+    this.deps = deps;
+  }
+
+  async run(lease: Lease): Promise<void> {
+    const { store, clock, engines, results } = this.deps;
+    const task = await store.db.selectFrom('tasks').selectAll().where('id', '=', lease.job.task_id).executeTakeFirstOrThrow();
+    if (task.status !== 'pending' && task.status !== 'processing') return this.finishJob(lease, task.id, null);
+    await store.write((trx) => markProcessing(trx, task.id, clock.now()));
+    const engine = engines.get(task.engine);
+    if (!engine) throw new TaskFailure('service_unavailable', `no engine "${task.engine}" is configured here`);
+    const workDir = path.join(this.deps.workDir, task.id);
+    await rm(workDir, { recursive: true, force: true }); // a crashed attempt's leftovers
+    await mkdir(workDir, { recursive: true });
+    try {
+      const job = await this.renderJob(task);
+      const { file } = await engine.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
+      const stored = await results.publish(file, task.id);
+      await this.finishJob(lease, task.id, stored);
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  async giveUp(lease: Lease, error: unknown): Promise<void> {
+    const { store, clock } = this.deps;
+    const failure = asTaskFailure(error, lease.job.attempts);
+    await store.write(async (trx) => {
+      const now = clock.now();
+      if (!(await failJob(trx, lease.fence, failure.message, now))) throw new LeaseLostError(lease.job.id);
+      await markFailed(trx, lease.job.task_id, failure.code, failure.message, now);
+    });
+    await this.dropFiles(lease.job.task_id);
+  }
+
+  /** Completes the job and, with a result, the task, in one transaction fenced by the lease. */
+  private async finishJob(lease: Lease, taskId: string, stored: string | null): Promise<void> {
+    const { store, clock, results } = this.deps;
+    let completed = false;
+    try {
+      await store.write(async (trx) => {
+        const now = clock.now();
+        if (!(await completeJob(trx, lease.fence, now))) throw new LeaseLostError(lease.job.id);
+        if (stored) completed = await markCompleted(trx, taskId, stored, now);
+      });
+    } catch (error) {
+      if (stored) await results.remove(stored);
+      throw error;
+    }
+    if (stored && !completed) await results.remove(stored); // the task ended some other way meanwhile
+    await this.dropFiles(taskId);
+  }
+
+  /** The task's inputs are no longer needed once it is terminal. */
+  private async dropFiles(taskId: string): Promise<void> {
+    await rm(inputFolder(this.deps.inputsDir, taskId), { recursive: true, force: true });
+    await rm(path.join(this.deps.workDir, taskId), { recursive: true, force: true });
+  }
+
+  private async renderJob(task: TaskRow): Promise<RenderJob> {
+    const rows = await this.deps.store.db.selectFrom('task_inputs').selectAll().where('task_id', '=', task.id).execute();
+    const inputs: Record<string, RenderInput> = {};
+    for (const row of rows) {
+      inputs[row.field] = {
+        field: row.field,
+        kind: row.kind,
+        path: row.path,
+        width: row.width,
+        height: row.height,
+        durationSec: row.duration_ms === null ? null : row.duration_ms / 1000,
+        hasAudio: row.has_audio === 1,
+      };
+    }
+    return {
+      taskId: task.id,
+      model: task.model,
+      quality: task.quality as Quality,
+      seed: task.seed,
+      params: JSON.parse(task.params_json),
+      output: { width: task.output_width, height: task.output_height, fps: task.output_fps, durationSec: task.output_duration_ms / 1000 },
+      inputs,
+    };
+  }
+
+  /** Turns an engine's fraction into progress 1–99, written now and then, one write at a time. */
+  private progressWriter(taskId: string): (fraction: number) => void {
+    const { store, clock, logger } = this.deps;
+    let written = 0;
+    let lastWriteAt = 0;
+    let writing = false;
+    return (fraction) => {
+      const progress = Math.min(99, 1 + Math.floor(fraction * 98));
+      const now = clock.now();
+      if (writing || progress <= written || now - lastWriteAt < PROGRESS_WRITE_MS) return;
+      writing = true;
+      lastWriteAt = now;
+      store
+        .write((trx) => raiseProgress(trx, taskId, progress, now))
+        .then(() => (written = progress))
+        .catch((err) => logger.warn({ err, task: taskId }, 'could not record progress'))
+        .finally(() => (writing = false));
+    };
+  }
+}
+
+/** What the client is told: the engine's own failure, or a plain service error (no internals). */
+function asTaskFailure(error: unknown, attempts: number): TaskFailure {
+  if (error instanceof TaskFailure) return error;
+  return new TaskFailure('service_error', `the video could not be made after ${attempts} attempt${attempts === 1 ? '' : 's'}`);
+}
