@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { freePort } from './helpers/server.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-cli-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts `vidgate serve`, waits until it listens, returns its stdout so far, and stops it. */
 async function serveOnce(env: Record<string, string>): Promise<{ stdout: string; status: number }> {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { createApp, type App, type AppOptions } from '../../src/app.ts';
 import { createKey, type NewKey } from '../../src/auth/accounts.ts';
 import { newApiKey } from '../../src/auth/secrets.ts';
@@ -25,10 +25,12 @@ export type TestServer = {
  */
 export async function startTestServer(env: Record<string, string> = {}, options: Partial<AppOptions> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-test-'));
-  const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: '0', VIDGATE_LOG_LEVEL: 'silent', ...env });
+  // A known port, so result URLs (built from the public URL) point at this server.
+  const port = await freePort();
+  const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: String(port), VIDGATE_LOG_LEVEL: 'silent', ...env });
   const app = await createApp({ settings, resolver: tableResolver(), ...options });
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
-  const baseUrl = `http://127.0.0.1:${(app.http.server.address() as AddressInfo).port}`;
+  await app.http.listen({ port, host: '127.0.0.1' });
+  const baseUrl = `http://127.0.0.1:${port}`;
   const newKey = async (spec: NewKey) => {
     const key = newApiKey();
     await createKey(app.db, key, spec, Date.now());
@@ -61,4 +63,13 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A loopback port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

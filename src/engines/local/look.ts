@@ -52,16 +52,21 @@ const EDIT_STYLES: [RegExp, EditStyle][] = [
   [/\b(sepia|vintage|old film|retro)\b|复古/i, { name: 'sepia', filter: `${SEPIA},vignette=PI/4` }],
   [/\b(clay|claymation|plasticine)\b|黏土/i, { name: 'clay', filter: `eq=saturation=1.5:contrast=1.1,lutrgb=${POSTERIZE(40)}` }],
   [/\b(cartoon|anime|comic|toon)\b|卡通|动漫/i, { name: 'cartoon', filter: `eq=saturation=1.8:contrast=1.2,lutrgb=${POSTERIZE(72)},unsharp=7:7:2.5` }],
-  [/\b(night|dark|moonlight|midnight)\b|夜/i, { name: 'night', filter: 'eq=brightness=-0.18:saturation=0.7:contrast=1.1,colorbalance=bs=0.3:ms=0.15:rs=-0.1' }],
+  [/\b(night|dark|moonlight|midnight)\b|夜/i, { name: 'night', filter: 'eq=brightness=-0.18:saturation=0.7:contrast=1.1,colorbalance=bs=0.3:bm=0.15:rs=-0.1' }],
   [/\b(snow|snowy|winter|frost|ice)\b|雪|冬/i, { name: 'snow', filter: 'eq=brightness=0.1:saturation=0.55,colorbalance=bs=0.15:bm=0.1,noise=alls=28:allf=t' }],
   [/\b(sunset|warm|golden hour|summer)\b|夕阳/i, { name: 'warm', filter: 'colorbalance=rs=0.2:gs=0.05:bs=-0.15:rm=0.12:bm=-0.1,eq=saturation=1.2' }],
 ];
 
+const DEFAULT_GRADE: EditStyle = { name: 'graded', filter: 'eq=contrast=1.1:saturation=1.3,vignette=PI/5' };
+
 /** The style an edit prompt asks for; a default grade when it names none. */
 export function editStyle(prompt: string): EditStyle {
   for (const [words, style] of EDIT_STYLES) if (words.test(prompt)) return style;
-  return { name: 'graded', filter: 'eq=contrast=1.1:saturation=1.3,vignette=PI/5' };
+  return DEFAULT_GRADE;
 }
+
+/** Every style, the default included. */
+export const ALL_EDIT_STYLES: readonly EditStyle[] = [...EDIT_STYLES.map(([, style]) => style), DEFAULT_GRADE];
 
 /** Whether an edit prompt speaks of sound, so the model would make new audio. */
 export function speaksOfSound(prompt: string): boolean {

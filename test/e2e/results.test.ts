@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { fixturesDir } from '../helpers/fixtures.ts';
+import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
+import { waitForTask } from '../helpers/poll.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+describe('result files', () => {
+  let server: TestServer;
+  let media: MediaServer;
+
+  before(async () => {
+    media = await startMediaServer(fixturesDir(), '127.0.0.2');
+    server = await startTestServer(
+      { VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_RESULT_TTL: '3s', VIDGATE_SWEEP_INTERVAL: '200ms' },
+      { worker: true },
+    );
+  });
+  after(async () => {
+    await server.close();
+    await media.close();
+  });
+
+  it('serves the video with Range, drops the inputs at completion, and deletes everything after the TTL', async () => {
+    const body = { model: 'wan2.7-image-to-video', image_start: media.url('image-640x360.png'), duration: 2 };
+    const created = await server.call('POST', '/v1/videos/generations', { body });
+    const inputs = path.join(server.dataDir, 'inputs', created.body.id);
+    assert.ok(existsSync(inputs), 'inputs kept for the job');
+    const task = await waitForTask(server, created.body.id);
+    assert.equal(task.status, 'completed');
+    assert.equal(task.task_info.estimated_time, 0);
+    assert.equal(existsSync(inputs), false, 'inputs dropped once the task is done');
+    const url: string = task.results[0];
+    assert.match(url, new RegExp(`^${server.baseUrl}/v1/results/${task.id}-[a-z0-9]{20}\\.mp4$`));
+
+    const whole = await fetch(url);
+    const size = (await whole.arrayBuffer()).byteLength;
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+    const part = await fetch(url, { headers: { range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 100-199/${size}`);
+    assert.equal((await part.arrayBuffer()).byteLength, 100);
+    const tail = await fetch(url, { headers: { range: 'bytes=-10' } });
+    assert.equal((await tail.arrayBuffer()).byteLength, 10);
+
+    const wrongSecret = url.replace(/-[a-z0-9]{20}\.mp4$/, `-${'a'.repeat(20)}.mp4`);
+    for (const other of [wrongSecret, `${server.baseUrl}/v1/results/../vidgate.sqlite`, `${server.baseUrl}/v1/results/${task.id}.mp4`]) {
+      const res = await fetch(other);
+      assert.equal(res.status, 404, other);
+    }
+
+    const resultsDir = path.join(server.dataDir, 'results');
+    assert.equal(readdirSync(resultsDir).length, 1);
+    await sleep(3_500);
+    const expired = await fetch(url);
+    assert.equal(expired.status, 404);
+    assert.equal(((await expired.json()) as { error: { code: string } }).error.code, 'not_found');
+    for (let i = 0; i < 50 && readdirSync(resultsDir).length > 0; i++) await sleep(100);
+    assert.deepEqual(readdirSync(resultsDir), [], 'the sweeper deleted the file');
+    const after = await server.call('GET', `/v1/tasks/${task.id}`);
+    assert.equal(after.body.status, 'completed', 'the task itself stays');
+  });
+});

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestServer } from './server.ts';
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** Polls a task until it is terminal, checking on the way that progress never goes down. */
+export async function waitForTask(server: TestServer, id: string, timeoutMs = 60_000): Promise<any> {
+  const end = Date.now() + timeoutMs;
+  let progress = 0;
+  for (;;) {
+    const res = await server.call('GET', `/v1/tasks/${id}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(res.body.progress >= progress, `progress fell from ${progress} to ${res.body.progress}`);
+    progress = res.body.progress;
+    if (TERMINAL.has(res.body.status)) return res.body;
+    if (Date.now() > end) throw new Error(`task ${id} still ${res.body.status} after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** Creates a task, waits for it to complete, downloads its video to `file`; returns the final task. */
+export async function renderThrough(server: TestServer, body: Record<string, unknown>, file: string): Promise<any> {
+  const created = await server.call('POST', '/v1/videos/generations', { body });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const task = await waitForTask(server, created.body.id);
+  assert.equal(task.status, 'completed', JSON.stringify(task));
+  const video = await fetch(task.results[0]);
+  assert.equal(video.status, 200);
+  assert.equal(video.headers.get('content-type'), 'video/mp4');
+  writeFileSync(file, Buffer.from(await video.arrayBuffer()));
+  return task;
+}
