@@ -57,6 +57,7 @@ export class Sweeper {
       const due = await store.db
         .selectFrom('tasks')
         .select(['id', 'result_path'])
+        .where('finished_at', 'is not', null)
         .where('swept_at', 'is', null)
         .where('finished_at', '<=', now - resultTtlMs)
         .limit(BATCH)

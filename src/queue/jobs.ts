@@ -1,5 +1,5 @@
-import type { Kysely, Selectable, UpdateQueryBuilder, UpdateResult } from 'kysely';
-import { newId } from '../auth/secrets.ts';
+import { type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { insertRow } from '../store/precompiled.ts';
 import type { Database, JobsTable } from '../store/schema.ts';
 
 export type JobRow = Selectable<JobsTable>;
@@ -10,36 +10,31 @@ type Q = Kysely<Database>;
  * claimed job is fenced by the worker's id and an unexpired lease; callers check the row count.
  */
 
-/** Adds a job for a task, due now; call inside the transaction that writes the task. */
-export async function enqueueJob(q: Q, taskId: string, maxAttempts: number, now: number): Promise<string> {
-  const id = newId();
-  await q
-    .insertInto('jobs')
-    .values({ id, task_id: taskId, state: 'queued', attempts: 0, max_attempts: maxAttempts, run_at: now, lease_owner: null, lease_expires_at: null, last_error: null, created_at: now, updated_at: now })
-    .execute();
-  return id;
+/** Adds a task's job, due now; call inside the transaction that writes the task. */
+export async function enqueueJob(q: Q, taskId: string, maxAttempts: number, now: number): Promise<void> {
+  await insertRow(q, 'jobs', {
+    task_id: taskId, state: 'queued', attempts: 0, max_attempts: maxAttempts, run_at: now,
+    lease_owner: null, lease_expires_at: null, last_error: null, created_at: now, updated_at: now,
+  });
 }
+
+// Written out, not bound, so the planner can use the partial index jobs_due.
+const DUE_STATES = sql<boolean>`state in ('queued', 'running')`;
 
 export type ClaimOptions = { workerId: string; limit: number; now: number; leaseMs: number };
 
-/** Leases up to `limit` due jobs: queued ones whose time has come and running ones whose lease ran out. */
+/**
+ * Leases up to `limit` due jobs: queued ones whose time has come and running ones whose lease
+ * ran out (a running job's run_at is its lease's end, so one index serves both).
+ */
 export async function claimDueJobs(q: Q, { workerId, limit, now, leaseMs }: ClaimOptions): Promise<JobRow[]> {
   if (limit <= 0) return [];
+  const expires = now + leaseMs;
   return q
     .updateTable('jobs')
-    .set((eb) => ({ state: 'running', lease_owner: workerId, lease_expires_at: now + leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
-    .where('id', 'in', (eb) =>
-      eb
-        .selectFrom('jobs')
-        .select('id')
-        .where((w) =>
-          w.or([
-            w.and([w('state', '=', 'queued'), w('run_at', '<=', now)]),
-            w.and([w('state', '=', 'running'), w('lease_expires_at', '<=', now)]),
-          ]),
-        )
-        .orderBy('run_at')
-        .limit(limit),
+    .set((eb) => ({ state: 'running', lease_owner: workerId, lease_expires_at: expires, run_at: expires, attempts: eb('attempts', '+', 1), updated_at: now }))
+    .where('task_id', 'in', (eb) =>
+      eb.selectFrom('jobs').select('task_id').where(DUE_STATES).where('run_at', '<=', now).orderBy('run_at').limit(limit),
     )
     .returningAll()
     .execute();
@@ -47,7 +42,8 @@ export async function claimDueJobs(q: Q, { workerId, limit, now, leaseMs }: Clai
 
 /** Extends a held lease; false when the lease was lost (expired and taken, or finished). */
 export async function heartbeatJob(q: Q, job: LeaseFence, now: number, leaseMs: number): Promise<boolean> {
-  const result = await fenced(q.updateTable('jobs').set({ lease_expires_at: now + leaseMs, updated_at: now }), job, now).executeTakeFirst();
+  const expires = now + leaseMs;
+  const result = await fenced(q.updateTable('jobs').set({ lease_expires_at: expires, run_at: expires, updated_at: now }), job, now).executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 
@@ -88,13 +84,13 @@ export async function returnJob(q: Q, job: LeaseFence, now: number): Promise<boo
 }
 
 /** Which lease a statement acts under. */
-export type LeaseFence = { id: string; workerId: string };
+export type LeaseFence = { taskId: string; workerId: string };
 
 type JobUpdate = UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>;
 
 function fenced(query: JobUpdate, job: LeaseFence, now: number): JobUpdate {
   return query
-    .where('id', '=', job.id)
+    .where('task_id', '=', job.taskId)
     .where('state', '=', 'running')
     .where('lease_owner', '=', job.workerId)
     .where('lease_expires_at', '>', now);
@@ -102,7 +98,7 @@ function fenced(query: JobUpdate, job: LeaseFence, now: number): JobUpdate {
 
 /** A fenced statement found the lease gone: another worker owns the job now; roll back. */
 export class LeaseLostError extends Error {
-  constructor(jobId: string) {
-    super(`lost the lease on job ${jobId}`);
+  constructor(taskId: string) {
+    super(`lost the lease on the job of ${taskId}`);
   }
 }

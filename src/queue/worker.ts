@@ -41,7 +41,7 @@ export class Worker {
   private readonly options: WorkerOptions;
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private timer: NodeJS.Timeout | null = null;
-  private pumping = false;
+  private pumping: Promise<void> | null = null;
   private pumpAgain = false;
   private stopping = false;
 
@@ -61,13 +61,14 @@ export class Worker {
       this.pumpAgain = true;
       return;
     }
-    void this.pump();
+    this.pumping = this.pump().finally(() => (this.pumping = null));
   }
 
   /** Stops claiming; running jobs get `graceMs` to finish, then are aborted and handed back. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    await this.pumping; // a claim in flight launches its jobs before we wait for them
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
@@ -82,7 +83,6 @@ export class Worker {
   }
 
   private async pump(): Promise<void> {
-    this.pumping = true;
     try {
       do {
         this.pumpAgain = false;
@@ -95,24 +95,22 @@ export class Worker {
       } while (this.pumpAgain);
     } catch (error) {
       this.options.logger.error({ err: error }, 'claiming jobs failed');
-    } finally {
-      this.pumping = false;
     }
   }
 
   private launch(job: JobRow): void {
     const controller = new AbortController();
-    const lease: Lease = { job, fence: { id: job.id, workerId: this.id }, signal: controller.signal };
+    const lease: Lease = { job, fence: { taskId: job.task_id, workerId: this.id }, signal: controller.signal };
     const done = this.execute(lease, controller).finally(() => {
-      this.running.delete(job.id);
+      this.running.delete(job.task_id);
       this.notify();
     });
-    this.running.set(job.id, { controller, done });
+    this.running.set(job.task_id, { controller, done });
   }
 
   private async execute(lease: Lease, controller: AbortController): Promise<void> {
     const { handler, logger } = this.options;
-    const log = logger.child({ job: lease.job.id, task: lease.job.task_id, attempt: lease.job.attempts });
+    const log = logger.child({ task: lease.job.task_id, attempt: lease.job.attempts });
     const heartbeat = this.keepLeaseAlive(lease, controller);
     try {
       if (lease.job.attempts > lease.job.max_attempts) {

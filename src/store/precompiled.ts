@@ -1,4 +1,5 @@
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Insertable, Kysely } from 'kysely';
+import type { Database } from './schema.ts';
 
 /**
  * A hot query compiled once: each run swaps in new parameters, in the order the builder's
@@ -7,4 +8,18 @@ import type { Compilable, CompiledQuery, Kysely } from 'kysely';
 export function precompile<Row>(db: Kysely<any>, query: Compilable<Row>): (parameters: readonly unknown[]) => Promise<Row[]> {
   const compiled: CompiledQuery<Row> = query.compile();
   return async (parameters) => (await db.executeQuery<Row>({ ...compiled, parameters })).rows;
+}
+
+const compiledInserts = new Map<string, CompiledQuery>();
+
+/** Inserts one row, compiling the statement once per table and set of columns (hot paths). */
+export async function insertRow<T extends keyof Database & string>(q: Kysely<Database>, table: T, row: Insertable<Database[T]>): Promise<void> {
+  const columns = Object.keys(row) as (keyof typeof row)[];
+  const key = `${table}(${columns.join(',')})`;
+  let compiled = compiledInserts.get(key);
+  if (!compiled) {
+    compiled = q.insertInto(table).values(row as never).compile();
+    compiledInserts.set(key, compiled);
+  }
+  await q.executeQuery({ ...compiled, parameters: columns.map((column) => row[column]) });
 }

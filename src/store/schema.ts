@@ -94,15 +94,14 @@ export type TaskInputsTable = {
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed';
 
-/** One unit of work for a worker: a task to run, leased while it runs. */
+/** A task's job: the worker's unit of work, leased while it runs. */
 export type JobsTable = {
-  id: string;
   task_id: string;
   state: JobState;
   /** Claims so far, this one included. */
   attempts: number;
   max_attempts: number;
-  /** Not claimed before this time (backoff after a failure). */
+  /** When it may be claimed: queued, after any backoff; running, when the lease runs out. */
   run_at: number;
   lease_owner: string | null;
   lease_expires_at: number | null;

@@ -35,8 +35,8 @@ export class RenderTimes {
       .select(sql<number>`(finished_at - created_at) / 1000.0 / video_duration`.as('ratio'))
       .where('model', '=', model)
       .where('engine', '=', engine)
-      .where('status', '=', 'completed')
       .where('quality', '=', quality)
+      .where(sql<boolean>`status = 'completed'`) // written out: matches the partial index tasks_history
       .orderBy('finished_at', 'desc')
       .limit(HISTORY)
       .execute();

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { TaskFailure } from '../contract/errors.ts';
@@ -19,7 +19,7 @@ export type TaskRunnerDeps = {
   engines: ReadonlyMap<string, Engine>;
   results: ResultFiles;
   inputsDir: string;
-  /** Each attempt renders in `<workDir>/<task id>`, wiped before and after. */
+  /** Each attempt renders in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
   workDir: string;
   logger: Logger;
 };
@@ -42,8 +42,9 @@ export class TaskRunner implements JobHandler {
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
     const engine = engines.get(task.engine);
     if (!engine) throw new TaskFailure('service_unavailable', `no engine "${task.engine}" is configured here`);
-    const workDir = path.join(this.deps.workDir, task.id);
-    await rm(workDir, { recursive: true, force: true }); // a crashed attempt's leftovers
+    // Each attempt has its own folder, so a stale attempt that lost its lease can't touch ours.
+    await rm(this.taskWorkDir(task.id), { recursive: true, force: true }); // crashed attempts' leftovers
+    const workDir = path.join(this.taskWorkDir(task.id), `attempt-${lease.job.attempts}`);
     await mkdir(workDir, { recursive: true });
     try {
       const job = await this.renderJob(task);
@@ -52,7 +53,12 @@ export class TaskRunner implements JobHandler {
       await this.finishJob(lease, task.id, stored);
     } finally {
       await rm(workDir, { recursive: true, force: true });
+      await rmdir(this.taskWorkDir(task.id)).catch(() => {}); // only if no other attempt is in it
     }
+  }
+
+  private taskWorkDir(taskId: string): string {
+    return path.join(this.deps.workDir, taskId);
   }
 
   async giveUp(lease: Lease, error: unknown): Promise<void> {
@@ -60,7 +66,7 @@ export class TaskRunner implements JobHandler {
     const failure = asTaskFailure(error, lease.job.attempts);
     await store.write(async (trx) => {
       const now = clock.now();
-      if (!(await failJob(trx, lease.fence, failure.message, now))) throw new LeaseLostError(lease.job.id);
+      if (!(await failJob(trx, lease.fence, failure.message, now))) throw new LeaseLostError(lease.job.task_id);
       await markFailed(trx, lease.job.task_id, failure.code, failure.message, now);
     });
     await this.dropFiles(lease.job.task_id);
@@ -73,7 +79,7 @@ export class TaskRunner implements JobHandler {
     try {
       await store.write(async (trx) => {
         const now = clock.now();
-        if (!(await completeJob(trx, lease.fence, now))) throw new LeaseLostError(lease.job.id);
+        if (!(await completeJob(trx, lease.fence, now))) throw new LeaseLostError(lease.job.task_id);
         if (stored) completed = await markCompleted(trx, taskId, stored, now);
       });
     } catch (error) {
@@ -87,7 +93,7 @@ export class TaskRunner implements JobHandler {
   /** The task's inputs are no longer needed once it is terminal. */
   private async dropFiles(taskId: string): Promise<void> {
     await rm(inputFolder(this.deps.inputsDir, taskId), { recursive: true, force: true });
-    await rm(path.join(this.deps.workDir, taskId), { recursive: true, force: true });
+    await rm(this.taskWorkDir(taskId), { recursive: true, force: true });
   }
 
   private async renderJob(task: TaskRow): Promise<RenderJob> {

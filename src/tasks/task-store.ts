@@ -3,7 +3,7 @@ import { isTerminal, type TaskViewSource } from '../contract/task-view.ts';
 import type { ResultFiles } from '../media/results.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import type { Db, Store } from '../store/db.ts';
-import { precompile } from '../store/precompiled.ts';
+import { insertRow, precompile } from '../store/precompiled.ts';
 import type { TaskInputsTable, TasksTable } from '../store/schema.ts';
 
 export type TaskRow = Selectable<TasksTable>;
@@ -11,8 +11,8 @@ export type TaskRow = Selectable<TasksTable>;
 /** Writes a new task, its inputs and its job in one transaction. */
 export async function insertTask(store: Store, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[], maxAttempts: number): Promise<void> {
   await store.write(async (trx) => {
-    await trx.insertInto('tasks').values(task).execute();
-    if (inputs.length > 0) await trx.insertInto('task_inputs').values(inputs).execute();
+    await insertRow(trx, 'tasks', task);
+    for (const input of inputs) await insertRow(trx, 'task_inputs', input);
     await enqueueJob(trx, task.id, maxAttempts, task.created_at);
   });
 }

@@ -13,40 +13,41 @@ describe('job queue statements', () => {
   async function newJob(now: number, maxAttempts = 3): Promise<string> {
     const taskId = `task-unified-1-job${String(n++).padStart(5, '0')}`;
     await seedTask(handle.store, taskId, now);
-    return enqueueJob(handle.store.db, taskId, maxAttempts, now);
+    await enqueueJob(handle.store.db, taskId, maxAttempts, now);
+    return taskId;
   }
   const claim = (workerId: string, now: number, limit = 10) => claimDueJobs(handle.store.db, { workerId, limit, now, leaseMs: LEASE });
-  const job = async (id: string) => handle.store.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const job = async (id: string) => handle.store.db.selectFrom('jobs').selectAll().where('task_id', '=', id).executeTakeFirstOrThrow();
 
   it('claims due jobs once, oldest first, up to the limit, counting the attempt', async () => {
     const t = 10_000;
     const a = await newJob(t);
     const b = await newJob(t + 1);
-    const later = await enqueueJob(handle.store.db, (await job(a)).task_id, 3, t + 5_000); // not due yet
+    const later = await newJob(t + 5_000); // not due yet
     const first = await claim('w1', t + 10, 1);
-    assert.deepEqual(first.map((j) => j.id), [a]);
+    assert.deepEqual(first.map((j) => j.task_id), [a]);
     assert.equal(first[0].attempts, 1);
     assert.equal(first[0].lease_expires_at, t + 10 + LEASE);
     const second = await claim('w2', t + 10);
-    assert.deepEqual(second.map((j) => j.id), [b], 'a leased job and a job not yet due are not claimed');
-    for (const id of [a, b, later]) await handle.store.db.deleteFrom('jobs').where('id', '=', id).execute();
+    assert.deepEqual(second.map((j) => j.task_id), [b], 'a leased job and a job not yet due are not claimed');
+    for (const id of [a, b, later]) await handle.store.db.deleteFrom('jobs').where('task_id', '=', id).execute();
   });
 
   it('reclaims a job whose lease ran out, and fences the old owner out', async () => {
     const t = 20_000;
     const id = await newJob(t);
     await claim('w1', t);
-    assert.equal(await heartbeatJob(handle.store.db, { id, workerId: 'w1' }, t + 500, LEASE), true, 'heartbeat extends the lease');
+    assert.equal(await heartbeatJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + 500, LEASE), true, 'heartbeat extends the lease');
     assert.deepEqual(await claim('w2', t + 1_200), [], 'still leased after the heartbeat');
     const [taken] = await claim('w2', t + 1_600);
-    assert.equal(taken.id, id);
+    assert.equal(taken.task_id, id);
     assert.equal(taken.attempts, 2);
-    const old = { id, workerId: 'w1' };
+    const old = { taskId: id, workerId: 'w1' };
     assert.equal(await heartbeatJob(handle.store.db, old, t + 1_700, LEASE), false);
     assert.equal(await completeJob(handle.store.db, old, t + 1_700), false);
     assert.equal(await failJob(handle.store.db, old, 'x', t + 1_700), false);
     assert.equal(await retryJob(handle.store.db, old, t + 2_000, 'x', t + 1_700), false);
-    assert.equal(await completeJob(handle.store.db, { id, workerId: 'w2' }, t + 1_700), true);
+    assert.equal(await completeJob(handle.store.db, { taskId: id, workerId: 'w2' }, t + 1_700), true);
     assert.equal((await job(id)).state, 'done');
     assert.deepEqual(await claim('w3', t + 100_000), [], 'a done job is never claimed again');
   });
@@ -55,26 +56,26 @@ describe('job queue statements', () => {
     const t = 30_000;
     const id = await newJob(t);
     await claim('w1', t);
-    assert.equal(await completeJob(handle.store.db, { id, workerId: 'w1' }, t + LEASE), false);
-    await handle.store.db.deleteFrom('jobs').where('id', '=', id).execute();
+    assert.equal(await completeJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + LEASE), false);
+    await handle.store.db.deleteFrom('jobs').where('task_id', '=', id).execute();
   });
 
   it('retries at the given time and hands back unrun jobs without counting the attempt', async () => {
     const t = 40_000;
     const id = await newJob(t);
     await claim('w1', t);
-    assert.equal(await retryJob(handle.store.db, { id, workerId: 'w1' }, t + 5_000, 'boom', t + 10), true);
+    assert.equal(await retryJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + 5_000, 'boom', t + 10), true);
     const retried = await job(id);
     assert.deepEqual([retried.state, retried.run_at, retried.last_error, retried.lease_owner], ['queued', t + 5_000, 'boom', null]);
     assert.deepEqual(await claim('w1', t + 4_999), []);
     const [again] = await claim('w1', t + 5_000);
     assert.equal(again.attempts, 2);
-    assert.equal(await returnJob(handle.store.db, { id, workerId: 'w1' }, t + 5_010), true);
+    assert.equal(await returnJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + 5_010), true);
     const returned = await job(id);
     assert.deepEqual([returned.state, returned.attempts, returned.run_at], ['queued', 1, t + 5_010]);
     const [third] = await claim('w2', t + 5_010);
-    assert.equal(await failJob(handle.store.db, { id, workerId: 'w2' }, 'gave up', t + 5_020), true);
-    assert.equal((await job(third.id)).state, 'failed');
+    assert.equal(await failJob(handle.store.db, { taskId: id, workerId: 'w2' }, 'gave up', t + 5_020), true);
+    assert.equal((await job(third.task_id)).state, 'failed');
   });
 });
 

@@ -23,7 +23,8 @@ describe('worker', () => {
     const taskId = `task-unified-2-wrk${String(n++).padStart(5, '0')}`;
     await seedTask(store, taskId);
     await store.db.deleteFrom('jobs').execute(); // each test sees only its own job
-    const jobId = await enqueueJob(store.db, taskId, options.maxAttempts ?? 3, Date.now());
+    await enqueueJob(store.db, taskId, options.maxAttempts ?? 3, Date.now());
+    const jobId = taskId;
     await options.before?.(jobId);
     const rec: Recorder = { runs: [], gaveUp: [], aborted: [] };
     const handler: JobHandler = {
@@ -49,7 +50,7 @@ describe('worker', () => {
     }
   }
 
-  const jobState = (id: string) => handle.store.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const jobState = (id: string) => handle.store.db.selectFrom('jobs').selectAll().where('task_id', '=', id).executeTakeFirstOrThrow();
   async function until(check: () => Promise<boolean> | boolean, ms = 5_000): Promise<void> {
     const end = Date.now() + ms;
     while (!(await check())) {
@@ -103,7 +104,7 @@ describe('worker', () => {
       (lease) => new Promise((_, reject) => lease.signal.addEventListener('abort', () => reject(lease.signal.reason))),
       async ({ jobId, rec }) => {
         await until(() => rec.runs.length === 1);
-        await handle.store.db.updateTable('jobs').set({ lease_owner: 'someone-else' }).where('id', '=', jobId).execute();
+        await handle.store.db.updateTable('jobs').set({ lease_owner: 'someone-else' }).where('task_id', '=', jobId).execute();
         await until(() => rec.aborted.length === 1);
         assert.equal(rec.aborted[0], LEASE_LOST);
         await sleep(50);
@@ -151,7 +152,7 @@ describe('worker', () => {
       },
       {
         before: (jobId) =>
-          handle.store.db.updateTable('jobs').set({ state: 'running', attempts: 3, lease_owner: 'crashed', lease_expires_at: 1 }).where('id', '=', jobId).execute().then(() => {}),
+          handle.store.db.updateTable('jobs').set({ state: 'running', attempts: 3, lease_owner: 'crashed', lease_expires_at: 1 }).where('task_id', '=', jobId).execute().then(() => {}),
       },
     );
   });
