@@ -96,4 +96,25 @@ describe('restarts', () => {
     second.child.kill('SIGTERM');
     await second.exited;
   });
+
+  it('an API-only process and a separate worker process share one store', async () => {
+    const dataDir = newDataDir();
+    const api = await start(dataDir, {});
+    api.child.kill('SIGTERM'); // the first start made the store and key; now split the roles
+    await api.exited;
+    const apiOnly = await startVidgate(['serve', '--no-worker'], { VIDGATE_DATA_DIR: dataDir });
+    running.push(apiOnly);
+    const { body } = await apiOnly.call('POST', '/v1/videos/generations', { model: 'wan2.7-text-to-video', prompt: 'split roles', duration: 2 });
+    await sleep(1_500);
+    assert.equal((await apiOnly.call('GET', `/v1/tasks/${body.id}`)).body.status, 'pending', 'no worker, no progress');
+    const worker = await startVidgate(['worker'], { VIDGATE_DATA_DIR: dataDir, VIDGATE_WORKER_POLL: '200ms' });
+    running.push(worker);
+    const task = await pollUntil(apiOnly, body.id, (t) => t.status === 'completed' || t.status === 'failed', 30_000);
+    assert.equal(task.status, 'completed');
+    const video = await fetch(task.results[0]);
+    assert.equal(video.status, 200, 'the API process serves what the worker made');
+    worker.child.kill('SIGTERM');
+    apiOnly.child.kill('SIGTERM');
+    assert.deepEqual([await worker.exited, await apiOnly.exited], [0, 0]);
+  });
 });
