@@ -26,6 +26,10 @@ describe('settings', () => {
     assert.equal(s.media_deadline, 15_000);
     assert.equal(s.max_body_bytes, 1024 * 1024);
     assert.deepEqual([s.rate_limit_rpm, s.max_unfinished_tasks], [0, 0]);
+    assert.deepEqual(
+      [s.worker_poll, s.job_lease, s.job_attempts, s.retry_base, s.retry_max, s.shutdown_grace, s.sweep_interval],
+      [1_000, 30_000, 3, 2_000, 300_000, 30_000, 60_000],
+    );
   });
   it('reads the environment', () => {
     const s = loadSettings({
@@ -53,6 +57,8 @@ describe('settings', () => {
       [{ VIDGATE_BOOTSTRAP_KEY: 'sk-evo-short' }, /VIDGATE_BOOTSTRAP_KEY: must be sk-evo-/],
       [{ VIDGATE_PUBLIC_URL: 'ftp://x' }, /VIDGATE_PUBLIC_URL/],
       [{ VIDGATE_WORKER_CONCURRENCY: '0' }, /VIDGATE_WORKER_CONCURRENCY/],
+      [{ VIDGATE_JOB_LEASE: '100ms' }, /VIDGATE_JOB_LEASE: must be at least 300 ms/],
+      [{ VIDGATE_JOB_ATTEMPTS: '0' }, /VIDGATE_JOB_ATTEMPTS/],
       [{ VIDGATE_CONFIG: path.join(dir, 'missing.json') }, /VIDGATE_CONFIG: cannot read/],
       [{ VIDGATE_CONFIG: file('bad.json', '{"port":') }, /VIDGATE_CONFIG: .* is not valid JSON/],
       [{ VIDGATE_CONFIG: file('typo.json', '{"prot": 1}') }, /unknown setting\(s\) prot/],
