@@ -11,7 +11,7 @@ import type { JobHandler, Lease } from '../queue/worker.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import { markCompleted, markFailed, markProcessing, raiseProgress } from './transitions.ts';
-import type { TaskRow } from './task-store.ts';
+import { TaskReader, type TaskRow } from './task-store.ts';
 
 export type TaskRunnerDeps = {
   store: Store;
@@ -30,14 +30,17 @@ const PROGRESS_WRITE_MS = 500;
 /** Runs a claimed task job: the engine renders, the result is published, the task completes. */
 export class TaskRunner implements JobHandler {
   private readonly deps: TaskRunnerDeps;
+  private readonly reader: TaskReader;
 
   constructor(deps: TaskRunnerDeps) {
     this.deps = deps;
+    this.reader = new TaskReader(deps.store.db);
   }
 
   async run(lease: Lease): Promise<void> {
     const { store, clock, engines, results } = this.deps;
-    const task = await store.db.selectFrom('tasks').selectAll().where('id', '=', lease.job.task_id).executeTakeFirstOrThrow();
+    const task = await this.reader.findTask(lease.job.task_id);
+    if (!task) throw new TaskFailure('resource_not_found', 'the task is gone');
     if (task.status !== 'pending' && task.status !== 'processing') return this.finishJob(lease, task.id, null);
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
     const engine = engines.get(task.engine);

@@ -8,6 +8,9 @@ import { systemClock } from '../../src/util/clock.ts';
 import { useTempStore } from '../helpers/store.ts';
 import { seedTask } from '../helpers/tasks.ts';
 
+/** A job that runs until its signal aborts, then fails with the abort's reason. */
+const untilAborted = (lease: Lease) => new Promise<void>((_, reject) => lease.signal.addEventListener('abort', () => reject(lease.signal.reason)));
+
 type Recorder = { runs: { at: number; attempt: number }[]; gaveUp: unknown[]; aborted: unknown[] };
 
 describe('worker', () => {
@@ -101,7 +104,7 @@ describe('worker', () => {
 
   it('aborts a job whose lease another worker took, and writes nothing for it', async () => {
     await withWorker(
-      (lease) => new Promise((_, reject) => lease.signal.addEventListener('abort', () => reject(lease.signal.reason))),
+      untilAborted,
       async ({ jobId, rec }) => {
         await until(() => rec.runs.length === 1);
         await handle.store.db.updateTable('jobs').set({ lease_owner: 'someone-else' }).where('task_id', '=', jobId).execute();
@@ -118,7 +121,7 @@ describe('worker', () => {
 
   it('hands a running job back at shutdown when the grace period ends', async () => {
     await withWorker(
-      (lease) => new Promise((_, reject) => lease.signal.addEventListener('abort', () => reject(lease.signal.reason))),
+      untilAborted,
       async ({ worker, jobId, rec }) => {
         await until(() => rec.runs.length === 1);
         await worker.stop(30);

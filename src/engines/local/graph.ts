@@ -110,6 +110,11 @@ export function encodeTo(job: RenderJob, video: string, audio: string): string[]
   ];
 }
 
+/** The one ffmpeg command of a plan: inputs, the filter graph, and the `[video]` and `[audio]` it ends in, encoded. */
+export function renderCommand(job: RenderJob, inputs: string[], graph: string[]): string[] {
+  return [...inputs, '-filter_complex', graph.join(';'), ...encodeTo(job, '[video]', '[audio]')];
+}
+
 /** Frames in [start, end) at `fps`, rounded so consecutive segments add up exactly. */
 export function segmentSeconds(start: number, end: number, fps: number): number {
   return (Math.round(end * fps) - Math.round(start * fps)) / fps;

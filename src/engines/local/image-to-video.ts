@@ -1,6 +1,6 @@
 import type { RenderInput, RenderJob } from '../engine.ts';
 import {
-  caption, captionWidth, inputCount, driftOver, encodeTo, type FfmpegPlan, fillFrame, fitAudio, label, labelText, segmentSeconds, silenceInput,
+  caption, captionWidth, inputCount, driftOver, renderCommand, type FfmpegPlan, fillFrame, fitAudio, label, labelText, segmentSeconds, silenceInput,
   soundtrackInput, uniformVideo, wrapText,
 } from './graph.ts';
 import { seededRandom, soundtrackExpression } from './look.ts';
@@ -30,10 +30,10 @@ function stillsPlan(job: RenderJob, first: RenderInput, last: RenderInput | unde
     graph.push(`[opening][ending]xfade=transition=fade:duration=${(durationSec * 0.5).toFixed(3)}:offset=${(durationSec * 0.4).toFixed(3)}[dissolve]`);
     video = '[dissolve]';
   }
-  const audioIndex = inputs.filter((a) => a === '-i').length;
+  const audioIndex = inputCount(inputs);
   inputs.push(...audioInput(job, durationSec));
   graph.push(`${video}${overlays(job)}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
-  return { files: textFiles(job), commands: [[...inputs, '-filter_complex', graph.join(';'), ...encodeTo(job, '[video]', '[audio]')]] };
+  return { files: textFiles(job), commands: [renderCommand(job, inputs, graph)] };
 }
 
 /** video_continuation: the clip, then a continuation from its last frame, ending on image_end when given. */
@@ -50,7 +50,7 @@ function continuationPlan(job: RenderJob): FfmpegPlan {
   graph.push(`[${clipAudio}]${fitAudio(clipSeconds)}[clipsound]`);
   if (restSeconds <= 0) {
     graph.push(`[clip]${label('label.txt', height)}[video]`, '[clipsound]anull[audio]');
-    return { files: textFiles(job), commands: [[...inputs, '-filter_complex', graph.join(';'), ...encodeTo(job, '[video]', '[audio]')]] };
+    return { files: textFiles(job), commands: [renderCommand(job, inputs, graph)] };
   }
   const restFrames = Math.round(restSeconds * fps);
   const random = seededRandom(job.seed, 'continuation');
@@ -71,7 +71,7 @@ function continuationPlan(job: RenderJob): FfmpegPlan {
   graph.push(`[clip][continued]concat=n=2:v=1:a=0,${shown}${label('label.txt', height)}[video]`);
   graph.push('[clipsound][newsound]concat=n=2:v=0:a=1[audio]');
   const lastFrame = ['-sseof', '-0.5', '-i', clip.path, '-update', '1', '-y', LAST_FRAME_FILE];
-  return { files: textFiles(job), commands: [lastFrame, [...inputs, '-filter_complex', graph.join(';'), ...encodeTo(job, '[video]', '[audio]')]] };
+  return { files: textFiles(job), commands: [lastFrame, renderCommand(job, inputs, graph)] };
 }
 
 /** The driving audio when given, else a soundtrack from the seed. */
@@ -81,8 +81,9 @@ function audioInput(job: RenderJob, seconds: number): string[] {
 }
 
 function overlays(job: RenderJob): string {
-  const shown = job.params.prompt ? `,${caption('prompt.txt', job.output.height, AFTER_OPENING)}` : '';
-  return `${shown},${label('label.txt', job.output.height, AFTER_OPENING)}`.slice(1);
+  const { height } = job.output;
+  const shown = job.params.prompt ? [caption('prompt.txt', height, AFTER_OPENING)] : [];
+  return [...shown, label('label.txt', height, AFTER_OPENING)].join(',');
 }
 
 function textFiles(job: RenderJob): Record<string, string> {

@@ -1,6 +1,6 @@
 import type { RenderJob } from '../engine.ts';
 import {
-  caption, captionWidth, encodeTo, type FfmpegPlan, fitAudio, FONT, label, labelText, segmentSeconds, soundtrackInput, uniformVideo, wrapText,
+  caption, captionWidth, renderCommand, type FfmpegPlan, fitAudio, FONT, label, labelText, segmentSeconds, soundtrackInput, uniformVideo, wrapText,
 } from './graph.ts';
 import { baseHue, hslHex, seededRandom, soundtrackExpression } from './look.ts';
 import { parseShots } from './shots.ts';
@@ -42,5 +42,5 @@ export function textToVideoPlan(job: RenderJob): FfmpegPlan {
   const joined = shots.map((_, i) => `[s${i}]`).join('');
   graph.push(`${joined}concat=n=${shots.length}:v=1:a=0,${label('label.txt', height)}[video]`);
   graph.push(`[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
-  return { files, commands: [[...inputs, '-filter_complex', graph.join(';'), ...encodeTo(job, '[video]', '[audio]')]] };
+  return { files, commands: [renderCommand(job, inputs, graph)] };
 }

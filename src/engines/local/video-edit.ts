@@ -1,6 +1,6 @@
 import type { RenderJob } from '../engine.ts';
 import {
-  caption, captionWidth, inputCount, encodeTo, type FfmpegPlan, fillFrame, fitAudio, label, labelText, silenceInput, soundtrackInput, uniformVideo, wrapText,
+  caption, captionWidth, inputCount, renderCommand, type FfmpegPlan, fillFrame, fitAudio, label, labelText, silenceInput, soundtrackInput, uniformVideo, wrapText,
 } from './graph.ts';
 import { editStyle, soundtrackExpression, speaksOfSound } from './look.ts';
 
@@ -44,7 +44,7 @@ export function videoEditPlan(job: RenderJob): FfmpegPlan {
     'label.txt': labelText(job, ` · style ${style.name} · sound ${sound}`),
     'prompt.txt': wrapText(prompt, captionWidth(width, height)),
   };
-  return { files, commands: [[...inputs, '-filter_complex', graph.join(';'), ...encodeTo(job, '[video]', '[audio]')]] };
+  return { files, commands: [renderCommand(job, inputs, graph)] };
 }
 
 /**
