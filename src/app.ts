@@ -15,7 +15,11 @@ import { AddressPolicy } from './net/address-policy.ts';
 import { type HostResolver, OutboundGuard, systemResolver } from './net/outbound-guard.ts';
 import { type Db, migrateToLatest, openStore, type Store } from './store/db.ts';
 import { Worker } from './queue/worker.ts';
+import { CallbackDeliverer } from './callbacks/deliverer.ts';
+import { CallbackService } from './callbacks/service.ts';
+import type { TaskHooks } from './tasks/hooks.ts';
 import { TaskRunner } from './tasks/runner.ts';
+import { TaskSettlement } from './tasks/settlement.ts';
 import { TaskService } from './tasks/service.ts';
 import { type Clock, systemClock } from './util/clock.ts';
 
@@ -61,33 +65,48 @@ export async function createApp(options: AppOptions): Promise<App> {
   const inputsDir = path.join(settings.data_dir, 'inputs');
   const engine: Engine = new LocalEngine({ ffmpegPath: settings.ffmpeg_path });
   let worker: Worker | null = null;
+  let deliverer: CallbackDeliverer | null = null;
+  const hooks: TaskHooks = {
+    jobQueued: () => worker?.notify(),
+    taskCancelled: (taskId) => worker?.cancel(taskId),
+    taskEnded: () => deliverer?.notify(),
+  };
+  const settlement = new TaskSettlement(results);
   const tasks = new TaskService({
     store,
     clock,
     prices: new PriceBook(settings.prices),
     results,
+    settlement,
     resultTtlMs: settings.result_ttl,
     engine,
     maxAttempts: settings.job_attempts,
-    onEnqueued: () => worker?.notify(),
+    maxUnfinishedTasks: settings.max_unfinished_tasks,
+    hooks,
     ingest: { guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline },
   });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
+  const callbacks = new CallbackService({ store, clock, tasks, onResent: () => deliverer?.notify() });
   const http = await buildHttpServer({
-    callers, tasks, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
   });
   let sweeper: Sweeper | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
-      store, clock, results, inputsDir, engines: new Map([[engine.name, engine]]), workDir: path.join(settings.data_dir, 'work'), logger,
+      store, clock, results, settlement, hooks, inputsDir, engines: new Map([[engine.name, engine]]), workDir: path.join(settings.data_dir, 'work'), logger,
     });
     worker = new Worker({
       store, clock, handler: runner, logger, concurrency: settings.worker_concurrency, leaseMs: settings.job_lease,
       pollMs: settings.worker_poll, backoff: { baseMs: settings.retry_base, maxMs: settings.retry_max },
     });
+    deliverer = new CallbackDeliverer({
+      store, clock, guard, logger, concurrency: settings.callback_concurrency, pollMs: settings.worker_poll,
+      timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries,
+    });
     sweeper = new Sweeper({ store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, intervalMs: settings.sweep_interval, logger });
     worker.start();
+    deliverer.start();
     sweeper.start();
   }
   return {
@@ -103,6 +122,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     async close() {
       await http.close();
       await worker?.stop(settings.shutdown_grace);
+      await deliverer?.stop();
       await sweeper?.stop();
       await guard.close();
       await store.close();

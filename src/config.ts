@@ -20,6 +20,19 @@ const durationMs = (fallback: string, minMs = 0) =>
       return ms ?? 0;
     });
 
+const durationList = (fallback: string) =>
+  z
+    .union([z.string(), z.array(z.union([z.string(), z.number()]))])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const items = Array.isArray(value) ? value : value.split(',').map((s) => s.trim()).filter(Boolean);
+      return items.map((item) => {
+        const ms = parseDurationMs(item);
+        if (ms === null) ctx.addIssue({ code: 'custom', message: `"${item}" is not a duration such as 1s, 30s or 10m` });
+        return ms ?? 0;
+      });
+    });
+
 const cidrList = z
   .union([z.string(), z.array(z.string())])
   .default([])
@@ -66,6 +79,9 @@ export const settingsSchema = z.strictObject({
   rate_limit_rpm: int(0).default(0),
   max_unfinished_tasks: int(0).default(0),
   media_deadline: durationMs('15s'),
+  callback_timeout: durationMs('10s', 100),
+  callback_retries: durationList('1s,2s,4s'),
+  callback_concurrency: int(1, 1024).default(16),
   auth_cache_ttl: durationMs('5s'),
   max_body_bytes: int(1024).default(1_048_576),
   ffmpeg_path: z.string().min(1).default('ffmpeg'),

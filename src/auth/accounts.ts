@@ -1,3 +1,4 @@
+import { topUpCredits } from '../billing/ledger.ts';
 import type { Db } from '../store/db.ts';
 import { hashApiKey, keyPrefix, newId, newWebhookSecret } from './secrets.ts';
 
@@ -8,6 +9,11 @@ export type Caller = {
   userGroup: string;
   /** null = every model. */
   allowedModels: ReadonlySet<string> | null;
+  /** Never refused for credits. */
+  unlimited: boolean;
+  /** Task creations per minute and unfinished tasks at once; null = the settings' defaults. */
+  rpm: number | null;
+  maxUnfinished: number | null;
 };
 
 /** The enabled key with this secret, or null. */
@@ -15,7 +21,7 @@ export async function findCallerByKey(db: Db, key: string): Promise<Caller | nul
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select(['api_keys.id as key_id', 'users.id as user_id', 'users.user_group', 'api_keys.allowed_models'])
+    .select(['api_keys.id as key_id', 'users.id as user_id', 'users.user_group', 'api_keys.allowed_models', 'api_keys.unlimited', 'api_keys.rpm', 'api_keys.max_unfinished'])
     .where('api_keys.key_hash', '=', hashApiKey(key))
     .where('api_keys.disabled_at', 'is', null)
     .executeTakeFirst();
@@ -25,45 +31,72 @@ export async function findCallerByKey(db: Db, key: string): Promise<Caller | nul
     userId: row.user_id,
     userGroup: row.user_group,
     allowedModels: row.allowed_models ? new Set(row.allowed_models.split(',')) : null,
+    unlimited: row.unlimited === 1,
+    rpm: row.rpm,
+    maxUnfinished: row.max_unfinished,
   };
 }
 
-export type NewKey = { user: string; group?: string; creditsMicro?: number; models?: string[]; webhookSecret?: string };
+export type NewKey = {
+  user: string;
+  /** The user's group, when the user is new (default `default`). */
+  group?: string;
+  /** Micro-credits that come with the key: its own allowance, added to the user's balance too. */
+  credits?: number;
+  /** Never refused for credits (no allowance of its own). */
+  unlimited?: boolean;
+  /** Micro-credits added to the user's balance only (the bootstrap key's starting credits). */
+  userCredits?: number;
+  models?: string[];
+  rpm?: number;
+  maxUnfinished?: number;
+  /** The user's webhook secret, when the user is new (default random). */
+  webhookSecret?: string;
+};
+
+export type CreatedKey = { keyId: string; userId: string; userGroup: string; webhookSecret: string };
+
+/** A key spec that can't be stored; the message names the option. */
+export class KeySpecError extends Error {}
 
 /**
- * Stores a key (hash only) for the named user, creating the user on first use; a new user's
- * starting credits are a top-up ledger row. Returns the user's webhook secret.
+ * Stores a key (its hash only) for the named user, creating the user on first use. The key's
+ * credits are a top-up ledger row, written in the same transaction.
  */
-export async function createKey(db: Db, key: string, spec: NewKey, now: number): Promise<{ userId: string; webhookSecret: string }> {
+export async function createKey(db: Db, key: string, spec: NewKey, now: number): Promise<CreatedKey> {
+  if (spec.unlimited && spec.credits !== undefined) throw new KeySpecError('--credits and --unlimited exclude each other');
   return db.transaction().execute(async (trx) => {
-    let user = await trx.selectFrom('users').select(['id', 'webhook_secret']).where('name', '=', spec.user).executeTakeFirst();
-    if (!user) {
-      user = { id: newId(), webhook_secret: spec.webhookSecret ?? newWebhookSecret() };
-      const balance = spec.creditsMicro ?? 0;
-      await trx
-        .insertInto('users')
-        .values({ ...user, name: spec.user, user_group: spec.group ?? 'default', balance_micro: balance, created_at: now })
-        .execute();
-      if (balance > 0) {
-        await trx
-          .insertInto('ledger_entries')
-          .values({ id: newId(), user_id: user.id, key_id: null, task_id: null, kind: 'topup', amount_micro: balance, created_at: now })
-          .execute();
-      }
+    let user = await trx.selectFrom('users').select(['id', 'webhook_secret', 'user_group']).where('name', '=', spec.user).executeTakeFirst();
+    if (user && spec.group && spec.group !== user.user_group) {
+      throw new KeySpecError(`--group: user ${spec.user} is in group ${user.user_group}; a user has one group`);
     }
+    if (!user) {
+      user = { id: newId(), webhook_secret: spec.webhookSecret ?? newWebhookSecret(), user_group: spec.group ?? 'default' };
+      await trx.insertInto('users').values({ ...user, name: spec.user, balance_micro: 0, used_micro: 0, created_at: now }).execute();
+    }
+    const keyId = newId();
     await trx
       .insertInto('api_keys')
       .values({
-        id: newId(),
+        id: keyId,
         user_id: user.id,
         key_hash: hashApiKey(key),
         key_prefix: keyPrefix(key),
         allowed_models: spec.models?.length ? spec.models.join(',') : null,
         disabled_at: null,
         created_at: now,
+        allowance_micro: spec.credits === undefined ? null : 0,
+        spent_micro: 0,
+        used_micro: 0,
+        unlimited: spec.unlimited ? 1 : 0,
+        unfinished: 0,
+        rpm: spec.rpm ?? null,
+        max_unfinished: spec.maxUnfinished ?? null,
       })
       .execute();
-    return { userId: user.id, webhookSecret: user.webhook_secret };
+    if (spec.credits) await topUpCredits(trx, { userId: user.id, keyId, amount: spec.credits, now });
+    if (spec.userCredits) await topUpCredits(trx, { userId: user.id, keyId: null, amount: spec.userCredits, now });
+    return { keyId, userId: user.id, userGroup: user.user_group, webhookSecret: user.webhook_secret };
   });
 }
 

@@ -20,7 +20,7 @@ export async function ensureBootstrapKey(db: Db, settings: Settings, now: number
     {
       user: 'default',
       group: 'default',
-      creditsMicro: creditsToMicro(settings.bootstrap_credits),
+      userCredits: creditsToMicro(settings.bootstrap_credits),
       webhookSecret: settings.bootstrap_webhook_secret,
     },
     now,

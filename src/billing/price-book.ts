@@ -38,3 +38,13 @@ export class PriceBook {
     return { rule: entry.rule, micro: entry.rule === 'per_call' ? unit : unit * billedSeconds };
   }
 }
+
+/**
+ * What a finished task costs: a per-call price is its quote; a per-second one the quote's rate
+ * times the seconds the engine billed, never more than was reserved.
+ */
+export function chargeFor(task: { billing_rule: string; credits_reserved_micro: number; billed_seconds: number }, billedSeconds: number): number {
+  const reserved = Number(task.credits_reserved_micro);
+  if (task.billing_rule === 'per_call' || task.billed_seconds <= 0) return reserved;
+  return Math.min(reserved, Math.round((reserved * Math.max(0, billedSeconds)) / task.billed_seconds));
+}

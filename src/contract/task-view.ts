@@ -45,7 +45,10 @@ export const taskViewSchema = z
       credits_charged: z.number().optional().describe('Terminal tasks only'),
     }),
     results: z.array(z.string()).optional().describe('Completed tasks: the URL of the MP4'),
-    error: z.object({ code: z.string(), message: z.string(), type: z.literal('task_error') }).optional(),
+    error: z
+      .object({ code: z.string(), message: z.string(), type: z.literal('task_error') })
+      .optional()
+      .describe('Failed tasks, and cancelled ones (code request_cancelled)'),
   })
   .meta({ id: 'Task' });
 
@@ -71,7 +74,7 @@ export function toTaskView(task: TaskViewSource): TaskView {
   };
   if (isTerminal(task.status)) view.usage.credits_charged = microToCredits(task.credits_charged_micro ?? 0);
   if (task.status === 'completed' && task.result_url) view.results = [task.result_url];
-  if (task.status === 'failed') {
+  if (task.status === 'failed' || task.status === 'cancelled') {
     view.error = { code: task.error_code ?? 'unknown_error', message: task.error_message ?? 'The task failed.', type: 'task_error' };
   }
   return view;

@@ -34,6 +34,9 @@ export type RenderContext = {
   onProgress(fraction: number): void;
 };
 
+/** The MP4 an engine wrote, and the seconds it billed when they differ from the plan's. */
+export type RenderResult = { file: string; billedSeconds?: number };
+
 /**
  * A way of making videos. `render` resolves with the MP4 it wrote inside `workDir`, or throws
  * a TaskFailure (contract/errors.ts) saying what went wrong and whether to try again.
@@ -42,5 +45,5 @@ export type Engine = {
   readonly name: string;
   /** A first guess of the render time in seconds, before the engine has any history. */
   estimateSeconds(job: Pick<RenderJob, 'model' | 'quality' | 'output'>): number;
-  render(job: RenderJob, context: RenderContext): Promise<{ file: string }>;
+  render(job: RenderJob, context: RenderContext): Promise<RenderResult>;
 };

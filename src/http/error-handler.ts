@@ -39,7 +39,7 @@ function validationError(issue: { instancePath: string; message?: string }, requ
     const hint = part === 'body' ? 'request body: must be a JSON object with a "model" field that ' : `${part}: `;
     return new ApiError('invalid_request', `${hint}${rule}`);
   }
-  const source = part === 'body' ? request.body : part === 'params' ? request.params : request.query;
+  const source = { body: request.body, params: request.params, headers: request.headers }[part] ?? request.query;
   const value = valueAt(source, path);
   const got = value === undefined ? '' : ` (got ${describeValue(value)})`;
   return new ApiError('invalid_request', `${field}: ${rule}${got}`, { param: fieldName(path.slice(0, 1)) });

@@ -17,7 +17,7 @@ const errorBodySchema = z
   .meta({ id: 'Error' });
 
 /** The error responses every /v1 route may give, for the OpenAPI document. */
-export const errorResponses = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 500: errorBodySchema };
+export const errorResponses = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 429: errorBodySchema, 500: errorBodySchema };
 
 /** OpenAPI 3.1 at /openapi.json and a docs page at /docs, both generated from the route schemas. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {

@@ -1,10 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { CallerCache } from '../auth/caller-cache.ts';
+import type { CallbackService } from '../callbacks/service.ts';
+import type { Db } from '../store/db.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { addAuthHook } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { registerOpenApi } from './openapi.ts';
+import { callbacksRoutes } from './routes/callbacks.ts';
+import { creditsRoutes } from './routes/credits.ts';
 import { generationsRoutes } from './routes/generations.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { resultsRoutes } from './routes/results.ts';
@@ -13,6 +17,10 @@ import { tasksRoutes } from './routes/tasks.ts';
 export type HttpDeps = {
   callers: CallerCache;
   tasks: TaskService;
+  callbacks: CallbackService;
+  db: Db;
+  /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
+  defaultRpm: number;
   /** Where finished videos are stored. */
   resultsDir: string;
   bodyLimit: number;
@@ -40,8 +48,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(
     async (v1) => {
       addAuthHook(v1, deps.callers);
-      await v1.register(generationsRoutes, { tasks: deps.tasks });
+      await v1.register(generationsRoutes, { tasks: deps.tasks, defaultRpm: deps.defaultRpm });
       await v1.register(tasksRoutes, { tasks: deps.tasks });
+      await v1.register(callbacksRoutes, { callbacks: deps.callbacks });
+      await v1.register(creditsRoutes, { db: deps.db });
       await v1.register(modelsRoutes);
     },
     { prefix: '/v1' },

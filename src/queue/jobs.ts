@@ -83,6 +83,16 @@ export async function returnJob(q: Q, job: LeaseFence, now: number): Promise<boo
   return result.numUpdatedRows === 1n;
 }
 
+/** Stops a task's job, queued or running, when its task is cancelled; the runner loses its lease. */
+export async function cancelJob(q: Q, taskId: string, now: number): Promise<void> {
+  await q
+    .updateTable('jobs')
+    .set({ state: 'cancelled', lease_owner: null, lease_expires_at: null, updated_at: now })
+    .where('task_id', '=', taskId)
+    .where(DUE_STATES)
+    .execute();
+}
+
 /** Which lease a statement acts under. */
 export type LeaseFence = { taskId: string; workerId: string };
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
+import { PollLoop } from '../util/poll-loop.ts';
 import { type BackoffPolicy, retryDelayMs } from './backoff.ts';
 import { claimDueJobs, heartbeatJob, type JobRow, type LeaseFence, LeaseLostError, retryJob, returnJob } from './jobs.ts';
 
@@ -29,6 +30,7 @@ export type WorkerOptions = {
 /** Why a running job's signal was aborted. */
 export const LEASE_LOST = 'lease lost';
 export const SHUTDOWN = 'worker shutting down';
+export const CANCELLED = 'task cancelled';
 
 /** Errors that say so are not worth another attempt; any other error is. */
 export function isRetryable(error: unknown): boolean {
@@ -40,35 +42,25 @@ export class Worker {
   readonly id = `worker-${randomUUID()}`;
   private readonly options: WorkerOptions;
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  private timer: NodeJS.Timeout | null = null;
-  private pumping: Promise<void> | null = null;
-  private pumpAgain = false;
-  private stopping = false;
+  private readonly claims: PollLoop;
 
   constructor(options: WorkerOptions) {
     this.options = options;
+    this.claims = new PollLoop(() => this.claimFreeSlots(), (err) => options.logger.error({ err }, 'claiming jobs failed'));
   }
 
   start(): void {
-    this.timer = setInterval(() => this.notify(), this.options.pollMs);
-    this.notify();
+    this.claims.start(this.options.pollMs);
   }
 
   /** Looks for due jobs now (called when a job was just enqueued in this process). */
   notify(): void {
-    if (this.stopping) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = this.pump().finally(() => (this.pumping = null));
+    this.claims.notify();
   }
 
   /** Stops claiming; running jobs get `graceMs` to finish, then are aborted and handed back. */
   async stop(graceMs: number): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.pumping; // a claim in flight launches its jobs before we wait for them
+    await this.claims.stop(); // a claim in flight launches its jobs before we wait for them
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     let graceTimer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
@@ -78,24 +70,23 @@ export class Worker {
     await all;
   }
 
+  /** Stops a running job whose task was cancelled (its job row is already settled). */
+  cancel(taskId: string): void {
+    this.running.get(taskId)?.controller.abort(CANCELLED);
+  }
+
   get busy(): number {
     return this.running.size;
   }
 
-  private async pump(): Promise<void> {
-    try {
-      do {
-        this.pumpAgain = false;
-        const free = this.options.concurrency - this.running.size;
-        if (free <= 0 || this.stopping) break;
-        const { store, clock, leaseMs } = this.options;
-        const jobs = await store.write((trx) => claimDueJobs(trx, { workerId: this.id, limit: free, now: clock.now(), leaseMs }));
-        for (const job of jobs) this.launch(job);
-        if (jobs.length === free) this.pumpAgain = true;
-      } while (this.pumpAgain);
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'claiming jobs failed');
-    }
+  /** Claims due jobs for the free slots; true when every slot was filled (more may be due). */
+  private async claimFreeSlots(): Promise<boolean> {
+    const free = this.options.concurrency - this.running.size;
+    if (free <= 0) return false;
+    const { store, clock, leaseMs } = this.options;
+    const jobs = await store.write((trx) => claimDueJobs(trx, { workerId: this.id, limit: free, now: clock.now(), leaseMs }));
+    for (const job of jobs) this.launch(job);
+    return jobs.length === free;
   }
 
   private launch(job: JobRow): void {
@@ -128,7 +119,8 @@ export class Worker {
   private async settleFailure(lease: Lease, error: unknown, log: Logger): Promise<void> {
     const { store, clock, handler, backoff } = this.options;
     const reason = lease.signal.aborted ? lease.signal.reason : null;
-    if (reason === LEASE_LOST || error instanceof LeaseLostError) return log.warn('lease lost; another worker owns the job now');
+    if (reason === CANCELLED) return log.info('stopped: the task was cancelled');
+    if (reason === LEASE_LOST || error instanceof LeaseLostError) return log.warn('lease lost: the job was cancelled or another worker owns it');
     if (reason === SHUTDOWN) {
       await store.write((trx) => returnJob(trx, lease.fence, clock.now()));
       return log.info('handed the job back at shutdown');

@@ -9,6 +9,9 @@ export type Database = {
   tasks: TasksTable;
   task_inputs: TaskInputsTable;
   jobs: JobsTable;
+  callback_deliveries: CallbackDeliveriesTable;
+  callback_attempts: CallbackAttemptsTable;
+  idempotency_keys: IdempotencyKeysTable;
 };
 
 export type UsersTable = {
@@ -16,7 +19,10 @@ export type UsersTable = {
   name: string;
   user_group: string;
   webhook_secret: string;
+  /** Top-ups − reservations + releases: what the user may still spend (below 0 only through unlimited keys). */
   balance_micro: number;
+  /** Charges: what the user has spent. */
+  used_micro: number;
   created_at: number;
 };
 
@@ -29,6 +35,20 @@ export type ApiKeysTable = {
   allowed_models: string | null;
   disabled_at: number | null;
   created_at: number;
+  /** The key's own allowance (its top-ups); null = it spends the user's balance with no cap of its own. */
+  allowance_micro: number | null;
+  /** Reserved and not released through this key (held + charged). */
+  spent_micro: number;
+  /** Charged through this key. */
+  used_micro: number;
+  /** 1 = never refused for credits; spending is still recorded against the user. */
+  unlimited: number;
+  /** Pending and processing tasks created with this key. */
+  unfinished: number;
+  /** Task creations per minute; null = VIDGATE_RATE_LIMIT_RPM. */
+  rpm: number | null;
+  /** Unfinished tasks at once; null = VIDGATE_MAX_UNFINISHED_TASKS. */
+  max_unfinished: number | null;
 };
 
 export type LedgerEntriesTable = {
@@ -92,7 +112,7 @@ export type TaskInputsTable = {
   has_audio: number;
 };
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed';
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** A task's job: the worker's unit of work, leased while it runs. */
 export type JobsTable = {
@@ -108,4 +128,46 @@ export type JobsTable = {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+};
+
+export type DeliveryState = 'pending' | 'sending' | 'delivered' | 'failed';
+
+/** One callback message (its id is the `webhook-id`), with its retry schedule. */
+export type CallbackDeliveriesTable = {
+  id: string;
+  task_id: string;
+  user_id: string;
+  url: string;
+  /** The task object at settlement, sent as it is on every attempt. */
+  body: string;
+  state: DeliveryState;
+  /** Attempts ever made (numbers the attempt rows). */
+  attempts: number;
+  /** Attempts since it was (re)sent: the position in the retry schedule. */
+  round_attempts: number;
+  /** When the next attempt is due; while sending, when its lease runs out. */
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  delivered_at: number | null;
+  created_at: number;
+  updated_at: number;
+};
+
+export type CallbackAttemptsTable = {
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+};
+
+/** A create request's Idempotency-Key, the hash of its body and the task it made. */
+export type IdempotencyKeysTable = {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  task_id: string;
+  expires_at: number;
 };

@@ -10,7 +10,9 @@ import { completeJob, failJob, LeaseLostError } from '../queue/jobs.ts';
 import type { JobHandler, Lease } from '../queue/worker.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
-import { markCompleted, markFailed, markProcessing, raiseProgress } from './transitions.ts';
+import type { TaskHooks } from './hooks.ts';
+import type { TaskSettlement } from './settlement.ts';
+import { markProcessing, raiseProgress } from './transitions.ts';
 import { TaskReader, type TaskRow } from './task-store.ts';
 
 export type TaskRunnerDeps = {
@@ -18,6 +20,8 @@ export type TaskRunnerDeps = {
   clock: Clock;
   engines: ReadonlyMap<string, Engine>;
   results: ResultFiles;
+  settlement: TaskSettlement;
+  hooks?: TaskHooks;
   inputsDir: string;
   /** Each attempt renders in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
   workDir: string;
@@ -41,7 +45,7 @@ export class TaskRunner implements JobHandler {
     const { store, clock, engines, results } = this.deps;
     const task = await this.reader.findTask(lease.job.task_id);
     if (!task) throw new TaskFailure('resource_not_found', 'the task is gone');
-    if (task.status !== 'pending' && task.status !== 'processing') return this.finishJob(lease, task.id, null);
+    if (task.status !== 'pending' && task.status !== 'processing') return this.finishJob(lease, task, null);
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
     const engine = engines.get(task.engine);
     if (!engine) throw new TaskFailure('service_unavailable', `no engine "${task.engine}" is configured here`);
@@ -51,9 +55,9 @@ export class TaskRunner implements JobHandler {
     await mkdir(workDir, { recursive: true });
     try {
       const job = await this.renderJob(task);
-      const { file } = await engine.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
+      const { file, billedSeconds } = await engine.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
       const stored = await results.publish(file, task.id);
-      await this.finishJob(lease, task.id, stored);
+      await this.finishJob(lease, task, { path: stored, billedSeconds: billedSeconds ?? task.billed_seconds });
     } finally {
       await rm(workDir, { recursive: true, force: true });
       await rmdir(this.taskWorkDir(task.id)).catch(() => {}); // only if no other attempt is in it
@@ -65,32 +69,34 @@ export class TaskRunner implements JobHandler {
   }
 
   async giveUp(lease: Lease, error: unknown): Promise<void> {
-    const { store, clock } = this.deps;
+    const { store, clock, settlement } = this.deps;
     const failure = asTaskFailure(error, lease.job.attempts);
     await store.write(async (trx) => {
       const now = clock.now();
       if (!(await failJob(trx, lease.fence, failure.message, now))) throw new LeaseLostError(lease.job.task_id);
-      await markFailed(trx, lease.job.task_id, failure.code, failure.message, now);
+      await settlement.fail(trx, lease.job.task_id, failure.code, failure.message, now);
     });
+    this.deps.hooks?.taskEnded?.();
     await this.dropFiles(lease.job.task_id);
   }
 
-  /** Completes the job and, with a result, the task, in one transaction fenced by the lease. */
-  private async finishJob(lease: Lease, taskId: string, stored: string | null): Promise<void> {
-    const { store, clock, results } = this.deps;
+  /** Completes the job and, with a result, the task (settled), in one transaction fenced by the lease. */
+  private async finishJob(lease: Lease, task: TaskRow, result: { path: string; billedSeconds: number } | null): Promise<void> {
+    const { store, clock, results, settlement } = this.deps;
     let completed = false;
     try {
       await store.write(async (trx) => {
         const now = clock.now();
         if (!(await completeJob(trx, lease.fence, now))) throw new LeaseLostError(lease.job.task_id);
-        if (stored) completed = await markCompleted(trx, taskId, stored, now);
+        if (result) completed = (await settlement.complete(trx, task, result.path, result.billedSeconds, now)) !== undefined;
       });
     } catch (error) {
-      if (stored) await results.remove(stored);
+      if (result) await results.remove(result.path);
       throw error;
     }
-    if (stored && !completed) await results.remove(stored); // the task ended some other way meanwhile
-    await this.dropFiles(taskId);
+    if (result && !completed) await results.remove(result.path); // the task ended some other way meanwhile
+    if (completed) this.deps.hooks?.taskEnded?.();
+    await this.dropFiles(task.id);
   }
 
   /** The task's inputs are no longer needed once it is terminal. */

@@ -1,12 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Caller } from '../auth/accounts.ts';
+import { reserveCredits } from '../billing/ledger.ts';
 import type { PriceBook } from '../billing/price-book.ts';
 import { checkCallbackUrl } from '../callbacks/destination.ts';
 import { ApiError } from '../contract/errors.ts';
 import { MAX_SEED } from '../contract/fields.ts';
 import { newTaskId, TASK_ID_PATTERN } from '../contract/ids.ts';
 import type { MediaInfo } from '../contract/media-limits.ts';
+import type { NormalizedRequest, TaskPlan } from '../contract/model-spec.ts';
 import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
 import { type TaskView, toTaskView } from '../contract/task-view.ts';
 import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
@@ -15,6 +17,9 @@ import type { Engine } from '../engines/engine.ts';
 import { ResultFiles } from '../media/results.ts';
 import type { Clock } from '../util/clock.ts';
 import { RenderTimes } from './eta.ts';
+import type { TaskHooks } from './hooks.ts';
+import { claimIdempotencyKey, findIdempotentTask, IdempotencyRace, type IdempotentRequest } from './idempotency.ts';
+import type { TaskSettlement } from './settlement.ts';
 import { insertTask, TaskReader, type TaskRow, viewSource } from './task-store.ts';
 
 export type TaskServiceDeps = {
@@ -23,15 +28,20 @@ export type TaskServiceDeps = {
   prices: PriceBook;
   ingest: IngestDeps;
   results: ResultFiles;
+  settlement: TaskSettlement;
   resultTtlMs: number;
   /** The engine new tasks run on (channels and routing arrive with issue 4/6). */
   engine: Engine;
   maxAttempts: number;
-  /** Told after a job is stored, so a worker in this process starts at once. */
-  onEnqueued?: () => void;
+  /** Unfinished tasks a key may have at once unless it has its own limit; 0 = no limit. */
+  maxUnfinishedTasks: number;
+  hooks?: TaskHooks;
 };
 
-/** Creating and reading tasks; knows nothing of HTTP. */
+/** The answer to a cancel (CONTRACT §4). */
+export type CancelledTask = { id: string; object: 'task.cancelled'; status: 'cancelled'; message: string };
+
+/** Creating, reading and cancelling tasks; knows nothing of HTTP. */
 export class TaskService {
   private readonly deps: TaskServiceDeps;
   private readonly reader: TaskReader;
@@ -43,73 +53,64 @@ export class TaskService {
     this.renderTimes = new RenderTimes(deps.store.db, deps.clock);
   }
 
-  /** Validates, fetches and probes the media, quotes, and stores a pending task. */
-  async create(caller: Caller, body: GenerationRequest): Promise<TaskView> {
-    const { store, clock, prices, ingest, engine } = this.deps;
+  /**
+   * Validates, fetches and probes the media, quotes, and stores a pending task with its credits
+   * reserved. With an Idempotency-Key, a repeat of the same body answers the task it made.
+   */
+  async create(caller: Caller, body: GenerationRequest, idempotency?: IdempotentRequest): Promise<TaskView> {
+    const { store, clock, ingest } = this.deps;
     if (caller.allowedModels && !caller.allowedModels.has(body.model)) {
       throw new ApiError('model_access_denied', `model: this key may not use ${body.model}`, { param: 'model' });
     }
     const spec = modelSpec(body.model);
     const request = spec.normalize(body as never);
     if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
+    if (idempotency) {
+      const replay = await this.replay(caller, idempotency);
+      if (replay) return replay;
+    }
 
     const now = clock.now();
     const id = newTaskId(Math.floor(now / 1000));
     const media = await ingestMedia(ingest, id, request.media);
     try {
       const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
-      const quote = prices.quote(request.model, request.quality, plan.billed_seconds);
-      const prior = engine.estimateSeconds({ model: request.model, quality: request.quality, output: { ...plan.output, durationSec: plan.output.duration_sec } });
-      const estimate = await this.renderTimes.estimateSeconds({ model: request.model, engine: engine.name, quality: request.quality }, plan.video_duration, prior);
-      const row: TaskRow = {
-        id,
-        user_id: caller.userId,
-        key_id: caller.keyId,
-        model: request.model,
-        status: 'pending',
-        progress: 0,
-        quality: request.quality,
-        seed: request.seed ?? randomInt(1, MAX_SEED + 1),
-        params_json: JSON.stringify(request.params),
-        callback_url: request.callback_url ?? null,
-        output_width: plan.output.width,
-        output_height: plan.output.height,
-        output_fps: plan.output.fps,
-        output_duration_ms: Math.round(plan.output.duration_sec * 1000),
-        video_duration: plan.video_duration,
-        billed_seconds: plan.billed_seconds,
-        billing_rule: quote.rule,
-        credits_reserved_micro: quote.micro,
-        credits_charged_micro: null,
-        user_group: caller.userGroup,
-        estimated_time: estimate,
-        error_code: null,
-        error_message: null,
-        result_path: null,
-        created_at: now,
-        updated_at: now,
-        finished_at: null,
-        engine: engine.name,
-        started_at: null,
-        swept_at: null,
-      };
-      await insertTask(store, row, media.map((m) => inputRow(id, m)), this.deps.maxAttempts);
-      this.deps.onEnqueued?.();
+      const row = await this.taskRow(caller, id, request, plan, now);
+      await store.write(async (trx) => {
+        await insertTask(trx, row, media.map((m) => inputRow(id, m)), this.deps.maxAttempts);
+        await reserveCredits(trx, { ...row, unlimited: caller.unlimited, maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now });
+        if (idempotency && !(await claimIdempotencyKey(trx, caller.userId, idempotency, id, now))) throw new IdempotencyRace();
+      });
+      this.deps.hooks?.jobQueued?.();
       return this.view(row);
     } catch (error) {
       if (media.length > 0) await rm(inputFolder(ingest.inputsDir, id), { recursive: true, force: true });
+      if (error instanceof IdempotencyRace && idempotency) {
+        const replay = await this.replay(caller, idempotency);
+        if (replay) return replay;
+      }
       throw error;
     }
   }
 
   /** The caller's task; 400 for a malformed id, 404 for another user's or a missing task. */
   async get(caller: Caller, taskId: string): Promise<TaskView> {
-    if (!TASK_ID_PATTERN.test(taskId)) {
-      throw new ApiError('invalid_task_id', `task_id: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: 'task_id' });
+    return this.view(await this.ownTask(caller, taskId));
+  }
+
+  /** Cancels the caller's unfinished task: its job stops, its credits go back, its callback is sent; 400 once it has ended. */
+  async cancel(caller: Caller, taskId: string): Promise<CancelledTask> {
+    const { store, clock, settlement, ingest, hooks } = this.deps;
+    const task = await this.ownTask(caller, taskId);
+    const cancelled = await store.write((trx) => settlement.cancel(trx, task.id, clock.now()));
+    if (!cancelled) {
+      const now = (await this.reader.findTask(task.id))?.status ?? task.status;
+      throw new ApiError('invalid_request', `task_id: the task is ${now} and can no longer be cancelled`, { param: 'task_id' });
     }
-    const row = await this.reader.findUserTask(caller.userId, taskId);
-    if (!row) throw new ApiError('task_not_found', `task_id: no task ${taskId}`, { param: 'task_id' });
-    return this.view(row);
+    hooks?.taskCancelled?.(task.id);
+    hooks?.taskEnded?.();
+    await rm(inputFolder(ingest.inputsDir, task.id), { recursive: true, force: true });
+    return { id: task.id, object: 'task.cancelled', status: 'cancelled', message: 'The task was cancelled and its credits released.' };
   }
 
   /** The file name of a result that may still be served, or null (unknown, not completed, expired). */
@@ -119,6 +120,62 @@ export class TaskService {
     const row = await this.reader.findTask(taskId);
     if (!row || row.status !== 'completed' || row.result_path !== `results/${name}` || row.swept_at !== null) return null;
     return this.deps.clock.now() < (row.finished_at ?? 0) + this.deps.resultTtlMs ? name : null;
+  }
+
+  /** The caller's task row; 400 for a malformed id, 404 for another user's or a missing task. */
+  async ownTask(caller: Caller, taskId: string): Promise<TaskRow> {
+    if (!TASK_ID_PATTERN.test(taskId)) {
+      throw new ApiError('invalid_task_id', `task_id: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: 'task_id' });
+    }
+    const row = await this.reader.findUserTask(caller.userId, taskId);
+    if (!row) throw new ApiError('task_not_found', `task_id: no task ${taskId}`, { param: 'task_id' });
+    return row;
+  }
+
+  /** The task an Idempotency-Key already made, as it is now; null when the key is new. */
+  private async replay(caller: Caller, idempotency: IdempotentRequest): Promise<TaskView | null> {
+    const taskId = await findIdempotentTask(this.deps.store.db, caller.userId, idempotency, this.deps.clock.now());
+    const row = taskId ? await this.reader.findTask(taskId) : undefined;
+    return row ? this.view(row) : null;
+  }
+
+  private async taskRow(caller: Caller, id: string, request: NormalizedRequest, plan: TaskPlan, now: number): Promise<TaskRow> {
+    const { prices, engine } = this.deps;
+    const quote = prices.quote(request.model, request.quality, plan.billed_seconds);
+    const prior = engine.estimateSeconds({ model: request.model, quality: request.quality, output: { ...plan.output, durationSec: plan.output.duration_sec } });
+    const estimate = await this.renderTimes.estimateSeconds({ model: request.model, engine: engine.name, quality: request.quality }, plan.video_duration, prior);
+    return {
+      id,
+      user_id: caller.userId,
+      key_id: caller.keyId,
+      model: request.model,
+      status: 'pending',
+      progress: 0,
+      quality: request.quality,
+      seed: request.seed ?? randomInt(1, MAX_SEED + 1),
+      params_json: JSON.stringify(request.params),
+      callback_url: request.callback_url ?? null,
+      output_width: plan.output.width,
+      output_height: plan.output.height,
+      output_fps: plan.output.fps,
+      output_duration_ms: Math.round(plan.output.duration_sec * 1000),
+      video_duration: plan.video_duration,
+      billed_seconds: plan.billed_seconds,
+      billing_rule: quote.rule,
+      credits_reserved_micro: quote.micro,
+      credits_charged_micro: null,
+      user_group: caller.userGroup,
+      estimated_time: estimate,
+      error_code: null,
+      error_message: null,
+      result_path: null,
+      created_at: now,
+      updated_at: now,
+      finished_at: null,
+      engine: engine.name,
+      started_at: null,
+      swept_at: null,
+    };
   }
 
   private view(row: TaskRow): TaskView {

@@ -1,20 +1,18 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { isTerminal, type TaskViewSource } from '../contract/task-view.ts';
 import type { ResultFiles } from '../media/results.ts';
 import { enqueueJob } from '../queue/jobs.ts';
-import type { Db, Store } from '../store/db.ts';
+import type { Db } from '../store/db.ts';
 import { insertRow, precompile } from '../store/precompiled.ts';
-import type { TaskInputsTable, TasksTable } from '../store/schema.ts';
+import type { Database, TaskInputsTable, TasksTable } from '../store/schema.ts';
 
 export type TaskRow = Selectable<TasksTable>;
 
-/** Writes a new task, its inputs and its job in one transaction. */
-export async function insertTask(store: Store, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[], maxAttempts: number): Promise<void> {
-  await store.write(async (trx) => {
-    await insertRow(trx, 'tasks', task);
-    for (const input of inputs) await insertRow(trx, 'task_inputs', input);
-    await enqueueJob(trx, task.id, maxAttempts, task.created_at);
-  });
+/** Writes a new task, its inputs and its job; call inside the transaction that reserves its credits. */
+export async function insertTask(q: Kysely<Database>, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[], maxAttempts: number): Promise<void> {
+  await insertRow(q, 'tasks', task);
+  for (const input of inputs) await insertRow(q, 'task_inputs', input);
+  await enqueueJob(q, task.id, maxAttempts, task.created_at);
 }
 
 /** Reads of the task store; the per-request lookup is precompiled. */

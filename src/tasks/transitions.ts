@@ -1,12 +1,15 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { TaskErrorCode } from '../contract/errors.ts';
-import type { Database } from '../store/schema.ts';
+import type { Database, TasksTable } from '../store/schema.ts';
 
 type Q = Kysely<Database>;
+type Row = Selectable<TasksTable>;
 
 /**
  * Every change of a task's state, one guarded UPDATE each: the WHERE names the state it leaves,
- * so two workers can't both finish or fail a task. Each says whether it changed the row.
+ * so two workers can't both finish or fail a task. Each says whether it changed the row; the
+ * terminal ones return the row they ended (or undefined), so settlement can follow in the same
+ * transaction (tasks/settlement.ts is their only caller).
  */
 
 /** pending → processing, when a worker starts on it. */
@@ -33,24 +36,38 @@ export async function raiseProgress(q: Q, taskId: string, progress: number, now:
   return result.numUpdatedRows === 1n;
 }
 
-/** processing → completed with its result file (relative to the data dir). */
-export async function markCompleted(q: Q, taskId: string, resultPath: string, now: number): Promise<boolean> {
-  const result = await q
+/** processing → completed with its result file (relative to the data dir) and its charge. */
+export async function markCompleted(q: Q, taskId: string, resultPath: string, chargedMicro: number, now: number): Promise<Row | undefined> {
+  return q
     .updateTable('tasks')
-    .set({ status: 'completed', progress: 100, result_path: resultPath, finished_at: now, updated_at: now })
+    .set({ status: 'completed', progress: 100, result_path: resultPath, credits_charged_micro: chargedMicro, finished_at: now, updated_at: now })
     .where('id', '=', taskId)
     .where('status', '=', 'processing')
+    .returningAll()
     .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
 }
 
-/** pending or processing → failed, with the task error code and a message for the client. */
-export async function markFailed(q: Q, taskId: string, code: TaskErrorCode, message: string, now: number): Promise<boolean> {
-  const result = await q
+/** pending or processing → failed, with the task error code and a message for the client; nothing charged. */
+export async function markFailed(q: Q, taskId: string, code: TaskErrorCode, message: string, now: number): Promise<Row | undefined> {
+  return q
     .updateTable('tasks')
-    .set({ status: 'failed', error_code: code, error_message: message, finished_at: now, updated_at: now })
+    .set({ status: 'failed', error_code: code, error_message: message, credits_charged_micro: 0, finished_at: now, updated_at: now })
     .where('id', '=', taskId)
     .where('status', 'in', ['pending', 'processing'])
+    .returningAll()
     .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+}
+
+/** pending or processing → cancelled, at the owner's request; nothing charged. */
+export async function markCancelled(q: Q, taskId: string, now: number): Promise<Row | undefined> {
+  return q
+    .updateTable('tasks')
+    .set({
+      status: 'cancelled', error_code: 'request_cancelled', error_message: 'The task was cancelled at the owner\'s request.',
+      credits_charged_micro: 0, finished_at: now, updated_at: now,
+    })
+    .where('id', '=', taskId)
+    .where('status', 'in', ['pending', 'processing'])
+    .returningAll()
+    .executeTakeFirst();
 }

@@ -12,7 +12,7 @@ export type TestServer = {
   app: App;
   baseUrl: string;
   dataDir: string;
-  /** A key of user "alice" with 1000 credits. */
+  /** A key of user "alice" with a million credits. */
   key: string;
   newKey(spec: NewKey): Promise<string>;
   call(method: string, path: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
@@ -36,7 +36,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     await createKey(app.db, key, spec, Date.now());
     return key;
   };
-  const key = await newKey({ user: 'alice', creditsMicro: 1000 * 1_000_000 });
+  const key = await newKey({ user: 'alice', userCredits: 1_000_000 * 1_000_000 });
   return {
     app,
     baseUrl,

@@ -3,9 +3,10 @@ import type { Store } from '../../src/store/db.ts';
 /** A minimal user, key and pending task for store-level tests (no HTTP, no media). */
 export async function seedTask(store: Store, taskId: string, now = 1_000): Promise<void> {
   const db = store.db;
-  await db.insertInto('users').values({ id: 'u1', name: 'u1', user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 0, created_at: now })
+  await db.insertInto('users').values({ id: 'u1', name: 'u1', user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 0, used_micro: 0, created_at: now })
     .onConflict((c) => c.doNothing()).execute();
-  await db.insertInto('api_keys').values({ id: 'k1', user_id: 'u1', key_hash: 'h', key_prefix: 'sk-evo-x', allowed_models: null, disabled_at: null, created_at: now })
+  await db.insertInto('api_keys').values({ id: 'k1', user_id: 'u1', key_hash: 'h', key_prefix: 'sk-evo-x', allowed_models: null, disabled_at: null, created_at: now,
+    allowance_micro: null, spent_micro: 0, used_micro: 0, unlimited: 0, unfinished: 0, rpm: null, max_unfinished: null })
     .onConflict((c) => c.doNothing()).execute();
   await db.insertInto('tasks').values({
     id: taskId, user_id: 'u1', key_id: 'k1', model: 'wan2.7-text-to-video', status: 'pending', progress: 0, quality: '720p', seed: 1,

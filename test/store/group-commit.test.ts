@@ -6,7 +6,7 @@ import { useTempStore } from '../helpers/store.ts';
 describe('group commit on SQLite', () => {
   const temp = useTempStore();
 
-  const user = (id: string) => ({ id, name: id, user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 0, created_at: 1 });
+  const user = (id: string) => ({ id, name: id, user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 0, used_micro: 0, created_at: 1 });
 
   it('commits concurrent writes, rolling back only the one that fails', async () => {
     const { store } = temp;

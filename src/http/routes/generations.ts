@@ -1,20 +1,54 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ApiError } from '../../contract/errors.ts';
 import { generationRequestSchema } from '../../contract/models/index.ts';
 import { taskViewSchema } from '../../contract/task-view.ts';
+import { idempotentRequest } from '../../tasks/idempotency.ts';
 import type { TaskService } from '../../tasks/service.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
 
-export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService }> = async (app, { tasks }) => {
+const headersSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'must be 1–255 visible ASCII characters')
+    .optional()
+    .describe('A repeat with the same body within 24 h answers the same task, without a new charge'),
+});
+
+export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; defaultRpm: number }> = async (app, { tasks, defaultRpm }) => {
+  const rpmOf = (request: Parameters<typeof callerOf>[0]) => callerOf(request).rpm ?? defaultRpm;
+  // Per key and per API process; 0 = no limit. Reads (polling) are never limited.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preParsing',
+    keyGenerator: (request) => callerOf(request).keyId,
+    max: (request) => rpmOf(request),
+    allowList: (request) => rpmOf(request) === 0,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('rate_limit_exceeded', `this key may create ${context.max} tasks a minute; retry in ${context.after}`, {
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+      }),
+  });
+
   app.post('/videos/generations', {
+    config: { rateLimit: {} },
     schema: {
       summary: 'Create a video generation task',
-      description: 'The `model` field selects the schema. Media URLs are fetched and checked before the task is accepted.',
+      description: 'The `model` field selects the schema. Media URLs are fetched and checked before the task is accepted; its credits are reserved.',
       tags: ['videos'],
       security: [{ bearerAuth: [] }],
+      headers: headersSchema,
       body: generationRequestSchema,
       response: { 200: taskViewSchema, ...errorResponses },
     },
-    handler: (request) => tasks.create(callerOf(request), request.body),
+    handler: (request) => {
+      const key = request.headers['idempotency-key'];
+      return tasks.create(callerOf(request), request.body, key ? idempotentRequest(key, request.body) : undefined);
+    },
   });
 };

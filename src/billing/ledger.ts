@@ -1,0 +1,118 @@
+import type { Kysely } from 'kysely';
+import { newId } from '../auth/secrets.ts';
+import { insertRow } from '../store/precompiled.ts';
+import type { Database, LedgerEntriesTable } from '../store/schema.ts';
+import { ApiError } from '../contract/errors.ts';
+import { microToCredits } from './money.ts';
+
+type Q = Kysely<Database>;
+
+/**
+ * The ledger: every movement of credits is an append-only row, written in the transaction of
+ * the change that causes it, next to the cached balances it moves. Amounts are positive
+ * micro-credits (a top-up may be negative, to take credits back):
+ *   user balance = top-ups − reservations + releases;  user used = charges;
+ *   key spent = its reservations − its releases;        key used = its charges;
+ *   key allowance = its top-ups (keys that have one).
+ * Call every function inside a transaction (`store.write`).
+ */
+
+/** The key and user a task is billed to, and how much it reserved. */
+export type BilledTask = { id: string; user_id: string; key_id: string; credits_reserved_micro: number };
+
+export type Reservation = BilledTask & {
+  /** The key is never refused for credits. */
+  unlimited: boolean;
+  /** At most this many unfinished tasks for the key; 0 = no limit. */
+  maxUnfinished: number;
+  now: number;
+};
+
+/** Holds a new task's quote: 429 when the key has too many unfinished tasks, 402 when credits fall short. */
+export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
+  const amount = r.credits_reserved_micro;
+  let keyUpdate = q
+    .updateTable('api_keys')
+    .set((eb) => ({ spent_micro: eb('spent_micro', '+', amount), unfinished: eb('unfinished', '+', 1) }))
+    .where('id', '=', r.key_id)
+    .where((eb) => eb.or([eb('unlimited', '=', 1), eb('allowance_micro', 'is', null), eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', amount)]));
+  if (r.maxUnfinished > 0) keyUpdate = keyUpdate.where('unfinished', '<', r.maxUnfinished);
+  if ((await keyUpdate.executeTakeFirst()).numUpdatedRows !== 1n) throw await keyRefusal(q, r);
+
+  let userUpdate = q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', amount) })).where('id', '=', r.user_id);
+  if (!r.unlimited) userUpdate = userUpdate.where('balance_micro', '>=', amount);
+  if ((await userUpdate.executeTakeFirst()).numUpdatedRows !== 1n) {
+    const user = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
+    throw new ApiError('insufficient_quota', `credits: this task needs ${credits(amount)} and the balance is ${credits(Number(user.balance_micro))}`);
+  }
+  await appendEntry(q, r, 'reserve', amount, r.now);
+}
+
+/** Ends a task's reservation: `charge` is spent, the rest goes back. Fails and cancels charge 0. */
+export async function settleCredits(q: Q, task: BilledTask, charge: number, now: number): Promise<void> {
+  const reserved = Number(task.credits_reserved_micro);
+  if (charge < 0 || charge > reserved) throw new Error(`charge ${charge} outside the reservation ${reserved} of ${task.id}`);
+  const release = reserved - charge;
+  await q
+    .updateTable('users')
+    .set((eb) => ({ balance_micro: eb('balance_micro', '+', release), used_micro: eb('used_micro', '+', charge) }))
+    .where('id', '=', task.user_id)
+    .execute();
+  await q
+    .updateTable('api_keys')
+    .set((eb) => ({ spent_micro: eb('spent_micro', '-', release), used_micro: eb('used_micro', '+', charge), unfinished: eb('unfinished', '-', 1) }))
+    .where('id', '=', task.key_id)
+    .execute();
+  if (charge > 0) await appendEntry(q, task, 'charge', charge, now);
+  if (release > 0) await appendEntry(q, task, 'release', release, now);
+}
+
+/** Adds credits to a user (negative takes them back), and to the key's allowance when given one that has it. */
+export async function topUpCredits(q: Q, top: { userId: string; keyId: string | null; amount: number; now: number }): Promise<void> {
+  await q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '+', top.amount) })).where('id', '=', top.userId).execute();
+  if (top.keyId) {
+    await q
+      .updateTable('api_keys')
+      .set((eb) => ({ allowance_micro: eb('allowance_micro', '+', top.amount) }))
+      .where('id', '=', top.keyId)
+      .where('allowance_micro', 'is not', null)
+      .execute();
+  }
+  await insertRow(q, 'ledger_entries', {
+    id: newId(), user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,
+  });
+}
+
+async function appendEntry(q: Q, task: BilledTask, kind: LedgerEntriesTable['kind'], amount: number, now: number): Promise<void> {
+  await insertRow(q, 'ledger_entries', {
+    id: newId(), user_id: task.user_id, key_id: task.key_id, task_id: task.id, kind, amount_micro: amount, created_at: now,
+  });
+}
+
+/** Why the key's reservation was refused: its unfinished-task limit (429) or its allowance (402). */
+async function keyRefusal(q: Q, r: Reservation): Promise<ApiError> {
+  const key = await q.selectFrom('api_keys').select(['allowance_micro', 'spent_micro', 'unfinished']).where('id', '=', r.key_id).executeTakeFirstOrThrow();
+  if (r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished) {
+    const retryAfter = await secondsUntilOneFinishes(q, r.key_id, r.now);
+    return new ApiError('rate_limit_exceeded', `this key already has ${key.unfinished} unfinished tasks, its limit; retry when one finishes`, {
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
+  const left = Number(key.allowance_micro) - Number(key.spent_micro);
+  return new ApiError('insufficient_quota', `credits: this task needs ${credits(r.credits_reserved_micro)} and this key's allowance has ${credits(left)} left`);
+}
+
+/** The estimate of the key's soonest-finishing task, in whole seconds (at least 1). */
+async function secondsUntilOneFinishes(q: Q, keyId: string, now: number): Promise<number> {
+  const row = await q
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.min(eb(eb('created_at', '+', eb('estimated_time', '*', 1000)), '-', now)).as('ms'))
+    .where('key_id', '=', keyId)
+    .where('status', 'in', ['pending', 'processing'])
+    .executeTakeFirst();
+  return Math.max(1, Math.ceil(Number(row?.ms ?? 1000) / 1000));
+}
+
+function credits(micro: number): string {
+  return `${microToCredits(micro)} credits`;
+}

@@ -1,0 +1,12 @@
+/**
+ * What the task services tell the rest of the process after a commit, so work starts at once
+ * here instead of at the next poll (other processes find it by polling the store).
+ */
+export type TaskHooks = {
+  /** A job was stored: a worker may claim it. */
+  jobQueued?(): void;
+  /** A task was cancelled: stop its render if it runs here. */
+  taskCancelled?(taskId: string): void;
+  /** A task ended and may have a callback to send. */
+  taskEnded?(): void;
+};
