@@ -109,3 +109,72 @@ export async function countKeys(db: Db): Promise<number> {
   const row = await db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** A key as `keys list` shows it (never its secret). */
+export type KeyListing = {
+  id: string;
+  prefix: string;
+  user: string;
+  group: string;
+  models: string[] | null;
+  unlimited: boolean;
+  allowanceMicro: number | null;
+  spentMicro: number;
+  usedMicro: number;
+  userBalanceMicro: number;
+  unfinished: number;
+  rpm: number | null;
+  maxUnfinished: number | null;
+  disabled: boolean;
+  createdAt: number;
+};
+
+export async function listKeys(db: Db): Promise<KeyListing[]> {
+  const rows = await db
+    .selectFrom('api_keys')
+    .innerJoin('users', 'users.id', 'api_keys.user_id')
+    .select([
+      'api_keys.id', 'api_keys.key_prefix', 'users.name', 'users.user_group', 'api_keys.allowed_models', 'api_keys.unlimited',
+      'api_keys.allowance_micro', 'api_keys.spent_micro', 'api_keys.used_micro', 'users.balance_micro', 'api_keys.unfinished',
+      'api_keys.rpm', 'api_keys.max_unfinished', 'api_keys.disabled_at', 'api_keys.created_at',
+    ])
+    .orderBy('api_keys.created_at')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    prefix: r.key_prefix,
+    user: r.name,
+    group: r.user_group,
+    models: r.allowed_models ? r.allowed_models.split(',') : null,
+    unlimited: r.unlimited === 1,
+    allowanceMicro: r.allowance_micro === null ? null : Number(r.allowance_micro),
+    spentMicro: Number(r.spent_micro),
+    usedMicro: Number(r.used_micro),
+    userBalanceMicro: Number(r.balance_micro),
+    unfinished: r.unfinished,
+    rpm: r.rpm,
+    maxUnfinished: r.max_unfinished,
+    disabled: r.disabled_at !== null,
+    createdAt: Number(r.created_at),
+  }));
+}
+
+/** The key named by its id or its secret, with its user; null when there is none. */
+export async function findKey(db: Db, ref: string): Promise<{ keyId: string; userId: string } | null> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select(['id', 'user_id'])
+    .where((eb) => eb.or([eb('id', '=', ref), eb('key_hash', '=', hashApiKey(ref))]))
+    .executeTakeFirst();
+  return row ? { keyId: row.id, userId: row.user_id } : null;
+}
+
+export async function findUserId(db: Db, name: string): Promise<string | null> {
+  return (await db.selectFrom('users').select('id').where('name', '=', name).executeTakeFirst())?.id ?? null;
+}
+
+/** Disables a key for good; false when it was already disabled. */
+export async function disableKey(db: Db, keyId: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('api_keys').set({ disabled_at: now }).where('id', '=', keyId).where('disabled_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

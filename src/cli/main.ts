@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../app.ts';
+import { registerKeysCommands } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand, workerCommand } from './serve.ts';
 
@@ -14,5 +15,7 @@ program
 program.command('worker').description('run tasks from the store, without the API').action(workerCommand);
 
 program.command('migrate').description('bring the store schema up to date and exit').action(migrateCommand);
+
+registerKeysCommands(program);
 
 await program.parseAsync();

@@ -1,0 +1,129 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { createKey, disableKey, findKey, findUserId, KeySpecError, type KeyListing, listKeys } from '../auth/accounts.ts';
+import { newApiKey } from '../auth/secrets.ts';
+import { topUpCredits } from '../billing/ledger.ts';
+import { creditsToMicro, microToCredits } from '../billing/money.ts';
+import { MODELS } from '../contract/models/index.ts';
+import { migrateToLatest, openStore, type Store } from '../store/db.ts';
+import { settingsOrExit } from './settings.ts';
+
+/** A mistake in the command line; printed as one line, exit code 2. */
+class UsageError extends Error {}
+
+/** `vidgate keys …`: create, list, top up and disable API keys, straight on the store. */
+export function registerKeysCommands(program: Command): void {
+  const keys = program.command('keys').description('manage API keys and credits (works on the store directly)');
+
+  keys
+    .command('create')
+    .description('create a key (and its user on first use); prints the key once and the user\'s webhook secret')
+    .requiredOption('--user <name>', 'the user the key belongs to')
+    .option('--group <group>', 'the user\'s group, for a new user', undefined)
+    .option('--credits <n>', 'credits that come with the key: its own allowance, added to the user\'s balance', parseCredits)
+    .option('--unlimited', 'never refuse this key for credits (its spending is still recorded)')
+    .option('--models <ids>', 'comma-separated models the key may use (default: all)', parseModels)
+    .option('--rpm <n>', 'task creations per minute (default VIDGATE_RATE_LIMIT_RPM)', parseCount)
+    .option('--max-unfinished <n>', 'unfinished tasks at once (default VIDGATE_MAX_UNFINISHED_TASKS)', parseCount)
+    .option('--json', 'print JSON')
+    .action((o) =>
+      withStore(async (store) => {
+        const key = newApiKey();
+        const created = await createKey(store.db, key, {
+          user: o.user, group: o.group, credits: o.credits, unlimited: o.unlimited, models: o.models, rpm: o.rpm, maxUnfinished: o.maxUnfinished,
+        }, Date.now());
+        if (o.json) return print({ key, id: created.keyId, user: o.user, group: created.userGroup, webhook_secret: created.webhookSecret });
+        process.stdout.write(
+          `Created key ${created.keyId} for user ${o.user} (group ${created.userGroup}). Shown once, store it now:\n  ${key}\n` +
+            `The user's webhook signing secret (verifies callbacks):\n  ${created.webhookSecret}\n`,
+        );
+      }),
+    );
+
+  keys
+    .command('list')
+    .description('list keys with their limits and credits (never their secrets)')
+    .option('--json', 'print JSON')
+    .action((o) => withStore(async (store) => (o.json ? print(await listKeys(store.db)) : process.stdout.write(keyTable(await listKeys(store.db))))));
+
+  keys
+    .command('topup')
+    .description("add credits to a key's user (and to the key's own allowance, if it has one); negative takes them back")
+    .argument('[key]', 'the key id (from keys list) or the key itself')
+    .option('--user <name>', "top up this user's balance instead of naming a key")
+    .requiredOption('--credits <n>', 'credits to add', parseCredits)
+    .action((ref: string | undefined, o) =>
+      withStore(async (store) => {
+        if (!ref === !o.user) throw new UsageError('name either a key or --user, not both');
+        const target = ref ? await findKey(store.db, ref) : await userTarget(store, o.user);
+        if (!target) throw new UsageError(ref ? `no key ${ref}` : `no user ${o.user}`);
+        await store.write((trx) => topUpCredits(trx, { userId: target.userId, keyId: target.keyId, amount: o.credits, now: Date.now() }));
+        process.stdout.write(`added ${microToCredits(o.credits)} credits\n`);
+      }),
+    );
+
+  keys
+    .command('disable')
+    .description('disable a key for good (it stops working within VIDGATE_AUTH_CACHE_TTL)')
+    .argument('<key>', 'the key id (from keys list) or the key itself')
+    .action((ref: string) =>
+      withStore(async (store) => {
+        const target = await findKey(store.db, ref);
+        if (!target) throw new UsageError(`no key ${ref}`);
+        process.stdout.write((await disableKey(store.db, target.keyId, Date.now())) ? `disabled ${target.keyId}\n` : `${target.keyId} was already disabled\n`);
+      }),
+    );
+}
+
+async function userTarget(store: Store, name: string): Promise<{ userId: string; keyId: null } | null> {
+  const userId = await findUserId(store.db, name);
+  return userId ? { userId, keyId: null } : null;
+}
+
+async function withStore(work: (store: Store) => Promise<unknown>): Promise<void> {
+  const store = openStore(settingsOrExit());
+  try {
+    await migrateToLatest(store.db);
+    await work(store);
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof KeySpecError)) throw error;
+    process.stderr.write(`vidgate: ${error.message}\n`);
+    process.exitCode = 2;
+  } finally {
+    await store.close();
+  }
+}
+
+function parseCredits(value: string): number {
+  const credits = Number(value);
+  if (value.trim() === '' || !Number.isFinite(credits)) throw new InvalidArgumentError(`"${value}" is not a number of credits`);
+  return creditsToMicro(credits);
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number (0 = no limit)`);
+  return Number(value);
+}
+
+function parseModels(value: string): string[] {
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !(id in MODELS));
+  if (unknown.length) throw new InvalidArgumentError(`unknown model ${unknown.join(', ')}; known: ${Object.keys(MODELS).join(', ')}`);
+  return ids;
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function keyTable(keys: KeyListing[]): string {
+  const credits = (micro: number) => String(microToCredits(micro));
+  const rows = keys.map((k) => [
+    k.id, k.prefix, k.user, k.group, k.disabled ? 'disabled' : 'active',
+    k.unlimited ? 'unlimited' : k.allowanceMicro === null ? 'user balance' : `${credits(k.allowanceMicro - k.spentMicro)} of ${credits(k.allowanceMicro)}`,
+    credits(k.usedMicro), credits(k.userBalanceMicro), String(k.unfinished), k.rpm === null ? 'default' : String(k.rpm),
+    k.maxUnfinished === null ? 'default' : String(k.maxUnfinished), k.models?.join(',') ?? 'all',
+  ]);
+  const header = ['ID', 'KEY', 'USER', 'GROUP', 'STATUS', 'KEY CREDITS', 'USED', 'USER BALANCE', 'UNFINISHED', 'RPM', 'MAX UNFINISHED', 'MODELS'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
