@@ -67,16 +67,27 @@ export async function settleCredits(q: Q, task: BilledTask, charge: number, now:
   if (release > 0) await appendEntry(q, task, 'release', release, now);
 }
 
-/** Adds credits to a user (negative takes them back), and to the key's allowance when given one that has it. */
+/** A top-up that would take back more than is left. */
+export class TopUpRefused extends Error {}
+
+/**
+ * Adds credits to a user, and to the key's allowance when given a key that has one. A negative
+ * amount takes credits back, but never more than the balance (or the allowance) has left.
+ */
 export async function topUpCredits(q: Q, top: { userId: string; keyId: string | null; amount: number; now: number }): Promise<void> {
-  await q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '+', top.amount) })).where('id', '=', top.userId).execute();
+  let user = q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '+', top.amount) })).where('id', '=', top.userId);
+  if (top.amount < 0) user = user.where('balance_micro', '>=', -top.amount);
+  if ((await user.executeTakeFirst()).numUpdatedRows !== 1n) throw new TopUpRefused(`--credits: the balance has less than ${credits(-top.amount)} left to take back`);
   if (top.keyId) {
-    await q
+    let key = q
       .updateTable('api_keys')
       .set((eb) => ({ allowance_micro: eb('allowance_micro', '+', top.amount) }))
       .where('id', '=', top.keyId)
-      .where('allowance_micro', 'is not', null)
-      .execute();
+      .where('allowance_micro', 'is not', null);
+    if (top.amount < 0) key = key.where((eb) => eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', -top.amount));
+    const changed = (await key.executeTakeFirst()).numUpdatedRows === 1n;
+    const hasAllowance = await q.selectFrom('api_keys').select('id').where('id', '=', top.keyId).where('allowance_micro', 'is not', null).executeTakeFirst();
+    if (!changed && hasAllowance) throw new TopUpRefused(`--credits: the key's allowance has less than ${credits(-top.amount)} left to take back`);
   }
   await insertRow(q, 'ledger_entries', {
     id: newId(), user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,

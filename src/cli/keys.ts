@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createKey, disableKey, findKey, findUserId, KeySpecError, type KeyListing, listKeys } from '../auth/accounts.ts';
 import { newApiKey } from '../auth/secrets.ts';
-import { topUpCredits } from '../billing/ledger.ts';
+import { TopUpRefused, topUpCredits } from '../billing/ledger.ts';
 import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { MODELS } from '../contract/models/index.ts';
 import { migrateToLatest, openStore, type Store } from '../store/db.ts';
@@ -85,7 +85,7 @@ async function withStore(work: (store: Store) => Promise<unknown>): Promise<void
     await migrateToLatest(store.db);
     await work(store);
   } catch (error) {
-    if (!(error instanceof UsageError || error instanceof KeySpecError)) throw error;
+    if (!(error instanceof UsageError || error instanceof KeySpecError || error instanceof TopUpRefused)) throw error;
     process.stderr.write(`vidgate: ${error.message}\n`);
     process.exitCode = 2;
   } finally {
