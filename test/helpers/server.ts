@@ -14,36 +14,44 @@ export type TestServer = {
   dataDir: string;
   /** A key of user "alice" with a million credits. */
   key: string;
+  /** Alice's webhook signing secret. */
+  webhookSecret: string;
   newKey(spec: NewKey): Promise<string>;
+  /** A new key and its user's webhook secret. */
+  newKeyWithSecret(spec: NewKey): Promise<{ key: string; webhookSecret: string }>;
   call(method: string, path: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 };
 
 /**
- * A real vidgate on a random loopback port with a temp data dir. `env` holds VIDGATE_* settings;
- * host names resolve from a table (no DNS).
+ * A real vidgate on a random loopback port with a temp data dir (or VIDGATE_DATA_DIR from `env`,
+ * which it then leaves in place). `env` holds VIDGATE_* settings; host names resolve from a table (no DNS).
  */
 export async function startTestServer(env: Record<string, string> = {}, options: Partial<AppOptions> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-test-'));
+  const ownDir = !env.VIDGATE_DATA_DIR;
+  const dataDir = env.VIDGATE_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'vidgate-test-'));
   // A known port, so result URLs (built from the public URL) point at this server.
   const port = await freePort();
   const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: String(port), VIDGATE_LOG_LEVEL: 'silent', ...env });
   const app = await createApp({ settings, resolver: tableResolver(), ...options });
   await app.http.listen({ port, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${port}`;
-  const newKey = async (spec: NewKey) => {
+  const newKeyWithSecret = async (spec: NewKey) => {
     const key = newApiKey();
-    await createKey(app.db, key, spec, Date.now());
-    return key;
+    const { webhookSecret } = await createKey(app.db, key, spec, Date.now());
+    return { key, webhookSecret };
   };
-  const key = await newKey({ user: 'alice', userCredits: 1_000_000 * 1_000_000 });
+  const newKey = async (spec: NewKey) => (await newKeyWithSecret(spec)).key;
+  const alice = await newKeyWithSecret({ user: 'alice', userCredits: 1_000_000 * 1_000_000 });
   return {
     app,
     baseUrl,
     dataDir,
-    key,
+    key: alice.key,
+    webhookSecret: alice.webhookSecret,
     newKey,
-    async call(method, urlPath, { body, key: callKey = key, headers = {} } = {}) {
+    newKeyWithSecret,
+    async call(method, urlPath, { body, key: callKey = alice.key, headers = {} } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (callKey) (init.headers as Record<string, string>).authorization = `Bearer ${callKey}`;
       if (body !== undefined) {
@@ -60,7 +68,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     },
     async close() {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
