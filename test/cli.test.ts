@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { findCallerByKey } from '../src/auth/accounts.ts';
+import { openStore } from '../src/store/db.ts';
 import { freePort } from './helpers/server.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -55,5 +57,54 @@ describe('vidgate serve', () => {
     const run = spawnSync(process.execPath, [MAIN, 'migrate'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir }, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /up to date/);
+  });
+});
+
+describe('vidgate keys', () => {
+  const keysDir = mkdtempSync(path.join(tmpdir(), 'vidgate-keys-'));
+  after(() => rmSync(keysDir, { recursive: true, force: true }));
+  const keys = (...args: string[]) =>
+    spawnSync(process.execPath, [MAIN, 'keys', ...args], { env: { ...process.env, VIDGATE_DATA_DIR: keysDir }, encoding: 'utf8' });
+
+  it('creates a key shown once with the user\'s webhook secret; the store keeps only its hash', async () => {
+    const run = keys('create', '--user', 'olga', '--group', 'vip', '--credits', '50', '--models', 'wan2.7-text-to-video', '--rpm', '3', '--max-unfinished', '2');
+    assert.equal(run.status, 0, run.stderr);
+    const key = /sk-evo-[A-Za-z0-9]{40}/.exec(run.stdout)?.[0];
+    assert.ok(key, run.stdout);
+    assert.match(run.stdout, /whsec_[A-Za-z0-9+/=]{40,}/);
+    const store = openStore({ data_dir: keysDir });
+    try {
+      const caller = await findCallerByKey(store.db, key);
+      assert.deepEqual({ ...caller, keyId: '', userId: '', allowedModels: [...caller!.allowedModels!] }, {
+        keyId: '', userId: '', userGroup: 'vip', allowedModels: ['wan2.7-text-to-video'], unlimited: false, rpm: 3, maxUnfinished: 2,
+      });
+    } finally {
+      await store.close();
+    }
+    const list = keys('list');
+    assert.equal(list.status, 0, list.stderr);
+    assert.doesNotMatch(list.stdout, new RegExp(key.slice(12)));
+    assert.match(list.stdout, /olga\s+vip\s+active\s+50 of 50/);
+  });
+
+  it('tops up a key or a user, disables a key, and says what is wrong with bad input', () => {
+    const created = JSON.parse(keys('create', '--user', 'pia', '--credits', '10', '--json').stdout);
+    assert.equal(keys('topup', created.id, '--credits', '15').status, 0);
+    assert.equal(keys('topup', '--user', 'pia', '--credits', '5').status, 0);
+    const [listed] = JSON.parse(keys('list', '--json').stdout).filter((k: any) => k.user === 'pia');
+    assert.deepEqual([listed.allowanceMicro, listed.userBalanceMicro], [25_000_000, 30_000_000]);
+    const takeBack = keys('topup', created.id, '--credits', '-26');
+    assert.equal(takeBack.status, 2);
+    assert.match(takeBack.stderr, /^vidgate: --credits: the key's allowance has less than 26 credits left/);
+    assert.match(keys('disable', created.id).stdout, /^disabled /);
+    assert.match(keys('disable', created.key).stdout, /was already disabled/);
+    const both = keys('create', '--user', 'pia', '--credits', '1', '--unlimited');
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--credits and --unlimited exclude each other/);
+    const model = keys('create', '--user', 'pia', '--models', 'nope');
+    assert.notEqual(model.status, 0);
+    assert.match(model.stderr, /--models.*unknown model nope/);
+    assert.match(keys('topup', 'no-such-key', '--credits', '1').stderr, /no key no-such-key/);
+    assert.match(keys('create', '--user', 'pia', '--group', 'other').stderr, /--group: user pia is in group default/);
   });
 });

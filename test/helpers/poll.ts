@@ -5,12 +5,12 @@ import type { TestServer } from './server.ts';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-/** Polls a task until it is terminal, checking on the way that progress never goes down. */
-export async function waitForTask(server: TestServer, id: string, timeoutMs = 60_000): Promise<any> {
+/** Polls a task (with `key`, default the server's) until it is terminal, checking that progress never goes down. */
+export async function waitForTask(server: TestServer, id: string, timeoutMs = 60_000, key?: string): Promise<any> {
   const end = Date.now() + timeoutMs;
   let progress = 0;
   for (;;) {
-    const res = await server.call('GET', `/v1/tasks/${id}`);
+    const res = await server.call('GET', `/v1/tasks/${id}`, { key });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.ok(res.body.progress >= progress, `progress fell from ${progress} to ${res.body.progress}`);
     progress = res.body.progress;
