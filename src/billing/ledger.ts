@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
-import { newId } from '../auth/secrets.ts';
-import { insertRow } from '../store/precompiled.ts';
+import { insertRow, runCompiled } from '../store/precompiled.ts';
 import type { Database, LedgerEntriesTable } from '../store/schema.ts';
 import { ApiError } from '../contract/errors.ts';
 import { microToCredits } from './money.ts';
@@ -31,19 +30,25 @@ export type Reservation = BilledTask & {
 /** Holds a new task's quote: 429 when the key has too many unfinished tasks, 402 when credits fall short. */
 export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
   const amount = r.credits_reserved_micro;
-  let keyUpdate = q
-    .updateTable('api_keys')
-    .set((eb) => ({ spent_micro: eb('spent_micro', '+', amount), unfinished: eb('unfinished', '+', 1) }))
-    .where('id', '=', r.key_id)
-    .where((eb) => eb.or([eb('unlimited', '=', 1), eb('allowance_micro', 'is', null), eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', amount)]));
-  if (r.maxUnfinished > 0) keyUpdate = keyUpdate.where('unfinished', '<', r.maxUnfinished);
-  if ((await keyUpdate.executeTakeFirst()).numUpdatedRows !== 1n) throw await keyRefusal(q, r);
+  const limited = r.maxUnfinished > 0;
+  // Hot: every create runs these, so they are compiled once (parameters in SQL order).
+  const key = await runCompiled(q, limited ? 'reserve-key-limited' : 'reserve-key', (b) => {
+    const update = b
+      .updateTable('api_keys')
+      .set((eb) => ({ spent_micro: eb('spent_micro', '+', 0), unfinished: eb('unfinished', '+', 1) }))
+      .where('id', '=', '')
+      .where((eb) => eb.or([eb('unlimited', '=', 1), eb('allowance_micro', 'is', null), eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', 0)]));
+    return limited ? update.where('unfinished', '<', 0) : update;
+  }, limited ? [amount, 1, r.key_id, 1, amount, r.maxUnfinished] : [amount, 1, r.key_id, 1, amount]);
+  if (key.numAffectedRows !== 1n) throw await keyRefusal(q, r);
 
-  let userUpdate = q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', amount) })).where('id', '=', r.user_id);
-  if (!r.unlimited) userUpdate = userUpdate.where('balance_micro', '>=', amount);
-  if ((await userUpdate.executeTakeFirst()).numUpdatedRows !== 1n) {
-    const user = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
-    throw new ApiError('insufficient_quota', `credits: this task needs ${credits(amount)} and the balance is ${credits(Number(user.balance_micro))}`);
+  const user = await runCompiled(q, r.unlimited ? 'reserve-user-unlimited' : 'reserve-user', (b) => {
+    const update = b.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', 0) })).where('id', '=', '');
+    return r.unlimited ? update : update.where('balance_micro', '>=', 0);
+  }, r.unlimited ? [amount, r.user_id] : [amount, r.user_id, amount]);
+  if (user.numAffectedRows !== 1n) {
+    const row = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
+    throw new ApiError('insufficient_quota', `credits: this task needs ${credits(amount)} and the balance is ${credits(Number(row.balance_micro))}`);
   }
   await appendEntry(q, r, 'reserve', amount, r.now);
 }
@@ -90,13 +95,13 @@ export async function topUpCredits(q: Q, top: { userId: string; keyId: string | 
     if (!changed && hasAllowance) throw new TopUpRefused(`--credits: the key's allowance has less than ${credits(-top.amount)} left to take back`);
   }
   await insertRow(q, 'ledger_entries', {
-    id: newId(), user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,
+    user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,
   });
 }
 
 async function appendEntry(q: Q, task: BilledTask, kind: LedgerEntriesTable['kind'], amount: number, now: number): Promise<void> {
   await insertRow(q, 'ledger_entries', {
-    id: newId(), user_id: task.user_id, key_id: task.key_id, task_id: task.id, kind, amount_micro: amount, created_at: now,
+    user_id: task.user_id, key_id: task.key_id, task_id: task.id, kind, amount_micro: amount, created_at: now,
   });
 }
 

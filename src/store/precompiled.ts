@@ -23,3 +23,19 @@ export async function insertRow<T extends keyof Database & string>(q: Kysely<Dat
   }
   await q.executeQuery({ ...compiled, parameters: columns.map((column) => row[column]) });
 }
+
+const compiledStatements = new Map<string, CompiledQuery>();
+
+/**
+ * Runs a hot statement on `q` (a transaction too), compiled once under `name`: `build` makes it
+ * with placeholder values, and `parameters` replace them in the order they appear in its SQL.
+ */
+export async function runCompiled(q: Kysely<Database>, name: string, build: (q: Kysely<Database>) => Compilable, parameters: readonly unknown[]) {
+  let compiled = compiledStatements.get(name);
+  if (!compiled) {
+    compiled = build(q).compile();
+    if (compiled.parameters.length !== parameters.length) throw new Error(`${name}: ${compiled.parameters.length} placeholders, ${parameters.length} values`);
+    compiledStatements.set(name, compiled);
+  }
+  return q.executeQuery({ ...compiled, parameters });
+}

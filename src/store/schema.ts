@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { TaskErrorCode } from '../contract/errors.ts';
 import type { TaskStatus } from '../contract/task-view.ts';
 
@@ -52,7 +53,8 @@ export type ApiKeysTable = {
 };
 
 export type LedgerEntriesTable = {
-  id: string;
+  /** Grows with every row: the ledger's order. */
+  id: Generated<number>;
   user_id: string;
   key_id: string | null;
   task_id: string | null;

@@ -20,14 +20,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     await db.schema.alterTable('api_keys').addColumn(name, type, (c) => (fallback === null ? c : c.notNull().defaultTo(fallback))).execute();
   }
 
-  // A task reserves, charges and releases at most once each.
-  await db.schema
-    .createIndex('ledger_entries_task_kind')
-    .on('ledger_entries')
-    .columns(['task_id', 'kind'])
-    .unique()
-    .where(sql.raw<boolean>('task_id is not null'))
-    .execute();
+  await rebuildLedger(db);
+  await reserveUnfinishedTasks(db);
 
   await db.schema
     .createTable('callback_deliveries')
@@ -77,9 +71,55 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('idempotency_keys_expiry').on('idempotency_keys').column('expires_at').execute();
 }
 
+/**
+ * Every create appends a reservation row, so the ledger is keyed by an integer that only grows
+ * (rows append at the end of the table, with no second index to keep) instead of a random text id.
+ */
+async function rebuildLedger(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .createTable('ledger_entries_v2')
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+    .addColumn('key_id', 'text')
+    .addColumn('task_id', 'text')
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('amount_micro', 'bigint', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+  const columns = ['user_id', 'key_id', 'task_id', 'kind', 'amount_micro', 'created_at'];
+  await db
+    .insertInto('ledger_entries_v2')
+    .columns(columns)
+    .expression(db.selectFrom('ledger_entries').select(columns).orderBy('created_at'))
+    .execute();
+  await db.schema.dropTable('ledger_entries').execute();
+  await db.schema.alterTable('ledger_entries_v2').renameTo('ledger_entries').execute();
+}
+
+/** Tasks still running from before the ledger reserve now, so their settlement balances out. */
+async function reserveUnfinishedTasks(db: Kysely<any>): Promise<void> {
+  const unfinished = await db
+    .selectFrom('tasks')
+    .select(['id', 'user_id', 'key_id', 'credits_reserved_micro', 'created_at'])
+    .where('status', 'in', ['pending', 'processing'])
+    .execute();
+  for (const task of unfinished) {
+    const amount = Number(task.credits_reserved_micro);
+    await db.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', amount) })).where('id', '=', task.user_id).execute();
+    await db
+      .updateTable('api_keys')
+      .set((eb) => ({ spent_micro: eb('spent_micro', '+', amount), unfinished: eb('unfinished', '+', 1) }))
+      .where('id', '=', task.key_id)
+      .execute();
+    await db
+      .insertInto('ledger_entries')
+      .values({ user_id: task.user_id, key_id: task.key_id, task_id: task.id, kind: 'reserve', amount_micro: amount, created_at: task.created_at })
+      .execute();
+  }
+}
+
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of ['idempotency_keys', 'callback_attempts', 'callback_deliveries']) await db.schema.dropTable(table).execute();
-  await db.schema.dropIndex('ledger_entries_task_kind').execute();
   for (const column of ['max_unfinished', 'rpm', 'unfinished', 'unlimited', 'used_micro', 'spent_micro', 'allowance_micro']) {
     await db.schema.alterTable('api_keys').dropColumn(column).execute();
   }

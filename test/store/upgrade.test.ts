@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Migrator } from 'kysely/migration';
+import { migrateToLatest, openStore } from '../../src/store/db.ts';
+import { migrationProvider } from '../../src/store/migrations/index.ts';
+
+describe('upgrading a 2/6 store to the ledger', () => {
+  it('keeps top-ups and reserves the credits of tasks still running, so their settlement balances out', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vidgate-upgrade-'));
+    const store = openStore({ data_dir: dir });
+    const db = store.db as any;
+    try {
+      await new Migrator({ db, provider: migrationProvider }).migrateTo('0002_jobs');
+      await db.insertInto('users').values({ id: 'u', name: 'u', user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 100, created_at: 1 }).execute();
+      await db.insertInto('api_keys').values({ id: 'k', user_id: 'u', key_hash: 'h', key_prefix: 'p', allowed_models: null, disabled_at: null, created_at: 1 }).execute();
+      await db.insertInto('ledger_entries').values({ id: 'old', user_id: 'u', key_id: null, task_id: null, kind: 'topup', amount_micro: 100, created_at: 1 }).execute();
+      for (const [id, status] of [['t-done', 'completed'], ['t-running', 'processing']]) {
+        await db.insertInto('tasks').values({
+          id, user_id: 'u', key_id: 'k', model: 'm', status, progress: 0, quality: '720p', seed: 1, params_json: '{}', callback_url: null,
+          output_width: 1, output_height: 1, output_fps: 1, output_duration_ms: 1, video_duration: 1, billed_seconds: 1, billing_rule: 'per_second',
+          credits_reserved_micro: 30, credits_charged_micro: null, user_group: 'default', estimated_time: 1, error_code: null, error_message: null,
+          result_path: null, created_at: 2, updated_at: 2, finished_at: null,
+        }).execute();
+      }
+      await migrateToLatest(store.db);
+      const rows = await store.db.selectFrom('ledger_entries').select(['id', 'task_id', 'kind', 'amount_micro']).orderBy('id').execute();
+      assert.deepEqual(rows, [{ id: 1, task_id: null, kind: 'topup', amount_micro: 100 }, { id: 2, task_id: 't-running', kind: 'reserve', amount_micro: 30 }]);
+      const user = await store.db.selectFrom('users').selectAll().executeTakeFirstOrThrow();
+      const key = await store.db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
+      assert.deepEqual([user.balance_micro, user.used_micro, key.spent_micro, key.unfinished, key.allowance_micro], [70, 0, 30, 1, null]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
