@@ -17,7 +17,7 @@ export type SweeperDeps = {
 
 const BATCH = 200;
 
-/** Deletes the result and inputs of tasks finished longer ago than the result TTL. */
+/** Deletes the result and inputs of tasks finished longer ago than the result TTL, and expired Idempotency-Keys. */
 export class Sweeper {
   private readonly deps: SweeperDeps;
   private timer: NodeJS.Timeout | null = null;
@@ -51,6 +51,7 @@ export class Sweeper {
 
   private async sweepExpired(): Promise<number> {
     const { store, clock, results, inputsDir, resultTtlMs } = this.deps;
+    await store.write((trx) => trx.deleteFrom('idempotency_keys').where('expires_at', '<=', clock.now()).execute());
     let swept = 0;
     for (;;) {
       const now = clock.now();

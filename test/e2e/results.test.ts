@@ -64,3 +64,23 @@ describe('result files', () => {
     assert.equal(after.body.status, 'completed', 'the task itself stays');
   });
 });
+
+describe('the sweeper and Idempotency-Keys', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ VIDGATE_SWEEP_INTERVAL: '100ms' }, { worker: true });
+  });
+  after(() => server.close());
+
+  it('deletes keys past their 24 hours and keeps the others', async () => {
+    const body = { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 };
+    for (const key of ['old', 'fresh']) {
+      const res = await server.call('POST', '/v1/videos/generations', { body, headers: { 'idempotency-key': key } });
+      assert.equal(res.status, 200);
+    }
+    await server.app.db.updateTable('idempotency_keys').set({ expires_at: Date.now() - 1 }).where('key', '=', 'old').execute();
+    const keys = async () => (await server.app.db.selectFrom('idempotency_keys').select('key').execute()).map((r) => r.key);
+    for (let i = 0; i < 50 && (await keys()).length > 1; i++) await sleep(50);
+    assert.deepEqual(await keys(), ['fresh']);
+  });
+});
