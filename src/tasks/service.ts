@@ -78,8 +78,9 @@ export class TaskService {
       const row = await this.taskRow(caller, id, request, plan, now);
       await store.write(async (trx) => {
         await insertTask(trx, row, media.map((m) => inputRow(id, m)), this.deps.maxAttempts);
-        await reserveCredits(trx, { ...row, unlimited: caller.unlimited, maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now });
+        // The key first: a repeat that lost the race replays the winner, even when credits would not cover it twice.
         if (idempotency && !(await claimIdempotencyKey(trx, caller.userId, idempotency, id, now))) throw new IdempotencyRace();
+        await reserveCredits(trx, { ...row, unlimited: caller.unlimited, maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now });
       });
       this.deps.hooks?.jobQueued?.();
       return this.view(row);
