@@ -7,7 +7,7 @@ import { taskViewSchema } from '../../contract/task-view.ts';
 import { idempotentRequest } from '../../tasks/idempotency.ts';
 import type { TaskService } from '../../tasks/service.ts';
 import { callerOf } from '../auth.ts';
-import { errorResponses } from '../openapi.ts';
+import { createErrorResponses } from '../openapi.ts';
 
 const headersSchema = z.object({
   'idempotency-key': z
@@ -44,7 +44,7 @@ export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; defa
       security: [{ bearerAuth: [] }],
       headers: headersSchema,
       body: generationRequestSchema,
-      response: { 200: taskViewSchema, ...errorResponses },
+      response: { 200: taskViewSchema, ...createErrorResponses },
     },
     handler: (request) => {
       const key = request.headers['idempotency-key'];
