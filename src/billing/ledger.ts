@@ -91,12 +91,19 @@ export async function topUpCredits(q: Q, top: { userId: string; keyId: string | 
       .where('allowance_micro', 'is not', null);
     if (top.amount < 0) key = key.where((eb) => eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', -top.amount));
     const changed = (await key.executeTakeFirst()).numUpdatedRows === 1n;
-    const hasAllowance = await q.selectFrom('api_keys').select('id').where('id', '=', top.keyId).where('allowance_micro', 'is not', null).executeTakeFirst();
-    if (!changed && hasAllowance) throw new TopUpRefused(`--credits: the key's allowance has less than ${credits(-top.amount)} left to take back`);
+    // Unchanged is fine for a key without an allowance; for one with, it was refused.
+    if (!changed && top.amount < 0 && (await hasAllowance(q, top.keyId))) {
+      throw new TopUpRefused(`--credits: the key's allowance has less than ${credits(-top.amount)} left to take back`);
+    }
   }
   await insertRow(q, 'ledger_entries', {
     user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,
   });
+}
+
+async function hasAllowance(q: Q, keyId: string): Promise<boolean> {
+  const row = await q.selectFrom('api_keys').select('id').where('id', '=', keyId).where('allowance_micro', 'is not', null).executeTakeFirst();
+  return row !== undefined;
 }
 
 async function appendEntry(q: Q, task: BilledTask, kind: LedgerEntriesTable['kind'], amount: number, now: number): Promise<void> {

@@ -18,11 +18,20 @@ export type DeliveryView = {
   attempts: { attempt: number; created: number; duration_ms: number; status_code: number | null; error: string | null }[];
 };
 
+export type CallbackServiceDeps = {
+  store: Store;
+  clock: Clock;
+  /** Checks that the caller owns the task. */
+  tasks: TaskService;
+  /** Told after a re-send is stored, so a deliverer here sends it at once. */
+  onResent(): void;
+};
+
 /** A task's callback deliveries: listing and re-sending, for the task's owner. */
 export class CallbackService {
-  private readonly deps: { store: Store; clock: Clock; tasks: TaskService; onResent(): void };
+  private readonly deps: CallbackServiceDeps;
 
-  constructor(deps: { store: Store; clock: Clock; tasks: TaskService; onResent(): void }) {
+  constructor(deps: CallbackServiceDeps) {
     this.deps = deps;
   }
 

@@ -37,10 +37,6 @@ export class PollLoop {
     await this.running;
   }
 
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
   private async loop(): Promise<void> {
     try {
       do {
