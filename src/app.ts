@@ -6,8 +6,11 @@ import { type BootstrapOutcome, ensureBootstrapKey } from './auth/bootstrap.ts';
 import { CallerCache } from './auth/caller-cache.ts';
 import { PriceBook } from './billing/price-book.ts';
 import type { Settings } from './config.ts';
-import type { Engine } from './engines/engine.ts';
-import { LocalEngine } from './engines/local/index.ts';
+import { buildChannels, closeChannels } from './channels/build.ts';
+import { cancelUpstreamJob } from './channels/cancel.ts';
+import { UpstreamPoller } from './channels/poller.ts';
+import { ChannelRouter } from './channels/router.ts';
+import { Unparker } from './channels/unparker.ts';
 import { buildHttpServer } from './http/server.ts';
 import { ResultFiles } from './media/results.ts';
 import { Sweeper } from './media/sweeper.ts';
@@ -63,12 +66,18 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
   const results = new ResultFiles(settings.data_dir, settings.public_url);
   const inputsDir = path.join(settings.data_dir, 'inputs');
-  const engine: Engine = new LocalEngine({ ffmpegPath: settings.ffmpeg_path });
+  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard, publicUrl: settings.public_url });
+  const router = new ChannelRouter(channels, store, clock);
   let worker: Worker | null = null;
   let deliverer: CallbackDeliverer | null = null;
+  let unparker: Unparker | null = null;
   const hooks: TaskHooks = {
     jobQueued: () => worker?.notify(),
-    taskCancelled: (taskId) => worker?.cancel(taskId),
+    taskCancelled: (taskId) => {
+      worker?.cancel(taskId);
+      unparker?.notify();
+      void cancelUpstreamJob(db, router, taskId, logger);
+    },
     taskEnded: () => deliverer?.notify(),
   };
   const settlement = new TaskSettlement(results);
@@ -79,7 +88,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     results,
     settlement,
     resultTtlMs: settings.result_ttl,
-    engine,
+    router,
     maxAttempts: settings.job_attempts,
     maxUnfinishedTasks: settings.max_unfinished_tasks,
     hooks,
@@ -92,9 +101,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     callers, tasks, callbacks, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
   });
   let sweeper: Sweeper | null = null;
+  let poller: UpstreamPoller | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
-      store, clock, results, settlement, hooks, inputsDir, engines: new Map([[engine.name, engine]]), workDir: path.join(settings.data_dir, 'work'), logger,
+      store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, logger,
+      onAccepted: (channel) => poller?.notify(channel),
     });
     worker = new Worker({
       store, clock, handler: runner, logger, concurrency: settings.worker_concurrency, leaseMs: settings.job_lease,
@@ -105,9 +116,20 @@ export async function createApp(options: AppOptions): Promise<App> {
       timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries,
     });
     sweeper = new Sweeper({ store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, intervalMs: settings.sweep_interval, logger });
+    const wakeWorker = () => worker?.notify();
+    unparker = new Unparker({ store, clock, router, logger, onWoken: wakeWorker });
+    poller = new UpstreamPoller({
+      store, clock, router, settlement, logger, jobReady: wakeWorker, capacityFreed: () => unparker?.notify(),
+      taskEnded: async (taskId) => {
+        hooks.taskEnded?.();
+        await runner.dropFiles(taskId);
+      },
+    });
     worker.start();
     deliverer.start();
     sweeper.start();
+    unparker.start();
+    poller.start();
   }
   return {
     settings,
@@ -121,8 +143,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     bootstrap,
     async close() {
       await http.close();
+      await poller?.stop();
+      await unparker?.stop();
       await worker?.stop(settings.shutdown_grace);
       await deliverer?.stop();
+      await closeChannels(channels);
       await sweeper?.stop();
       await guard.close();
       await store.close();

@@ -1,57 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import ipaddr from 'ipaddr.js';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { API_KEY_PATTERN } from './auth/secrets.ts';
-import { parseDurationMs } from './util/duration.ts';
+import { cidrList, durationList, durationMs, int } from './util/setting-fields.ts';
 import { priceOverridesSchema } from './billing/price-book.ts';
+import { type ChannelSettings, channelListSchema, DEFAULT_CHANNELS, resolveChannel } from './channels/config.ts';
 
 const ENV_PREFIX = 'VIDGATE_';
-
-const durationMs = (fallback: string, minMs = 0) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDurationMs(value);
-      if (ms === null) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration such as 15s, 30m or 24h` });
-      else if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${minMs} ms` });
-      return ms ?? 0;
-    });
-
-const durationList = (fallback: string) =>
-  z
-    .union([z.string(), z.array(z.union([z.string(), z.number()]))])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const items = Array.isArray(value) ? value : value.split(',').map((s) => s.trim()).filter(Boolean);
-      return items.map((item) => {
-        const ms = parseDurationMs(item);
-        if (ms === null) ctx.addIssue({ code: 'custom', message: `"${item}" is not a duration such as 1s, 30s or 10m` });
-        return ms ?? 0;
-      });
-    });
-
-const cidrList = z
-  .union([z.string(), z.array(z.string())])
-  .default([])
-  .transform((value, ctx) => {
-    const items = (Array.isArray(value) ? value : value.split(',')).map((s) => s.trim()).filter(Boolean);
-    for (const item of items) {
-      try {
-        ipaddr.parseCIDR(item);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `"${item}" is not a CIDR such as 127.0.0.2/32` });
-      }
-    }
-    return items;
-  });
-
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
-  const rule = max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
-  return z.coerce.number({ error: rule }).int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
-};
 
 /** Every setting vidgate reads; environment keys are VIDGATE_ + the upper-cased name. */
 export const settingsSchema = z.strictObject({
@@ -88,9 +44,11 @@ export const settingsSchema = z.strictObject({
   ffprobe_path: z.string().min(1).default('ffprobe'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   prices: priceOverridesSchema.default({}),
+  /** Where tasks run (CONTRACT §7); none = one local channel for every model. */
+  channels: channelListSchema.optional(),
 });
 
-export type Settings = z.infer<typeof settingsSchema> & { public_url: string; config_file?: string };
+export type Settings = Omit<z.infer<typeof settingsSchema>, 'channels'> & { public_url: string; config_file?: string; channels: ChannelSettings[] };
 
 /** A setting that is missing, malformed or out of range; the message names it. */
 export class SettingsError extends Error {}
@@ -141,7 +99,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const settings = parsed.data;
   const publicUrl = (settings.public_url ?? `http://${hostForUrl(settings.host)}:${settings.port}`).replace(/\/+$/, '');
-  return { ...settings, data_dir: path.resolve(settings.data_dir), public_url: publicUrl, config_file: configFile };
+  const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
+  let channels: ChannelSettings[];
+  try {
+    channels = (settings.channels ?? DEFAULT_CHANNELS).map((channel) => resolveChannel(channel, env, (file) => path.resolve(baseDir, file)));
+  } catch (error) {
+    throw new SettingsError(`invalid setting channels: ${(error as Error).message}`);
+  }
+  return { ...settings, data_dir: path.resolve(settings.data_dir), public_url: publicUrl, config_file: configFile, channels };
 }
 
 function hostForUrl(host: string): string {

@@ -4,6 +4,8 @@ import type { Quality } from '../contract/output-size.ts';
 /** A stored input of a task, as an engine reads it. */
 export type RenderInput = {
   field: string;
+  /** Where the client's request pointed (upstream engines pass it on). */
+  url: string;
   kind: MediaKind;
   path: string;
   width: number | null;
@@ -38,10 +40,11 @@ export type RenderContext = {
 export type RenderResult = { file: string; billedSeconds?: number };
 
 /**
- * A way of making videos. `render` resolves with the MP4 it wrote inside `workDir`, or throws
- * a TaskFailure (contract/errors.ts) saying what went wrong and whether to try again.
+ * An engine that makes videos on this machine. `render` resolves with the MP4 it wrote inside
+ * `workDir`, or throws a TaskFailure (contract/errors.ts) saying what went wrong and whether to
+ * try again. Engines that hand the work to a service implement Upstream (upstream.ts) instead.
  */
-export type Engine = {
+export type Renderer = {
   readonly name: string;
   /** A first guess of the render time in seconds, before the engine has any history. */
   estimateSeconds(job: Pick<RenderJob, 'model' | 'quality' | 'output'>): number;

@@ -11,9 +11,9 @@ type Q = Kysely<Database>;
  */
 
 /** Adds a task's job, due now; call inside the transaction that writes the task. */
-export async function enqueueJob(q: Q, taskId: string, maxAttempts: number, now: number): Promise<void> {
+export async function enqueueJob(q: Q, taskId: string, model: string, maxAttempts: number, now: number): Promise<void> {
   await insertRow(q, 'jobs', {
-    task_id: taskId, state: 'queued', attempts: 0, max_attempts: maxAttempts, run_at: now,
+    task_id: taskId, model, phase: 'route', tried_channels: '', state: 'queued', attempts: 0, max_attempts: maxAttempts, run_at: now,
     lease_owner: null, lease_expires_at: null, last_error: null, created_at: now, updated_at: now,
   });
 }
@@ -73,24 +73,25 @@ export async function retryJob(q: Q, job: LeaseFence, runAt: number, error: stri
   return result.numUpdatedRows === 1n;
 }
 
-/** Hands a leased job back unrun (shutdown): due at once, and the attempt does not count. */
-export async function returnJob(q: Q, job: LeaseFence, now: number): Promise<boolean> {
+/** Hands a leased job back unrun (shutdown, or a channel's submit pace): due at `runAt`, and the attempt does not count. */
+export async function returnJob(q: Q, job: LeaseFence, now: number, runAt = now): Promise<boolean> {
   const result = await fenced(
-    q.updateTable('jobs').set((eb) => ({ state: 'queued', run_at: now, lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1), updated_at: now })),
+    q.updateTable('jobs').set((eb) => ({ state: 'queued', run_at: runAt, lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1), updated_at: now })),
     job,
     now,
   ).executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
 
-/** Stops a task's job, queued or running, when its task is cancelled; the runner loses its lease. */
-export async function cancelJob(q: Q, taskId: string, now: number): Promise<void> {
-  await q
+/** Stops a task's unfinished job when its task is cancelled: a runner loses its lease, a poller skips it. */
+export async function cancelJob(q: Q, taskId: string, now: number): Promise<JobRow | undefined> {
+  return q
     .updateTable('jobs')
     .set({ state: 'cancelled', lease_owner: null, lease_expires_at: null, updated_at: now })
     .where('task_id', '=', taskId)
-    .where(DUE_STATES)
-    .execute();
+    .where('state', 'in', ['queued', 'running', 'waiting', 'parked'])
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Which lease a statement acts under. */
@@ -98,7 +99,7 @@ export type LeaseFence = { taskId: string; workerId: string };
 
 type JobUpdate = UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>;
 
-function fenced(query: JobUpdate, job: LeaseFence, now: number): JobUpdate {
+export function fenced(query: JobUpdate, job: LeaseFence, now: number): JobUpdate {
   return query
     .where('task_id', '=', job.taskId)
     .where('state', '=', 'running')

@@ -13,6 +13,7 @@ export type Database = {
   callback_deliveries: CallbackDeliveriesTable;
   callback_attempts: CallbackAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
+  channel_health: ChannelHealthTable;
 };
 
 export type UsersTable = {
@@ -114,7 +115,11 @@ export type TaskInputsTable = {
   has_audio: number;
 };
 
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** queued → running (leased) → done | failed | cancelled; `waiting` = polled on an upstream; `parked` = no channel has room. */
+export type JobState = 'queued' | 'running' | 'waiting' | 'parked' | 'done' | 'failed' | 'cancelled';
+
+/** Where a job is on its channel: route → render (local), or route → submitting → accepted | unknown → fetch. */
+export type JobPhase = 'route' | 'render' | 'submitting' | 'unknown' | 'accepted' | 'fetch';
 
 /** A task's job: the worker's unit of work, leased while it runs. */
 export type JobsTable = {
@@ -129,6 +134,32 @@ export type JobsTable = {
   lease_expires_at: number | null;
   last_error: string | null;
   created_at: number;
+  updated_at: number;
+  model: string;
+  phase: JobPhase;
+  /** The channel it is routed to; null until routed. */
+  channel: string | null;
+  /** Channels already tried for this task, comma-separated: failover never goes back to one. */
+  tried_channels: string;
+  /** Unique per submission; lets engines that can name a job look it up. */
+  submit_key: string | null;
+  upstream_id: string | null;
+  /** Engine-owned JSON the later calls need (e.g. fal's status URL). */
+  upstream_ref: string | null;
+  /** JSON {url, billedSeconds} once the upstream succeeded. */
+  upstream_result: string | null;
+  /** When the submit was sent (unix ms). */
+  submitted_at: number | null;
+};
+
+/** One row per channel, shared by every process: health and submit pacing. */
+export type ChannelHealthTable = {
+  name: string;
+  /** Retryable failures in a row. */
+  failures: number;
+  unhealthy_until: number;
+  /** When the next submit may go (GCRA's theoretical arrival time). */
+  submit_tat: number;
   updated_at: number;
 };
 

@@ -1,16 +1,21 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { type Channel, upstreamModel } from '../channels/channel.ts';
+import { recordChannelFailure, recordChannelSuccess } from '../channels/health.ts';
+import type { ChannelRouter } from '../channels/router.ts';
 import { TaskFailure } from '../contract/errors.ts';
-import type { Quality } from '../contract/output-size.ts';
-import type { Engine, RenderInput, RenderJob } from '../engines/engine.ts';
+import { SubmitError, type UpstreamResult } from '../engines/upstream.ts';
 import { inputFolder } from '../media/ingest.ts';
+import { ProbeError, runFfprobe, toMediaInfo } from '../media/probe.ts';
 import type { ResultFiles } from '../media/results.ts';
+import { acceptJob, markSubmitUnknown } from '../queue/channel-jobs.ts';
 import { completeJob, failJob, LeaseLostError } from '../queue/jobs.ts';
 import type { JobHandler, Lease } from '../queue/worker.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import type { TaskHooks } from './hooks.ts';
+import { loadRenderJob } from './render-job.ts';
 import type { TaskSettlement } from './settlement.ts';
 import { markProcessing, raiseProgress } from './transitions.ts';
 import { TaskReader, type TaskRow } from './task-store.ts';
@@ -18,20 +23,27 @@ import { TaskReader, type TaskRow } from './task-store.ts';
 export type TaskRunnerDeps = {
   store: Store;
   clock: Clock;
-  engines: ReadonlyMap<string, Engine>;
+  router: ChannelRouter;
   results: ResultFiles;
   settlement: TaskSettlement;
   hooks?: TaskHooks;
   inputsDir: string;
-  /** Each attempt renders in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
+  /** Each attempt works in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
   workDir: string;
+  ffprobePath: string;
   logger: Logger;
+  /** An upstream accepted a job on this channel (its poller may look sooner). */
+  onAccepted?(channel: string): void;
 };
 
 // Progress is written at most this often; ffmpeg reports four times a second.
 const PROGRESS_WRITE_MS = 500;
 
-/** Runs a claimed task job: the engine renders, the result is published, the task completes. */
+/**
+ * Runs a claimed task job through its phases: route it to a channel, then render it here (local)
+ * or submit it upstream (and let the poller follow it), and once an upstream finished, fetch the
+ * result home. The task completes, settled, in the transaction that ends the job.
+ */
 export class TaskRunner implements JobHandler {
   private readonly deps: TaskRunnerDeps;
   private readonly reader: TaskReader;
@@ -42,26 +54,135 @@ export class TaskRunner implements JobHandler {
   }
 
   async run(lease: Lease): Promise<void> {
-    const { store, clock, engines, results } = this.deps;
     const task = await this.reader.findTask(lease.job.task_id);
     if (!task) throw new TaskFailure('resource_not_found', 'the task is gone');
     if (task.status !== 'pending' && task.status !== 'processing') return this.finishJob(lease, task, null);
+    switch (lease.job.phase) {
+      case 'submitting': // a worker stopped mid-submit: the upstream may have the job
+        return this.submitAnswerLost(lease, this.deps.router.get(lease.job.channel ?? '')?.settings.request_timeout ?? 0);
+      case 'fetch':
+        return this.fetch(lease, task, this.channelOf(lease));
+      case 'render': { // a retry renders again where it ran
+        const channel = lease.job.channel ? this.deps.router.get(lease.job.channel) : undefined;
+        if (channel?.renderer) return this.render(lease, task, channel);
+        return this.routeAndStart(lease, task);
+      }
+      default:
+        return this.routeAndStart(lease, task);
+    }
+  }
+
+  /** Tries channels in order until one takes the job; a retryable refusal moves on, never back. */
+  private async routeAndStart(lease: Lease, task: TaskRow): Promise<void> {
+    const { store, clock, router } = this.deps;
+    const tried = lease.job.tried_channels ? lease.job.tried_channels.split(',') : [];
+    let lastFailure: TaskFailure | null = null;
+    for (;;) {
+      const decision = await store.write((trx) => router.route(trx, lease.fence, task.model, tried, clock.now()));
+      if (decision.kind === 'parked' || decision.kind === 'later') return;
+      if (decision.kind === 'exhausted') throw lastFailure ?? new TaskFailure('service_unavailable', `no channel can run ${task.model} right now`);
+      const { channel } = decision;
+      tried.push(channel.name);
+      if (channel.renderer) return this.render(lease, task, channel);
+      try {
+        return await this.submit(lease, task, channel, decision.submitKey!);
+      } catch (error) {
+        if (!(error instanceof SubmitError) || error.outcome !== 'retryable') throw error instanceof SubmitError ? error.failure : error;
+        this.deps.logger.warn({ task: task.id, channel: channel.name, reason: error.message }, 'channel refused the job; trying the next');
+        await store.write((trx) => recordChannelFailure(trx, channel.name, clock.now(), error.retryAfterMs));
+        lastFailure = new TaskFailure(error.failure.code, error.failure.message); // final: no more channels to try
+      }
+    }
+  }
+
+  private async render(lease: Lease, task: TaskRow, channel: Channel): Promise<void> {
+    const { store, clock, results } = this.deps;
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
-    const engine = engines.get(task.engine);
-    if (!engine) throw new TaskFailure('service_unavailable', `no engine "${task.engine}" is configured here`);
-    // Each attempt has its own folder, so a stale attempt that lost its lease can't touch ours.
-    await rm(this.taskWorkDir(task.id), { recursive: true, force: true }); // crashed attempts' leftovers
-    const workDir = path.join(this.taskWorkDir(task.id), `attempt-${lease.job.attempts}`);
-    await mkdir(workDir, { recursive: true });
+    const workDir = await this.attemptDir(lease);
     try {
-      const job = await this.renderJob(task);
-      const { file, billedSeconds } = await engine.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
+      const job = await loadRenderJob(store.db, task);
+      const { file, billedSeconds } = await channel.renderer!.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
       const stored = await results.publish(file, task.id);
       await this.finishJob(lease, task, { path: stored, billedSeconds: billedSeconds ?? task.billed_seconds });
     } finally {
-      await rm(workDir, { recursive: true, force: true });
-      await rmdir(this.taskWorkDir(task.id)).catch(() => {}); // only if no other attempt is in it
+      await this.leaveAttemptDir(lease, workDir);
     }
+  }
+
+  private async submit(lease: Lease, task: TaskRow, channel: Channel, submitKey: string): Promise<void> {
+    const { store, clock } = this.deps;
+    await store.write((trx) => markProcessing(trx, task.id, clock.now()));
+    const job = { ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey };
+    let accepted;
+    try {
+      accepted = await channel.upstream!.submit(job, lease.signal);
+    } catch (error) {
+      if (error instanceof SubmitError && error.outcome !== 'answer_lost') throw error;
+      this.deps.logger.warn({ task: task.id, channel: channel.name, err: error }, 'submit got no answer; the job will be looked up');
+      return this.submitAnswerLost(lease, channel.settings.request_timeout);
+    }
+    await store.write(async (trx) => {
+      const now = clock.now();
+      const pollAt = now + channel.settings.poll_interval;
+      if (!(await acceptJob(trx, lease.fence, { upstreamId: accepted.upstreamId, ref: accepted.ref ?? null }, pollAt, now))) throw new LeaseLostError(task.id);
+      await recordChannelSuccess(trx, channel.name, now);
+    });
+    this.deps.onAccepted?.(channel.name);
+  }
+
+  /** Leaves the job unknown for the poller to look up, first after `delayMs` (the upstream may still be registering it). */
+  private async submitAnswerLost(lease: Lease, delayMs: number): Promise<void> {
+    const { store, clock } = this.deps;
+    await store.write(async (trx) => {
+      const now = clock.now();
+      if (!(await markSubmitUnknown(trx, lease.fence, now + delayMs, now))) throw new LeaseLostError(lease.job.task_id);
+    });
+  }
+
+  /** Streams the upstream's result home, checks it is a video, publishes it and completes the task. */
+  private async fetch(lease: Lease, task: TaskRow, channel: Channel): Promise<void> {
+    const { results } = this.deps;
+    const result = JSON.parse(lease.job.upstream_result ?? 'null') as UpstreamResult | null;
+    if (!result) throw new TaskFailure('service_error', 'the upstream reported no result');
+    const workDir = await this.attemptDir(lease);
+    try {
+      const file = path.join(workDir, 'result.mp4');
+      await channel.upstream!.download(result, file, lease.signal);
+      await this.checkVideo(file);
+      const stored = await results.publish(file, task.id);
+      await this.finishJob(lease, task, { path: stored, billedSeconds: result.billedSeconds ?? task.billed_seconds });
+    } finally {
+      await this.leaveAttemptDir(lease, workDir);
+    }
+  }
+
+  private async checkVideo(file: string): Promise<void> {
+    try {
+      const info = toMediaInfo(await runFfprobe(this.deps.ffprobePath, file), (await stat(file)).size);
+      if (info.hasVideo) return;
+    } catch (error) {
+      if (!(error instanceof ProbeError)) throw error;
+    }
+    throw new TaskFailure('generation_failed_no_content', 'the upstream returned no playable video');
+  }
+
+  private channelOf(lease: Lease): Channel {
+    const channel = lease.job.channel ? this.deps.router.get(lease.job.channel) : undefined;
+    if (!channel?.upstream) throw new TaskFailure('service_unavailable', 'the channel that ran this task is no longer configured');
+    return channel;
+  }
+
+  /** A private folder for this attempt; a stale attempt that lost its lease can't touch ours. */
+  private async attemptDir(lease: Lease): Promise<string> {
+    await rm(this.taskWorkDir(lease.job.task_id), { recursive: true, force: true }); // crashed attempts' leftovers
+    const dir = path.join(this.taskWorkDir(lease.job.task_id), `attempt-${lease.job.attempts}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  private async leaveAttemptDir(lease: Lease, dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+    await rmdir(this.taskWorkDir(lease.job.task_id)).catch(() => {}); // only if no other attempt is in it
   }
 
   private taskWorkDir(taskId: string): string {
@@ -99,35 +220,10 @@ export class TaskRunner implements JobHandler {
     await this.dropFiles(task.id);
   }
 
-  /** The task's inputs are no longer needed once it is terminal. */
-  private async dropFiles(taskId: string): Promise<void> {
+  /** The task's inputs and work files are no longer needed once it is terminal. */
+  async dropFiles(taskId: string): Promise<void> {
     await rm(inputFolder(this.deps.inputsDir, taskId), { recursive: true, force: true });
     await rm(this.taskWorkDir(taskId), { recursive: true, force: true });
-  }
-
-  private async renderJob(task: TaskRow): Promise<RenderJob> {
-    const rows = await this.deps.store.db.selectFrom('task_inputs').selectAll().where('task_id', '=', task.id).execute();
-    const inputs: Record<string, RenderInput> = {};
-    for (const row of rows) {
-      inputs[row.field] = {
-        field: row.field,
-        kind: row.kind,
-        path: row.path,
-        width: row.width,
-        height: row.height,
-        durationSec: row.duration_ms === null ? null : row.duration_ms / 1000,
-        hasAudio: row.has_audio === 1,
-      };
-    }
-    return {
-      taskId: task.id,
-      model: task.model,
-      quality: task.quality as Quality,
-      seed: task.seed,
-      params: JSON.parse(task.params_json),
-      output: { width: task.output_width, height: task.output_height, fps: task.output_fps, durationSec: task.output_duration_ms / 1000 },
-      inputs,
-    };
   }
 
   /** Turns an engine's fraction into progress 1–99, written now and then, one write at a time. */

@@ -13,7 +13,8 @@ import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
 import { type TaskView, toTaskView } from '../contract/task-view.ts';
 import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
 import type { Store } from '../store/db.ts';
-import type { Engine } from '../engines/engine.ts';
+import { type Channel, estimateSeconds } from '../channels/channel.ts';
+import type { ChannelRouter } from '../channels/router.ts';
 import { ResultFiles } from '../media/results.ts';
 import type { Clock } from '../util/clock.ts';
 import { RenderTimes } from './eta.ts';
@@ -30,8 +31,8 @@ export type TaskServiceDeps = {
   results: ResultFiles;
   settlement: TaskSettlement;
   resultTtlMs: number;
-  /** The engine new tasks run on (channels and routing arrive with issue 4/6). */
-  engine: Engine;
+  /** The channels tasks run on: create answers 503 when none can take the model. */
+  router: ChannelRouter;
   maxAttempts: number;
   /** Unfinished tasks a key may have at once unless it has its own limit; 0 = no limit. */
   maxUnfinishedTasks: number;
@@ -65,6 +66,7 @@ export class TaskService {
     const spec = modelSpec(body.model);
     const request = spec.normalize(body as never);
     if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
+    const channel = await this.deps.router.firstChoice(request.model);
     if (idempotency) {
       const replay = await this.replay(caller, idempotency);
       if (replay) return replay;
@@ -75,7 +77,7 @@ export class TaskService {
     const media = await ingestMedia(ingest, id, request.media);
     try {
       const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
-      const row = await this.taskRow(caller, id, request, plan, now);
+      const row = await this.taskRow(caller, id, request, plan, channel, now);
       await store.write(async (trx) => {
         await insertTask(trx, row, media.map((m) => inputRow(id, m)), this.deps.maxAttempts);
         // The key first: a repeat that lost the race replays the winner, even when credits would not cover it twice.
@@ -140,11 +142,11 @@ export class TaskService {
     return row ? this.view(row) : null;
   }
 
-  private async taskRow(caller: Caller, id: string, request: NormalizedRequest, plan: TaskPlan, now: number): Promise<TaskRow> {
-    const { prices, engine } = this.deps;
+  private async taskRow(caller: Caller, id: string, request: NormalizedRequest, plan: TaskPlan, channel: Channel, now: number): Promise<TaskRow> {
+    const { prices } = this.deps;
     const quote = prices.quote(request.model, request.quality, plan.billed_seconds);
-    const prior = engine.estimateSeconds({ model: request.model, quality: request.quality, output: { ...plan.output, durationSec: plan.output.duration_sec } });
-    const estimate = await this.renderTimes.estimateSeconds({ model: request.model, engine: engine.name, quality: request.quality }, plan.video_duration, prior);
+    const prior = estimateSeconds(channel, { model: request.model, quality: request.quality, output: { ...plan.output, durationSec: plan.output.duration_sec } });
+    const estimate = await this.renderTimes.estimateSeconds({ model: request.model, engine: channel.name, quality: request.quality }, plan.video_duration, prior);
     return {
       id,
       user_id: caller.userId,
@@ -173,7 +175,7 @@ export class TaskService {
       created_at: now,
       updated_at: now,
       finished_at: null,
-      engine: engine.name,
+      engine: channel.name,
       started_at: null,
       swept_at: null,
     };

@@ -12,7 +12,7 @@ export type TaskRow = Selectable<TasksTable>;
 export async function insertTask(q: Kysely<Database>, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[], maxAttempts: number): Promise<void> {
   await insertRow(q, 'tasks', task);
   for (const input of inputs) await insertRow(q, 'task_inputs', input);
-  await enqueueJob(q, task.id, maxAttempts, task.created_at);
+  await enqueueJob(q, task.id, task.model, maxAttempts, task.created_at);
 }
 
 /** Reads of the task store; the per-request lookup is precompiled. */

@@ -32,6 +32,7 @@ describe('result files', () => {
     const task = await waitForTask(server, created.body.id);
     assert.equal(task.status, 'completed');
     assert.equal(task.task_info.estimated_time, 0);
+    for (let i = 0; i < 40 && existsSync(inputs); i += 1) await sleep(50); // dropped right after the commit that completes it
     assert.equal(existsSync(inputs), false, 'inputs dropped once the task is done');
     const url: string = task.results[0];
     assert.match(url, new RegExp(`^${server.baseUrl}/v1/results/${task.id}-[a-z0-9]{20}\\.mp4$`));

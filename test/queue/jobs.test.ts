@@ -13,7 +13,7 @@ describe('job queue statements', () => {
   async function newJob(now: number, maxAttempts = 3): Promise<string> {
     const taskId = `task-unified-1-job${String(n++).padStart(5, '0')}`;
     await seedTask(handle.store, taskId, now);
-    await enqueueJob(handle.store.db, taskId, maxAttempts, now);
+    await enqueueJob(handle.store.db, taskId, 'wan2.7-text-to-video', maxAttempts, now);
     return taskId;
   }
   const claim = (workerId: string, now: number, limit = 10) => claimDueJobs(handle.store.db, { workerId, limit, now, leaseMs: LEASE });

@@ -26,7 +26,7 @@ describe('worker', () => {
     const taskId = `task-unified-2-wrk${String(n++).padStart(5, '0')}`;
     await seedTask(store, taskId);
     await store.db.deleteFrom('jobs').execute(); // each test sees only its own job
-    await enqueueJob(store.db, taskId, options.maxAttempts ?? 3, Date.now());
+    await enqueueJob(store.db, taskId, 'wan2.7-text-to-video', options.maxAttempts ?? 3, Date.now());
     const jobId = taskId;
     await options.before?.(jobId);
     const rec: Recorder = { runs: [], gaveUp: [], aborted: [] };

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TaskFailure } from '../../contract/errors.ts';
 import { FfmpegError, runFfmpeg } from '../../media/ffmpeg.ts';
-import type { Engine, RenderContext, RenderJob } from '../engine.ts';
+import type { RenderContext, Renderer, RenderJob } from '../engine.ts';
 import { type FfmpegPlan, OUTPUT_FILE } from './graph.ts';
 import { imageToVideoPlan } from './image-to-video.ts';
 import { textToVideoPlan } from './text-to-video.ts';
@@ -26,7 +26,7 @@ export function renderPlan(job: RenderJob): FfmpegPlan {
  * Deterministic previews made with ffmpeg (not generative AI): every model and mode, honouring
  * size, fps, duration, seed, media and sound rules, so apps can be built and tested offline.
  */
-export class LocalEngine implements Engine {
+export class LocalEngine implements Renderer {
   readonly name = 'local';
   private readonly ffmpegPath: string;
 

@@ -1,0 +1,27 @@
+import { DashScopeEngine } from '../engines/dashscope/index.ts';
+import { LocalEngine } from '../engines/local/index.ts';
+import type { OutboundGuard } from '../net/outbound-guard.ts';
+import type { Channel } from './channel.ts';
+import type { ChannelSettings } from './config.ts';
+
+export type EngineDeps = { ffmpegPath: string; guard: OutboundGuard; publicUrl: string };
+
+/** Builds each configured channel's engine. */
+export function buildChannels(list: ChannelSettings[], deps: EngineDeps): Channel[] {
+  return list.map((settings) => {
+    const base = { name: settings.name, settings, renderer: null, upstream: null };
+    switch (settings.engine) {
+      case 'local':
+        return { ...base, renderer: new LocalEngine({ ffmpegPath: deps.ffmpegPath }) };
+      case 'dashscope':
+        return { ...base, upstream: new DashScopeEngine(settings, deps.guard) };
+      default:
+        throw new Error(`channel ${settings.name}: the ${settings.engine} engine is not available yet`);
+    }
+  });
+}
+
+/** Closes the engines' connections. */
+export async function closeChannels(channels: readonly Channel[]): Promise<void> {
+  await Promise.all(channels.map((c) => c.upstream?.close?.()));
+}

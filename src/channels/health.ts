@@ -1,0 +1,57 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+type Q = Kysely<Database>;
+
+/** Retryable failures in a row after which a channel rests. */
+export const FAILURES_TO_REST = 3;
+/** How long a failing channel rests before it is tried again. */
+export const REST_MS = 30_000;
+
+async function ensureRow(q: Q, name: string, now: number): Promise<void> {
+  await q.insertInto('channel_health').values({ name, failures: 0, unhealthy_until: 0, submit_tat: 0, updated_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
+}
+
+/** Channels resting right now, by name, with the time they may be tried again. */
+export async function restingChannels(q: Q, now: number): Promise<Map<string, number>> {
+  const rows = await q.selectFrom('channel_health').select(['name', 'unhealthy_until']).where('unhealthy_until', '>', now).execute();
+  return new Map(rows.map((r) => [r.name, Number(r.unhealthy_until)]));
+}
+
+/**
+ * Takes a submit slot under `perSecond` (GCRA: bursts of up to one second's worth); returns 0
+ * when taken, else the milliseconds until one frees. Exact across processes: one guarded row.
+ */
+export async function takeSubmitSlot(q: Q, name: string, perSecond: number, now: number): Promise<number> {
+  if (perSecond <= 0) return 0;
+  await ensureRow(q, name, now);
+  const interval = 1000 / perSecond;
+  const tolerance = Math.max(0, 1000 - interval);
+  const row = await q.selectFrom('channel_health').select('submit_tat').where('name', '=', name).executeTakeFirstOrThrow();
+  const tat = Math.max(Number(row.submit_tat), now);
+  if (tat - now > tolerance) return Math.ceil(tat - now - tolerance);
+  await q.updateTable('channel_health').set({ submit_tat: Math.round(tat + interval), updated_at: now }).where('name', '=', name).execute();
+  return 0;
+}
+
+/** A retryable failure: after a few in a row (or a throttle with Retry-After) the channel rests. */
+export async function recordChannelFailure(q: Q, name: string, now: number, retryAfterMs?: number): Promise<void> {
+  await ensureRow(q, name, now);
+  const restUntil = now + Math.max(REST_MS, retryAfterMs ?? 0);
+  await q
+    .updateTable('channel_health')
+    .set((eb) => ({
+      failures: eb('failures', '+', 1),
+      unhealthy_until: retryAfterMs !== undefined
+        ? now + retryAfterMs
+        : sql<number>`case when failures + 1 >= ${FAILURES_TO_REST} then ${restUntil} else unhealthy_until end`,
+      updated_at: now,
+    }))
+    .where('name', '=', name)
+    .execute();
+}
+
+/** A success ends a streak of failures (a no-op write when there was none). */
+export async function recordChannelSuccess(q: Q, name: string, now: number): Promise<void> {
+  await q.updateTable('channel_health').set({ failures: 0, unhealthy_until: 0, updated_at: now }).where('name', '=', name).where('failures', '>', 0).execute();
+}

@@ -1,0 +1,159 @@
+import { TaskFailure } from '../../contract/errors.ts';
+import type { OutboundGuard } from '../../net/outbound-guard.ts';
+import type { ChannelSettings } from '../../channels/config.ts';
+import { Pacer } from '../pacer.ts';
+import { channelFailure, retryAfterMs, submitCallFailure, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { dashscopeBody } from './bodies.ts';
+import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema } from './status.ts';
+
+const CREATE_PATH = '/services/aigc/video-generation/video-synthesis';
+const PAGE_SIZE = 100;
+// Past this many jobs in flight, one pass lists the unfinished ones instead of asking for each.
+const LIST_ABOVE = 20;
+// The list's time filter is in the service's local time (zone unstated): widen it by a day's offsets.
+const LIST_WINDOW_SLACK_MS = 14 * 3_600_000;
+const UNFINISHED = ['PENDING', 'RUNNING'] as const;
+
+/**
+ * Alibaba Model Studio (DashScope), the first-party home of all four models: async create with
+ * `X-DashScope-Async: enable`, task query, batch list, cancel while PENDING (UPSTREAMS.md §1).
+ * Queries share the account's 20 per second: with many jobs in flight a pass lists the
+ * unfinished tasks page by page and asks only for the ones that left the list.
+ */
+export class DashScopeEngine implements Upstream {
+  readonly client: UpstreamClient;
+  readonly queries: Pacer;
+  /** A lost submit is declared absent only once the list has surely had time to show it. */
+  private readonly settleMs: number;
+
+  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+    this.client = new UpstreamClient({
+      baseUrl: settings.base_url!, guard, timeoutMs: settings.request_timeout,
+      headers: settings.api_key ? { authorization: `Bearer ${settings.api_key}` } : {},
+    });
+    this.queries = new Pacer(settings.query_per_second);
+    this.settleMs = Math.max(2000, 2 * settings.request_timeout);
+  }
+
+  estimateSeconds(): number {
+    return 180; // "1–5 minutes" for 2.7 (UPSTREAMS.md §1.7)
+  }
+
+  async submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted> {
+    let response: UpstreamResponse;
+    try {
+      response = await this.client.call('POST', CREATE_PATH, { json: dashscopeBody(job), headers: { 'X-DashScope-Async': 'enable' }, signal });
+    } catch (error) {
+      throw submitCallFailure(error);
+    }
+    const created = createSchema.safeParse(response.body);
+    if (response.status === 200 && created.success) return { upstreamId: created.data.output.task_id };
+    const refused = channelFailure(response);
+    if (refused) throw refused;
+    const code = errorSchema.safeParse(response.body).data?.code;
+    if (isChannelCode(code)) throw new SubmitError('retryable', failureFor(code));
+    if (response.status === 200) throw new SubmitError('answer_lost', new TaskFailure('service_error', 'the upstream answered without a task id'));
+    throw new SubmitError('rejected', failureFor(code));
+  }
+
+  /**
+   * DashScope takes no id of ours, so a lost submit is matched in the task list: the task of
+   * that model created around the send that no job owns. One → found; none → absent; more → unsure.
+   */
+  async lookup(job: UpstreamJob, context: LookupContext): Promise<Lookup> {
+    if (Date.now() - context.sentAt < this.settleMs) return { state: 'unsure' };
+    const listed = await this.listTasks({ model_name: job.upstreamModel, start_time: listTime(context.sentAt - LIST_WINDOW_SLACK_MS) }, context.signal);
+    if (!listed) return { state: 'unsure' };
+    const owned = await context.owned(listed.map((t) => t.task_id));
+    // The window is wide (zones): only tasks no job owns are candidates, and they must be one.
+    const candidates = listed.filter((t) => !owned.has(t.task_id));
+    if (candidates.length === 0) return { state: 'absent' };
+    return candidates.length === 1 ? { state: 'found', accepted: { upstreamId: candidates[0].task_id } } : { state: 'unsure' };
+  }
+
+  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
+    const statuses = new Map<string, UpstreamStatus>();
+    let toAsk = handles;
+    if (handles.length > LIST_ABOVE) {
+      const startedAt = Date.now();
+      const oldest = Math.min(...handles.map((h) => h.submittedAt));
+      const unfinished = await this.listUnfinished(oldest, signal);
+      if (!unfinished) return statuses; // ask again next pass
+      toAsk = [];
+      for (const handle of handles) {
+        const listedAs = unfinished.get(handle.upstreamId);
+        if (listedAs) statuses.set(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
+        else if (handle.submittedAt < startedAt) toAsk.push(handle); // left the list: finished, so ask for its result
+      }
+    }
+    await Promise.all(toAsk.map(async (handle) => statuses.set(handle.taskId, await this.queryTask(handle.upstreamId, signal))));
+    return statuses;
+  }
+
+  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
+    await this.client.download(result.url, file, signal);
+  }
+
+  /** Only PENDING tasks can be cancelled; a running one finishes upstream and is discarded here. */
+  async cancel(handle: UpstreamHandle): Promise<void> {
+    await this.queries.take();
+    await this.client.call('POST', `/tasks/${encodeURIComponent(handle.upstreamId)}/cancel`);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async queryTask(upstreamId: string, signal: AbortSignal): Promise<UpstreamStatus> {
+    const response = await this.paced(`/tasks/${encodeURIComponent(upstreamId)}`, {}, signal);
+    const parsed = response && taskQuerySchema.safeParse(response.body);
+    if (!parsed?.success) return { state: 'unavailable' };
+    return statusOf(parsed.data);
+  }
+
+  /** Upstream id → PENDING | RUNNING for every unfinished task since `since`; null when a page could not be read. */
+  private async listUnfinished(since: number, signal: AbortSignal): Promise<Map<string, string> | null> {
+    const unfinished = new Map<string, string>();
+    for (const status of UNFINISHED) {
+      const listed = await this.listTasks({ status, start_time: listTime(since - LIST_WINDOW_SLACK_MS) }, signal);
+      if (!listed) return null;
+      for (const task of listed) unfinished.set(task.task_id, task.status);
+    }
+    return unfinished;
+  }
+
+  /** Every page of the batch list for these filters; null when a page could not be read. */
+  private async listTasks(filters: Record<string, string>, signal: AbortSignal): Promise<{ task_id: string; status: string }[] | null> {
+    const tasks: { task_id: string; status: string }[] = [];
+    for (let page = 1; ; page += 1) {
+      const response = await this.paced('/tasks', { ...filters, page_no: page, page_size: PAGE_SIZE }, signal);
+      const parsed = response && listSchema.safeParse(response.body);
+      if (!parsed?.success) return null;
+      tasks.push(...parsed.data.data);
+      const pages = parsed.data.total_page ?? Math.ceil((parsed.data.total ?? 0) / PAGE_SIZE);
+      if (page >= pages || parsed.data.data.length === 0) return tasks;
+    }
+  }
+
+  /** A paced GET of the task API; null when throttled or unanswered (the pacer backs off on 429). */
+  private async paced(path: string, query: Record<string, string | number>, signal: AbortSignal): Promise<UpstreamResponse | null> {
+    try {
+      await this.queries.take(signal);
+      const response = await this.client.call('GET', path, { query, signal });
+      if (response.status === 429) {
+        this.queries.throttled(retryAfterMs(response.headers));
+        return null;
+      }
+      this.queries.succeeded();
+      return response.status === 200 ? response : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** `20230420000000`-style time for the list filter (UTC; the slack covers the service's zone). */
+function listTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}

@@ -1,0 +1,28 @@
+import type { RenderInput, RenderJob } from './engine.ts';
+
+/** The inputs of a job the way upstream bodies name them, from the contract's field names. */
+
+export function input(job: RenderJob, field: string): RenderInput | undefined {
+  return job.inputs[field];
+}
+
+/** The clip a video-edit or continuation works on (video_urls[0] or happyhorse's aliases). */
+export function sourceVideo(job: RenderJob): RenderInput | undefined {
+  return Object.values(job.inputs).find((i) => i.kind === 'video');
+}
+
+/** The reference images image_urls[0..n], in order. */
+export function referenceImages(job: RenderJob): RenderInput[] {
+  return Object.values(job.inputs)
+    .filter((i) => i.field.startsWith('image_urls['))
+    .sort((a, b) => indexOf(a.field) - indexOf(b.field));
+}
+
+/** The driving or soundtrack audio (audio_urls[0] or its alias audio_url). */
+export function audio(job: RenderJob): RenderInput | undefined {
+  return Object.values(job.inputs).find((i) => i.kind === 'audio');
+}
+
+function indexOf(field: string): number {
+  return Number(/\[(\d+)\]$/.exec(field)?.[1] ?? 0);
+}

@@ -1,0 +1,86 @@
+import type { TaskFailure } from '../contract/errors.ts';
+import type { RenderJob } from './engine.ts';
+
+/** A job as an upstream engine sees it: the render job, the upstream's model id and this submission's key. */
+export type UpstreamJob = RenderJob & {
+  /** The channel's id for the model (for comfyui: the workflow file). */
+  upstreamModel: string;
+  /** Unique per submission; engines that can name a job (ComfyUI prompt id, Idempotency-Key) use it to look it up. */
+  submitKey: string;
+};
+
+/** What an upstream answered to a submit: its id for the job and anything else later calls need (JSON). */
+export type Accepted = { upstreamId: string; ref?: string | null };
+
+/** An accepted job, as the poller hands it back to the engine. */
+export type UpstreamHandle = { taskId: string; upstreamId: string; ref: string | null; submittedAt: number };
+
+/** Where the finished video is and the seconds the upstream billed, when it says. */
+export type UpstreamResult = { url: string; billedSeconds?: number };
+
+/** An upstream job's state, mapped to ours. */
+export type UpstreamStatus =
+  | { state: 'queued' | 'running'; progress?: number }
+  | { state: 'succeeded'; result: UpstreamResult }
+  | { state: 'failed'; failure: TaskFailure }
+  | { state: 'cancelled' }
+  /** The upstream no longer knows the job (expired or never kept). */
+  | { state: 'lost' }
+  /** A status we have no mapping for: logged, asked again later, never shown. */
+  | { state: 'unrecognised'; status: string }
+  /** Not asked or no answer this time (throttled, network): ask again later. */
+  | { state: 'unavailable' };
+
+/** The outcome of looking up a submission whose answer was lost. */
+export type Lookup = { state: 'found'; accepted: Accepted } | { state: 'absent' } | { state: 'unsure' };
+
+export type LookupContext = {
+  submitKey: string;
+  /** When the lost submit was sent (unix ms). */
+  sentAt: number;
+  /** Of these upstream ids, the ones some task already owns (so a lookup never adopts another's job). */
+  owned(upstreamIds: string[]): Promise<Set<string>>;
+  signal: AbortSignal;
+};
+
+/**
+ * A model service vidgate hands jobs to. Submit, then the poller asks for statuses (many at a
+ * time, so an engine can batch), then the worker downloads the result home. Every call goes to
+ * the channel that accepted the job, with its credential.
+ */
+export type Upstream = {
+  /** A first guess of the time a job takes there, in seconds, before the channel has history. */
+  estimateSeconds(job: Pick<RenderJob, 'model' | 'quality' | 'output'>): number;
+  /** Resolves once the upstream accepted the job; throws SubmitError otherwise. */
+  submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted>;
+  /** Resolves a submit whose answer was lost: found, confirmed absent, or unsure. */
+  lookup(job: UpstreamJob, context: LookupContext): Promise<Lookup>;
+  /** Statuses of accepted jobs, by task id; jobs missing from the map count as unavailable. */
+  poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>>;
+  /** Streams the result video into `file`. */
+  download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void>;
+  /** Asks the upstream to stop a job; best effort. */
+  cancel(handle: UpstreamHandle): Promise<void>;
+  close?(): Promise<void>;
+};
+
+/**
+ * Why a submit did not give an accepted job:
+ * - `retryable`: nothing was started (throttled, 5xx, refused connection, bad credential): try the next channel;
+ * - `answer_lost`: the request went out and no answer came back: look the job up, never resend blindly;
+ * - `rejected`: the upstream refused the job itself (bad input, moderation): the task fails.
+ */
+export class SubmitError extends Error {
+  override readonly name = 'SubmitError';
+  readonly outcome: 'retryable' | 'answer_lost' | 'rejected';
+  readonly failure: TaskFailure;
+  /** For a throttled channel: how long it asked us to wait. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(outcome: SubmitError['outcome'], failure: TaskFailure, retryAfterMs?: number) {
+    super(failure.message, { cause: failure });
+    this.outcome = outcome;
+    this.failure = failure;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { startFakeDashScope, type FakeDashScope } from '../fakes/dashscope.ts';
+import { fixturesDir } from '../helpers/fixtures.ts';
+import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
+import { waitForTask } from '../helpers/poll.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/** A channel on a fake DashScope, fast timings for tests. */
+function dashscopeChannel(fake: FakeDashScope, extra: Record<string, unknown> = {}) {
+  return { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', poll_interval: '100ms', request_timeout: '500ms', ...extra };
+}
+
+describe('the dashscope engine against a fake Model Studio', () => {
+  let fake: FakeDashScope;
+  let media: MediaServer;
+  let server: TestServer;
+
+  before(async () => {
+    const fixtures = fixturesDir();
+    fake = await startFakeDashScope({ video: path.join(fixtures, 'clip-1s-640x360.mp4') });
+    media = await startMediaServer(fixtures, '127.0.0.2');
+    server = await startTestServer(
+      { VIDGATE_CHANNELS: JSON.stringify([dashscopeChannel(fake)]), FAKE_DASHSCOPE_KEY: fake.apiKey, VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32' },
+      { worker: true },
+    );
+  });
+  after(async () => {
+    await server.close();
+    await fake.close();
+    await media.close();
+  });
+  beforeEach(() => {
+    fake.creates.length = 0;
+    fake.nextSubmits.length = 0;
+    fake.script = () => ({ queueMs: 50, runMs: 200 });
+  });
+
+  async function run(body: Record<string, unknown>) {
+    const created = await server.call('POST', '/v1/videos/generations', { body });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    return waitForTask(server, created.body.id, 30_000);
+  }
+
+  it('text-to-video: the exact async create, the result copied home, billed by usage', async () => {
+    fake.script = () => ({ queueMs: 50, runMs: 200, billedSeconds: 3 });
+    const task = await run({ model: 'wan2.7-text-to-video', prompt: 'a fox', negative_prompt: 'blur', duration: 4, aspect_ratio: '9:16', seed: 42 });
+    assert.equal(task.status, 'completed', JSON.stringify(task));
+    const [create] = fake.creates;
+    assert.equal(create.headers['x-dashscope-async'], 'enable');
+    assert.equal(create.headers.authorization, `Bearer ${fake.apiKey}`);
+    assert.deepEqual(create.body, {
+      model: 'wan2.7-t2v',
+      input: { prompt: 'a fox', negative_prompt: 'blur' },
+      parameters: { resolution: '720P', watermark: false, seed: 42, ratio: '9:16', duration: 4, prompt_extend: false },
+    });
+    assert.ok(task.results[0].startsWith(server.baseUrl), 'served by vidgate, not the upstream');
+    const video = await fetch(task.results[0]);
+    assert.equal(video.status, 200);
+    assert.ok((await video.arrayBuffer()).byteLength > 1000);
+    assert.equal(task.usage.credits_charged, 25.8, '3 billed seconds × 8.6, not the 4 reserved');
+  });
+
+  it('sends every model and mode with the media-array bodies of UPSTREAMS.md §3.1', async () => {
+    const image = media.url('image-640x360.png');
+    const image2 = media.url('image-800x600.webp');
+    const clip = media.url('clip-5s-640x360.mp4');
+    const audio = media.url('audio-3s.wav');
+    const cases: [Record<string, unknown>, unknown][] = [
+      [{ model: 'wan2.7-text-to-video', prompt: 'p', audio_urls: [audio], quality: '1080p', seed: 1 },
+        { model: 'wan2.7-t2v', input: { prompt: 'p', audio_url: audio }, parameters: { resolution: '1080P', watermark: false, seed: 1, ratio: '16:9', duration: 5, prompt_extend: false } }],
+      [{ model: 'wan2.7-image-to-video', image_start: image, audio_urls: [audio], seed: 2 },
+        { model: 'wan2.7-i2v', input: { media: [{ type: 'first_frame', url: image }, { type: 'driving_audio', url: audio }] }, parameters: { resolution: '720P', watermark: false, seed: 2, duration: 5, prompt_extend: false } }],
+      [{ model: 'wan2.7-image-to-video', prompt: 'q', image_start: image, image_end: image2, duration: 3, seed: 3 },
+        { model: 'wan2.7-i2v', input: { prompt: 'q', media: [{ type: 'first_frame', url: image }, { type: 'last_frame', url: image2 }] }, parameters: { resolution: '720P', watermark: false, seed: 3, duration: 3, prompt_extend: false } }],
+      [{ model: 'wan2.7-image-to-video', video_urls: [clip], image_end: image, duration: 8, seed: 4, prompt_extend: true },
+        { model: 'wan2.7-i2v', input: { media: [{ type: 'first_clip', url: clip }, { type: 'last_frame', url: image }] }, parameters: { resolution: '720P', watermark: false, seed: 4, duration: 8, prompt_extend: true } }],
+      [{ model: 'wan2.7-video-edit', prompt: 'make it snow', video_urls: [clip], image_urls: [image, image2], keep_original_sound: true, aspect_ratio: '1:1', duration: 3, seed: 5 },
+        { model: 'wan2.7-videoedit', input: { prompt: 'make it snow', media: [{ type: 'video', url: clip }, { type: 'reference_image', url: image }, { type: 'reference_image', url: image2 }] },
+          parameters: { resolution: '720P', watermark: false, seed: 5, ratio: '1:1', duration: 3, audio_setting: 'origin', prompt_extend: false } }],
+      [{ model: 'happyhorse-1.0-video-edit', prompt: 'anime style', video: clip, image_urls: [image2], quality: '1080p', seed: 6 },
+        { model: 'happyhorse-1.0-video-edit', input: { prompt: 'anime style', media: [{ type: 'video', url: clip }, { type: 'reference_image', url: image2 }] },
+          parameters: { resolution: '1080P', watermark: false, seed: 6, audio_setting: 'auto' } }],
+    ];
+    for (const [request, expected] of cases) {
+      fake.creates.length = 0;
+      const task = await run(request);
+      assert.equal(task.status, 'completed', JSON.stringify(task));
+      assert.deepEqual(fake.creates[0].body, expected, `body for ${JSON.stringify(request)}`);
+    }
+  });
+
+  it('maps upstream failures to task error codes, releases the credits and leaks no upstream id', async () => {
+    const cases: [string, string][] = [
+      ['DataInspectionFailed', 'content_policy_violation'],
+      ['InvalidParameter', 'invalid_parameters'],
+      ['InvalidImageResolution', 'image_processing_error'],
+      ['InternalError', 'service_error'],
+      ['SomethingNew', 'unknown_error'],
+    ];
+    for (const [code, expected] of cases) {
+      fake.script = () => ({ runMs: 50, end: { status: 'FAILED', code } });
+      const task = await run({ model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 });
+      assert.equal(task.status, 'failed');
+      assert.equal(task.error.code, expected, code);
+      assert.equal(task.usage.credits_charged, 0);
+      const upstreamId = [...fake.tasks.values()].at(-1)!.id;
+      assert.ok(!JSON.stringify(task).includes(upstreamId), 'no upstream id in the task');
+    }
+  });
+
+  it('fails an upstream task that expired (UNKNOWN), and keeps asking through an unrecognised status', async () => {
+    fake.script = () => ({ runMs: 50, end: { status: 'UNKNOWN' } });
+    const lost = await run({ model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 });
+    assert.equal(lost.status, 'failed');
+    assert.equal(lost.error.code, 'service_error');
+
+    fake.script = () => ({ runMs: 50, end: { status: 'SUSPENDED' } });
+    const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 } });
+    await new Promise((r) => setTimeout(r, 600));
+    const middle = await server.call('GET', `/v1/tasks/${created.body.id}`);
+    assert.equal(middle.body.status, 'processing', 'an unrecognised status is never shown or final');
+    const upstream = [...fake.tasks.values()].at(-1)!;
+    upstream.script = { runMs: 50 }; // it finishes after all
+    const done = await waitForTask(server, created.body.id, 10_000);
+    assert.equal(done.status, 'completed');
+  });
+
+  it('a submit answered too late is looked up and adopted, never sent twice', async () => {
+    fake.nextSubmits.push('hang');
+    const task = await run({ model: 'wan2.7-text-to-video', prompt: 'lost answer', duration: 2 });
+    assert.equal(task.status, 'completed', JSON.stringify(task));
+    assert.equal(fake.creates.length, 1, 'one create: the lookup found it');
+  });
+
+  it('a submit whose connection died before the upstream kept it is confirmed absent, then sent again', async () => {
+    fake.nextSubmits.push('drop');
+    const task = await run({ model: 'wan2.7-text-to-video', prompt: 'dropped', duration: 2 });
+    assert.equal(task.status, 'completed', JSON.stringify(task));
+    assert.equal(fake.creates.length, 2, 'resent once, after the lookup found nothing');
+  });
+
+  it('cancels a PENDING upstream task when its task is cancelled', async () => {
+    fake.script = () => ({ queueMs: 60_000, runMs: 100 });
+    const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'cancel me', duration: 2 } });
+    for (let i = 0; i < 100 && fake.creates.length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300)); // accepted and polled
+    const cancelled = await server.call('DELETE', `/v1/tasks/${created.body.id}`);
+    assert.equal(cancelled.status, 200);
+    const upstream = [...fake.tasks.values()].at(-1)!;
+    for (let i = 0; i < 40 && upstream.cancelledAt === undefined; i += 1) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(upstream.cancelledAt, 'the upstream task was cancelled');
+    const task = await waitForTask(server, created.body.id);
+    assert.equal(task.status, 'cancelled');
+    assert.equal(task.usage.credits_charged, 0);
+  });
+});

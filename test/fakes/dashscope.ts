@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How one fake task goes: queued, running, then its end. */
+export type TaskScript = {
+  queueMs?: number;
+  runMs?: number;
+  /** SUCCEEDED (default), FAILED with a code, or the task vanishes (UNKNOWN). */
+  end?: { status: 'SUCCEEDED' } | { status: 'FAILED'; code: string } | { status: 'UNKNOWN' } | { status: 'CANCELED' } | { status: string };
+  /** Usage seconds reported on success (default: the request's duration). */
+  billedSeconds?: number;
+};
+
+export type FakeTask = {
+  id: string;
+  model: string;
+  body: any;
+  createdAt: number;
+  script: TaskScript;
+  cancelledAt?: number;
+};
+
+export type FakeDashScope = {
+  /** The API base, as a channel's base_url: http://127.0.0.1:PORT/api/v1 */
+  baseUrl: string;
+  apiKey: string;
+  creates: { body: any; headers: IncomingMessage['headers'] }[];
+  tasks: Map<string, FakeTask>;
+  /** Calls to the task API (query, list, cancel), and how many were refused for the rate. */
+  queries: { total: number; single: number; list: number; throttled: number };
+  /** How each new task goes (default: 50 ms queued, 200 ms running, SUCCEEDED). */
+  script: (body: any) => TaskScript;
+  /**
+   * What the next submits get instead of an acceptance: an HTTP status and DashScope code;
+   * 'hang' (the task is created, the answer never comes); 'drop' (the connection dies before any task exists).
+   */
+  nextSubmits: ({ status: number; code: string } | 'hang' | 'drop')[];
+  /** When each task reached its end (for the benchmark). */
+  endTime(task: FakeTask): number;
+  close(): Promise<void>;
+};
+
+const RATE_WINDOW_MS = 1000;
+
+/**
+ * A fake Alibaba Model Studio speaking the DashScope wire protocol of UPSTREAMS.md §1 over
+ * loopback: async create (X-DashScope-Async required), task query, batch list with paging,
+ * cancel while PENDING, 24 h UNKNOWN, usage, and the account's query rate (429 Throttling.RateQuota).
+ */
+export async function startFakeDashScope(options: { video: string; queriesPerSecond?: number; apiKey?: string }): Promise<FakeDashScope> {
+  const apiKey = options.apiKey ?? 'sk-fake-dashscope';
+  const qps = options.queriesPerSecond ?? 20;
+  const recent: number[] = [];
+  const hanging = new Set<ServerResponse>();
+  const fake: FakeDashScope = {
+    baseUrl: '',
+    apiKey,
+    creates: [],
+    tasks: new Map(),
+    queries: { total: 0, single: 0, list: 0, throttled: 0 },
+    script: () => ({ queueMs: 50, runMs: 200 }),
+    nextSubmits: [],
+    endTime: (task) => task.cancelledAt ?? task.createdAt + (task.script.queueMs ?? 0) + (task.script.runMs ?? 0),
+    close: async () => {},
+  };
+
+  const statusOf = (task: FakeTask, now: number): string => {
+    if (task.cancelledAt !== undefined) return 'CANCELED';
+    const queued = task.createdAt + (task.script.queueMs ?? 0);
+    if (now < queued) return 'PENDING';
+    if (now < fake.endTime(task)) return 'RUNNING';
+    return task.script.end?.status ?? 'SUCCEEDED';
+  };
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ request_id: randomUUID(), ...(body as object) }));
+  };
+
+  const overRate = (now: number): boolean => {
+    while (recent.length && recent[0] <= now - RATE_WINDOW_MS) recent.shift();
+    if (recent.length >= qps) return true;
+    recent.push(now);
+    return false;
+  };
+
+  const taskView = (task: FakeTask, now: number) => {
+    const status = statusOf(task, now);
+    if (status === 'UNKNOWN') return { output: { task_id: task.id, task_status: 'UNKNOWN' } };
+    const output: Record<string, unknown> = { task_id: task.id, task_status: status, submit_time: stamp(task.createdAt) };
+    if (status === 'SUCCEEDED') {
+      output.video_url = `${origin}/results/${task.id}.mp4?Expires=${Math.floor(now / 1000) + 86_400}`;
+      output.end_time = stamp(fake.endTime(task));
+      const seconds = task.script.billedSeconds ?? (task.body.parameters?.duration || 5);
+      return { output, usage: { duration: seconds, output_video_duration: seconds, video_count: 1, SR: 720 } };
+    }
+    if (status === 'FAILED') Object.assign(output, { code: (task.script.end as { code: string }).code, message: `task ${task.id} failed` });
+    return { output };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const now = Date.now();
+    if (req.method === 'GET' && url.pathname.startsWith('/results/')) {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      createReadStream(options.video).pipe(res);
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${apiKey}`) return send(res, 401, { code: 'InvalidApiKey', message: 'Invalid API-key provided.' });
+
+    if (req.method === 'POST' && url.pathname === '/api/v1/services/aigc/video-generation/video-synthesis') {
+      const body = JSON.parse(await readBody(req));
+      fake.creates.push({ body, headers: req.headers });
+      if (req.headers['x-dashscope-async'] !== 'enable') return send(res, 403, { code: 'AccessDenied', message: 'current user api does not support synchronous calls' });
+      const scripted = fake.nextSubmits.shift();
+      if (scripted === 'drop') return void req.socket.destroy();
+      if (scripted && scripted !== 'hang') return send(res, scripted.status, { code: scripted.code, message: 'scripted failure' });
+      const task: FakeTask = { id: randomUUID(), model: body.model, body, createdAt: now, script: fake.script(body) };
+      fake.tasks.set(task.id, task);
+      if (scripted === 'hang') {
+        hanging.add(res); // accepted, but the answer never comes
+        return;
+      }
+      return send(res, 200, { output: { task_id: task.id, task_status: 'PENDING' } });
+    }
+
+    if (url.pathname.startsWith('/api/v1/tasks')) {
+      fake.queries.total += 1;
+      if (overRate(now)) {
+        fake.queries.throttled += 1;
+        return send(res, 429, { code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded, please try again later.' });
+      }
+      const cancel = /^\/api\/v1\/tasks\/([^/]+)\/cancel$/.exec(url.pathname);
+      if (req.method === 'POST' && cancel) {
+        const task = fake.tasks.get(cancel[1]);
+        if (!task || statusOf(task, now) !== 'PENDING') return send(res, 400, { code: 'UnsupportedOperation', message: 'Failed to cancel the task, please confirm if the task is in PENDING status.' });
+        task.cancelledAt = now;
+        return send(res, 200, {});
+      }
+      const one = /^\/api\/v1\/tasks\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'GET' && one) {
+        fake.queries.single += 1;
+        const task = fake.tasks.get(one[1]);
+        return send(res, 200, task ? taskView(task, now) : { output: { task_id: one[1], task_status: 'UNKNOWN' } });
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/tasks') {
+        fake.queries.list += 1;
+        return send(res, 200, listPage(url, now));
+      }
+    }
+    send(res, 404, { code: 'NotFound', message: 'not found' });
+  };
+
+  const listPage = (url: URL, now: number) => {
+    const status = url.searchParams.get('status');
+    const model = url.searchParams.get('model_name');
+    const since = parseStamp(url.searchParams.get('start_time'));
+    const pageNo = Math.max(1, Number(url.searchParams.get('page_no') ?? 1));
+    const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get('page_size') ?? 10)));
+    const matching = [...fake.tasks.values()]
+      .filter((t) => (!status || statusOf(t, now) === status) && (!model || t.model === model) && (since === null || t.createdAt >= since))
+      .sort((a, b) => b.createdAt - a.createdAt);
+    const data = matching.slice((pageNo - 1) * pageSize, pageNo * pageSize).map((t) => ({
+      task_id: t.id, status: statusOf(t, now), model_name: t.model, gmt_create: t.createdAt, region: 'ap-southeast-1',
+    }));
+    return { data, total: matching.length, total_page: Math.ceil(matching.length / pageSize), page_no: pageNo, page_size: pageSize };
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => send(res, 500, { code: 'InternalError', message: String(err) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.baseUrl = `${origin}/api/v1`;
+  fake.close = () =>
+    new Promise((resolve) => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return fake;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text;
+}
+
+/** `2023-12-20 21:36:31.896` (the service writes its local time; the fake writes UTC). */
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** The list filter's `20230420000000` (read as UTC). */
+function parseStamp(text: string | null): number | null {
+  const m = text && /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : null;
+}
