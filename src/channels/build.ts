@@ -1,4 +1,5 @@
 import { DashScopeEngine } from '../engines/dashscope/index.ts';
+import { EvoLinkEngine } from '../engines/evolink/index.ts';
 import { LocalEngine } from '../engines/local/index.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
 import type { Channel } from './channel.ts';
@@ -15,6 +16,8 @@ export function buildChannels(list: ChannelSettings[], deps: EngineDeps): Channe
         return { ...base, renderer: new LocalEngine({ ffmpegPath: deps.ffmpegPath }) };
       case 'dashscope':
         return { ...base, upstream: new DashScopeEngine(settings, deps.guard) };
+      case 'evolink':
+        return { ...base, upstream: new EvoLinkEngine(settings, deps.guard) };
       default:
         throw new Error(`channel ${settings.name}: the ${settings.engine} engine is not available yet`);
     }

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { TaskFailure, TASK_ERROR_CODES, type TaskErrorCode } from '../../contract/errors.ts';
+import type { ChannelSettings } from '../../channels/config.ts';
+import type { OutboundGuard } from '../../net/outbound-guard.ts';
+import type { UpstreamJob } from '../upstream.ts';
+import { Pacer } from '../pacer.ts';
+import { channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+
+const taskSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  progress: z.number().optional(),
+  results: z.array(z.string()).optional(),
+  error: z.object({ code: z.string() }).partial().optional(),
+});
+
+/**
+ * Forwards to an EvoLink-compatible service (the hosted one, or another vidgate) with the
+ * operator's key: the same create body, task polling, `results[0]` copied home. Every submit
+ * carries an Idempotency-Key, so a lost answer is resolved by sending it again: the service
+ * answers the task it already made (vidgate does; CONTRACT §4).
+ */
+export class EvoLinkEngine implements Upstream {
+  private readonly client: UpstreamClient;
+  private readonly queries: Pacer;
+
+  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+    this.client = new UpstreamClient({
+      baseUrl: settings.base_url!, guard, timeoutMs: settings.request_timeout,
+      headers: settings.api_key ? { authorization: `Bearer ${settings.api_key}` } : {},
+    });
+    this.queries = new Pacer(settings.query_per_second);
+  }
+
+  estimateSeconds(): number {
+    return 120;
+  }
+
+  async submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted> {
+    let response: UpstreamResponse;
+    try {
+      response = await this.client.call('POST', '/v1/videos/generations', { json: evolinkBody(job), headers: { 'idempotency-key': job.submitKey }, signal });
+    } catch (error) {
+      throw submitCallFailure(error);
+    }
+    const task = taskSchema.safeParse(response.body);
+    if (response.status === 200 && task.success) return { upstreamId: task.data.id };
+    const refused = channelFailure(response);
+    if (refused) throw refused;
+    // Out of credits or not allowed the model there: the channel's account, not the request.
+    if (response.status === 402 || response.status === 409) throw new SubmitError('retryable', new TaskFailure('service_unavailable', 'the upstream service did not take the job'));
+    if (response.status === 200) throw new SubmitError('answer_lost', new TaskFailure('service_error', 'the upstream answered without a task'));
+    throw new SubmitError('rejected', new TaskFailure('invalid_parameters', 'the upstream service refused the request\'s parameters or media'));
+  }
+
+  /** The same request with the same Idempotency-Key answers the task the lost submit made (or makes it now). */
+  async lookup(job: UpstreamJob, context: LookupContext): Promise<Lookup> {
+    try {
+      return { state: 'found', accepted: await this.submit({ ...job, submitKey: context.submitKey }, context.signal) };
+    } catch (error) {
+      if (error instanceof SubmitError && error.outcome === 'rejected') return { state: 'absent' };
+      return { state: 'unsure' };
+    }
+  }
+
+  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
+    const statuses = new Map<string, UpstreamStatus>();
+    await Promise.all(handles.map(async (handle) => statuses.set(handle.taskId, await this.queryTask(handle, signal))));
+    return statuses;
+  }
+
+  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
+    await this.client.download(result.url, file, signal);
+  }
+
+  async cancel(handle: UpstreamHandle): Promise<void> {
+    await this.client.call('DELETE', `/v1/tasks/${encodeURIComponent(handle.upstreamId)}`);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async queryTask(handle: UpstreamHandle, signal: AbortSignal): Promise<UpstreamStatus> {
+    let response: UpstreamResponse;
+    try {
+      await this.queries.take(signal);
+      response = await this.client.call('GET', `/v1/tasks/${encodeURIComponent(handle.upstreamId)}`, { signal });
+    } catch (error) {
+      if (error instanceof UpstreamCallError || (error as Error).name === 'AbortError') return { state: 'unavailable' };
+      throw error;
+    }
+    if (response.status === 429) this.queries.throttled(retryAfterMs(response.headers));
+    if (response.status === 404) return { state: 'lost' };
+    const task = taskSchema.safeParse(response.body);
+    if (response.status !== 200 || !task.success) return { state: 'unavailable' };
+    return statusOf(task.data);
+  }
+}
+
+function statusOf(task: z.infer<typeof taskSchema>): UpstreamStatus {
+  switch (task.status) {
+    case 'pending':
+      return { state: 'queued' };
+    case 'processing':
+      return { state: 'running', progress: task.progress };
+    case 'completed':
+      return task.results?.[0]
+        ? { state: 'succeeded', result: { url: task.results[0] } }
+        : { state: 'failed', failure: new TaskFailure('generation_failed_no_content', 'the upstream finished without a video') };
+    case 'failed': {
+      const code = task.error?.code;
+      // The same vocabulary as ours: pass the code on, with our own words.
+      const known: TaskErrorCode = code && (TASK_ERROR_CODES as readonly string[]).includes(code) ? (code as TaskErrorCode) : 'unknown_error';
+      return { state: 'failed', failure: new TaskFailure(known, `the upstream service could not make the video (${known})`) };
+    }
+    case 'cancelled':
+      return { state: 'cancelled' };
+    default:
+      return { state: 'unrecognised', status: task.status.slice(0, 40) };
+  }
+}
+
+/** The create body as the client sent it: the model's parameters and its media under their field names. */
+export function evolinkBody(job: UpstreamJob): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: job.upstreamModel, quality: job.quality, seed: job.seed };
+  for (const [key, value] of Object.entries(job.params)) if (value !== undefined) body[key] = value;
+  for (const input of Object.values(job.inputs)) {
+    const listed = /^([a-z_]+)\[(\d+)\]$/.exec(input.field);
+    const name = ALIASES[listed?.[1] ?? input.field] ?? listed?.[1] ?? input.field;
+    if (listed || name !== input.field) ((body[name] ??= []) as string[])[Number(listed?.[2] ?? 0)] = input.url;
+    else body[name] = input.url;
+  }
+  return body;
+}
+
+// Aliases the contract accepts, sent under their main name.
+const ALIASES: Record<string, string> = { audio_url: 'audio_urls', video_url: 'video_urls', video: 'video_urls' };
