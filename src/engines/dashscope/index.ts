@@ -14,6 +14,7 @@ const LIST_ABOVE = 20;
 // The list's time filter is in the service's local time (zone unstated): widen it by a day's offsets.
 const LIST_WINDOW_SLACK_MS = 14 * 3_600_000;
 const UNFINISHED = ['PENDING', 'RUNNING'] as const;
+const THROTTLED_TRIES = 3;
 
 /**
  * Alibaba Model Studio (DashScope), the first-party home of all four models: async create with
@@ -136,20 +137,23 @@ export class DashScopeEngine implements Upstream {
     }
   }
 
-  /** A paced GET of the task API; null when throttled or unanswered (the pacer backs off on 429). */
+  /** A paced GET of the task API, asked again after a throttle (the pacer backs off); null when unanswered. */
   private async paced(path: string, query: Record<string, string | number>, signal: AbortSignal): Promise<UpstreamResponse | null> {
-    try {
-      await this.queries.take(signal);
-      const response = await this.client.call('GET', path, { query, signal });
-      if (response.status === 429) {
-        this.queries.throttled(retryAfterMs(response.headers));
+    for (let attempt = 0; attempt < THROTTLED_TRIES; attempt += 1) {
+      try {
+        await this.queries.take(signal);
+        const response = await this.client.call('GET', path, { query, signal });
+        if (response.status === 429) {
+          this.queries.throttled(retryAfterMs(response.headers));
+          continue;
+        }
+        this.queries.succeeded();
+        return response.status === 200 ? response : null;
+      } catch {
         return null;
       }
-      this.queries.succeeded();
-      return response.status === 200 ? response : null;
-    } catch {
-      return null;
     }
+    return null;
   }
 }
 
