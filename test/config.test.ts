@@ -70,3 +70,46 @@ describe('settings', () => {
     }
   });
 });
+
+describe('channels in the config file', () => {
+  const load = (channels: unknown, env: Record<string, string> = {}) =>
+    loadSettings({ VIDGATE_CONFIG: file(`channels-${Math.random()}.json`, JSON.stringify({ channels })), ...env });
+
+  it('defaults to one local channel for every model', () => {
+    const [local] = loadSettings({}).channels;
+    assert.equal(local.name, 'local');
+    assert.equal(local.engine, 'local');
+    assert.deepEqual([...local.models.keys()].sort(), ['happyhorse-1.0-video-edit', 'wan2.7-image-to-video', 'wan2.7-text-to-video', 'wan2.7-video-edit']);
+  });
+
+  it('maps our model ids to the engine\'s defaults, or to the operator\'s map, and reads the credential from the environment', () => {
+    const [ali, fal, comfy] = load([
+      { name: 'ali', engine: 'dashscope', base_url: 'https://dashscope-intl.aliyuncs.com/api/v1', api_key_env: 'DS_KEY', models: ['*'] },
+      { name: 'fal', engine: 'fal', models: { 'wan2.7-text-to-video': 'fal-ai/wan/v2.7/text-to-video' } },
+      { name: 'gpu', engine: 'comfyui', base_url: 'http://10.0.0.5:8188', models: { 'wan2.7-text-to-video': 'workflows/wan.json' } },
+    ], { DS_KEY: 'sk-secret' }).channels;
+    assert.equal(ali.api_key, 'sk-secret');
+    assert.equal(ali.models.get('wan2.7-video-edit'), 'wan2.7-videoedit');
+    assert.equal(fal.models.get('wan2.7-text-to-video'), 'fal-ai/wan/v2.7/text-to-video');
+    assert.equal(comfy.models.get('wan2.7-text-to-video'), path.join(dir, 'workflows/wan.json'), 'workflow paths are relative to the config file');
+  });
+
+  it('refuses bad channels with a message naming the problem', () => {
+    const cases: [unknown, RegExp, Record<string, string>?][] = [
+      [[{ name: 'a', engine: 'sora' }], /engine/],
+      [[{ name: 'a', engine: 'dashscope' }], /base_url\): is required/],
+      [[{ name: 'a', engine: 'local' }, { name: 'a', engine: 'local' }], /used by two channels/],
+      [[{ name: 'a', engine: 'local', models: ['wan9'] }], /"wan9" is not a model/],
+      [[{ name: 'a', engine: 'fal', models: ['wan2.7-video-edit'] }], /no default upstream id for wan2.7-video-edit/],
+      [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188' }], /map each model to its workflow file/],
+      [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', api_key_env: 'NOT_SET_ANYWHERE' }], /NOT_SET_ANYWHERE, which is not set/],
+    ];
+    for (const [channels, message] of cases) assert.throws(() => load(channels), (e: Error) => e instanceof SettingsError && message.test(e.message), JSON.stringify(channels));
+  });
+
+  it('takes VIDGATE_CHANNELS as JSON', () => {
+    const s = loadSettings({ VIDGATE_CHANNELS: JSON.stringify([{ name: 'x', engine: 'local', priority: 3 }]) });
+    assert.equal(s.channels[0].priority, 3);
+    assert.throws(() => loadSettings({ VIDGATE_CHANNELS: 'not json' }), /VIDGATE_CHANNELS/);
+  });
+});

@@ -37,6 +37,8 @@ export type FakeDashScope = {
    * 'hang' (the task is created, the answer never comes); 'drop' (the connection dies before any task exists).
    */
   nextSubmits: ({ status: number; code: string } | 'hang' | 'drop')[];
+  /** Where video_url points (default: this server); another origin tests the outbound guard. */
+  resultOrigin: string | null;
   /** When each task reached its end (for the benchmark). */
   endTime(task: FakeTask): number;
   close(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     queries: { total: 0, single: 0, list: 0, throttled: 0 },
     script: () => ({ queueMs: 50, runMs: 200 }),
     nextSubmits: [],
+    resultOrigin: null,
     endTime: (task) => task.cancelledAt ?? task.createdAt + (task.script.queueMs ?? 0) + (task.script.runMs ?? 0),
     close: async () => {},
   };
@@ -90,7 +93,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     if (status === 'UNKNOWN') return { output: { task_id: task.id, task_status: 'UNKNOWN' } };
     const output: Record<string, unknown> = { task_id: task.id, task_status: status, submit_time: stamp(task.createdAt) };
     if (status === 'SUCCEEDED') {
-      output.video_url = `${origin}/results/${task.id}.mp4?Expires=${Math.floor(now / 1000) + 86_400}`;
+      output.video_url = `${fake.resultOrigin ?? origin}/results/${task.id}.mp4?Expires=${Math.floor(now / 1000) + 86_400}`;
       output.end_time = stamp(fake.endTime(task));
       const seconds = task.script.billedSeconds ?? (task.body.parameters?.duration || 5);
       return { output, usage: { duration: seconds, output_video_duration: seconds, video_count: 1, SR: 720 } };
