@@ -53,6 +53,7 @@ export const channelListSchema = z
       if (seen.has(channel.name)) ctx.addIssue({ code: 'custom', path: at('name'), message: `"${channel.name}" is used by two channels` });
       seen.add(channel.name);
       const entry = ENGINE_CATALOG[channel.engine];
+      if (!entry.available) ctx.addIssue({ code: 'custom', path: at('engine'), message: `the ${channel.engine} engine is not available in this version yet (local, dashscope and evolink are)` });
       if (entry.needsBaseUrl && !channel.base_url) ctx.addIssue({ code: 'custom', path: at('base_url'), message: `is required for the ${channel.engine} engine` });
       for (const issue of modelIssues(channel)) ctx.addIssue({ code: 'custom', path: at('models'), message: issue });
     });

@@ -11,25 +11,33 @@ const HEADROOM = 0.9;
  */
 export class Pacer {
   private readonly gapMs: number;
-  private next = 0;
+  private lastStart = -Infinity;
+  private notBefore = 0;
   private backoffMs = 0;
+  private turns: Promise<void> = Promise.resolve();
 
   constructor(perSecond: number) {
     this.gapMs = 1000 / (perSecond * HEADROOM);
   }
 
-  /** Waits for this call's turn; turns are given in the order asked. */
-  async take(signal?: AbortSignal): Promise<void> {
-    const now = Date.now();
-    const at = Math.max(this.next, now);
-    this.next = at + this.gapMs;
-    if (at > now) await sleep(at - now, undefined, { signal });
+  /**
+   * Waits for this call's turn. Turns are given one after another, each a full gap after the
+   * previous one actually started, so a stalled event loop delays calls but never bunches them.
+   */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.turns.then(async () => {
+      const wait = Math.max(this.lastStart + this.gapMs, this.notBefore) - Date.now();
+      if (wait > 0) await sleep(wait, undefined, { signal });
+      this.lastStart = Date.now();
+    });
+    this.turns = turn.catch(() => {});
+    return turn;
   }
 
   /** The service said "too many": nobody calls again before the back-off is over. */
   throttled(retryAfterMs?: number): void {
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs ? this.backoffMs * 2 : 1000);
-    this.next = Math.max(this.next, Date.now() + Math.max(this.backoffMs, retryAfterMs ?? 0));
+    this.notBefore = Math.max(this.notBefore, Date.now() + Math.max(this.backoffMs, retryAfterMs ?? 0));
   }
 
   succeeded(): void {
