@@ -11,6 +11,7 @@ import { cancelUpstreamJob } from './channels/cancel.ts';
 import { UpstreamPoller } from './channels/poller.ts';
 import { ChannelRouter } from './channels/router.ts';
 import { Unparker } from './channels/unparker.ts';
+import { UpstreamWebhooks } from './channels/webhooks.ts';
 import { buildHttpServer } from './http/server.ts';
 import { ResultFiles } from './media/results.ts';
 import { Sweeper } from './media/sweeper.ts';
@@ -97,11 +98,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => deliverer?.notify() });
+  let poller: UpstreamPoller | null = null;
+  const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => poller?.notify(channel) });
   const http = await buildHttpServer({
-    callers, tasks, callbacks, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
   });
   let sweeper: Sweeper | null = null;
-  let poller: UpstreamPoller | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
       store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, logger,

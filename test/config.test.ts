@@ -100,7 +100,7 @@ describe('channels in the config file', () => {
       [[{ name: 'a', engine: 'local' }, { name: 'a', engine: 'local' }], /used by two channels/],
       [[{ name: 'a', engine: 'local', models: ['wan9'] }], /"wan9" is not a model/],
       [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', models: { 'wan2.7-text-to-video': 'x', wan9: 'y' } }], /"wan9" is not a model/],
-      [[{ name: 'a', engine: 'fal' }], /fal engine is not available in this version yet/],
+      [[{ name: 'a', engine: 'fal', models: ['wan2.7-video-edit'] }], /no default upstream id for wan2.7-video-edit/],
       [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188' }], /comfyui engine is not available/],
       [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', api_key_env: 'NOT_SET_ANYWHERE' }], /NOT_SET_ANYWHERE, which is not set/],
     ];

@@ -1,5 +1,6 @@
 import { DashScopeEngine } from '../engines/dashscope/index.ts';
 import { EvoLinkEngine } from '../engines/evolink/index.ts';
+import { FalEngine } from '../engines/fal/index.ts';
 import { LocalEngine } from '../engines/local/index.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
 import type { Channel } from './channel.ts';
@@ -16,6 +17,8 @@ export function buildChannels(list: ChannelSettings[], deps: EngineDeps): Channe
         return { ...base, renderer: new LocalEngine({ ffmpegPath: deps.ffmpegPath }) };
       case 'dashscope':
         return { ...base, upstream: new DashScopeEngine(settings, deps.guard) };
+      case 'fal':
+        return { ...base, upstream: new FalEngine(settings, deps.guard) };
       case 'evolink':
         return { ...base, upstream: new EvoLinkEngine(settings, deps.guard) };
       default:

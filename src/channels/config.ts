@@ -32,6 +32,8 @@ export const channelSchema = z.strictObject({
   request_timeout: durationMs('30s', 100),
   /** fal: the public base URL fal's webhooks reach vidgate at (optional; polling works without it). */
   webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** fal: where fal publishes its webhook signing keys. */
+  webhook_jwks_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type ChannelConfig = z.infer<typeof channelSchema>;
@@ -53,7 +55,7 @@ export const channelListSchema = z
       if (seen.has(channel.name)) ctx.addIssue({ code: 'custom', path: at('name'), message: `"${channel.name}" is used by two channels` });
       seen.add(channel.name);
       const entry = ENGINE_CATALOG[channel.engine];
-      if (!entry.available) ctx.addIssue({ code: 'custom', path: at('engine'), message: `the ${channel.engine} engine is not available in this version yet (local, dashscope and evolink are)` });
+      if (!entry.available) ctx.addIssue({ code: 'custom', path: at('engine'), message: `the ${channel.engine} engine is not available in this version yet (local, dashscope, fal and evolink are)` });
       if (entry.needsBaseUrl && !channel.base_url) ctx.addIssue({ code: 'custom', path: at('base_url'), message: `is required for the ${channel.engine} engine` });
       for (const issue of modelIssues(channel)) ctx.addIssue({ code: 'custom', path: at('models'), message: issue });
     });

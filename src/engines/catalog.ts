@@ -25,7 +25,7 @@ export const ENGINE_CATALOG: Readonly<Record<EngineName, CatalogEntry>> = Object
   },
   // UPSTREAMS.md §5.3: fal has no Wan 2.7 video-edit endpoint.
   fal: {
-    available: false,
+    available: true,
     needsBaseUrl: false,
     models: {
       'wan2.7-text-to-video': 'fal-ai/wan/v2.7/text-to-video',

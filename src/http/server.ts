@@ -13,11 +13,14 @@ import { generationsRoutes } from './routes/generations.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { resultsRoutes } from './routes/results.ts';
 import { tasksRoutes } from './routes/tasks.ts';
+import { webhooksRoutes } from './routes/webhooks.ts';
+import type { UpstreamWebhooks } from '../channels/webhooks.ts';
 
 export type HttpDeps = {
   callers: CallerCache;
   tasks: TaskService;
   callbacks: CallbackService;
+  webhooks: UpstreamWebhooks;
   db: Db;
   /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
   defaultRpm: number;
@@ -45,6 +48,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.setNotFoundHandler(notFoundHandler);
   await registerOpenApi(app, deps.version);
   await app.register(resultsRoutes, { tasks: deps.tasks, dir: deps.resultsDir });
+  await app.register(webhooksRoutes, { prefix: '/v1', webhooks: deps.webhooks });
   await app.register(
     async (v1) => {
       addAuthHook(v1, deps.callers);

@@ -144,3 +144,14 @@ export async function countInFlight(q: Q, channel: string, limit: number): Promi
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** A waiting job's status is worth asking now (a webhook said it changed). */
+export async function pollSoon(q: Q, taskId: string, now: number): Promise<boolean> {
+  const result = await q.updateTable('jobs').set({ run_at: now }).where('task_id', '=', taskId).where('state', '=', 'waiting').executeTakeFirst();
+  return updated(result);
+}
+
+/** The unknown job whose lost submit carried this key. */
+export async function unknownJobBySubmitKey(q: Q, channel: string, submitKey: string): Promise<JobRow | undefined> {
+  return q.selectFrom('jobs').selectAll().where('channel', '=', channel).where('submit_key', '=', submitKey).where('phase', '=', 'unknown').where('state', '=', 'waiting').executeTakeFirst();
+}

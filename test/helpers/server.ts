@@ -31,8 +31,8 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const ownDir = !env.VIDGATE_DATA_DIR;
   const dataDir = env.VIDGATE_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'vidgate-test-'));
   // A known port, so result URLs (built from the public URL) point at this server.
-  const port = await freePort();
-  const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: String(port), VIDGATE_LOG_LEVEL: 'silent', ...env });
+  const port = env.VIDGATE_PORT ? Number(env.VIDGATE_PORT) : await freePort();
+  const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'silent', ...env, VIDGATE_PORT: String(port) });
   const app = await createApp({ settings, resolver: tableResolver(), ...options });
   await app.http.listen({ port, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${port}`;

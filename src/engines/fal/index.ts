@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { TaskFailure } from '../../contract/errors.ts';
+import type { ChannelSettings } from '../../channels/config.ts';
+import type { OutboundGuard } from '../../net/outbound-guard.ts';
+import { Pacer } from '../pacer.ts';
+import { channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { type Accepted, type Lookup, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { falInput } from './inputs.ts';
+import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
+
+export const FAL_QUEUE_URL = 'https://queue.fal.run';
+
+const submittedSchema = z.object({ request_id: z.string().min(1), status_url: z.string(), response_url: z.string(), cancel_url: z.string() });
+const statusSchema = z.object({ status: z.string() });
+const resultSchema = z.object({ video: z.object({ url: z.string() }) });
+
+/** The URLs fal returned at submit; later calls use them, not URLs of our making (UPSTREAMS.md §5.1). */
+type FalRef = { status_url: string; response_url: string; cancel_url: string };
+
+/**
+ * fal's queue API: submit to the model's endpoint, follow `status_url` (202 while queued or in
+ * progress, 200 once completed), read the output at `response_url`, download `video.url`. fal
+ * has no list of requests, so a lost submit is resolved only by fal's webhook, when one is set.
+ */
+export class FalEngine implements Upstream {
+  private readonly client: UpstreamClient;
+  private readonly queries: Pacer;
+  private readonly webhookBase: string | null;
+  readonly webhooks: FalWebhookVerifier;
+
+  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+    this.client = new UpstreamClient({
+      baseUrl: settings.base_url ?? FAL_QUEUE_URL, guard, timeoutMs: settings.request_timeout,
+      headers: settings.api_key ? { authorization: `Key ${settings.api_key}` } : {},
+    });
+    this.queries = new Pacer(settings.query_per_second);
+    const jwksUrl = settings.webhook_jwks_url ?? FAL_JWKS_URL;
+    this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body);
+    this.webhookBase = settings.webhook_url ? `${settings.webhook_url.replace(/\/+$/, '')}/v1/webhooks/fal/${encodeURIComponent(settings.name)}` : null;
+  }
+
+  estimateSeconds(): number {
+    return 150;
+  }
+
+  async submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted> {
+    const query = this.webhookBase ? { fal_webhook: `${this.webhookBase}?key=${job.submitKey}` } : {};
+    let response: UpstreamResponse;
+    try {
+      response = await this.client.call('POST', `/${job.upstreamModel}`, { json: falInput(job), query, signal });
+    } catch (error) {
+      throw submitCallFailure(error);
+    }
+    const submitted = submittedSchema.safeParse(response.body);
+    if (response.status >= 200 && response.status < 300 && submitted.success) {
+      const { request_id, status_url, response_url, cancel_url } = submitted.data;
+      return { upstreamId: request_id, ref: JSON.stringify({ status_url, response_url, cancel_url } satisfies FalRef) };
+    }
+    const refused = channelFailure(response);
+    if (refused) throw refused;
+    if (response.status < 300) throw new SubmitError('answer_lost', new TaskFailure('service_error', 'the upstream answered without a request id'));
+    throw new SubmitError('rejected', new TaskFailure('invalid_parameters', 'the model refused the request\'s parameters or media'));
+  }
+
+  /** No list to look in: only fal's webhook (routes/webhooks.ts) can name the request of a lost submit. */
+  async lookup(): Promise<Lookup> {
+    return { state: 'unsure' };
+  }
+
+  /** The URLs of a request fal named only in a webhook: the model's owner/app, without sub-path. */
+  refFor(upstreamModel: string, requestId: string): string {
+    const app = upstreamModel.split('/').slice(0, 2).join('/');
+    const base = this.client.url(`/${app}/requests/${encodeURIComponent(requestId)}`).href;
+    return JSON.stringify({ status_url: `${base}/status`, response_url: base, cancel_url: `${base}/cancel` } satisfies FalRef);
+  }
+
+  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
+    const statuses = new Map<string, UpstreamStatus>();
+    await Promise.all(handles.map(async (handle) => statuses.set(handle.taskId, await this.statusOf(handle, signal))));
+    return statuses;
+  }
+
+  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
+    await this.client.download(result.url, file, signal);
+  }
+
+  async cancel(handle: UpstreamHandle): Promise<void> {
+    await this.client.call('PUT', refOf(handle).cancel_url);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async statusOf(handle: UpstreamHandle, signal: AbortSignal): Promise<UpstreamStatus> {
+    const ref = refOf(handle);
+    const response = await this.paced(ref.status_url, signal);
+    if (!response) return { state: 'unavailable' };
+    if (response.status === 404) return { state: 'lost' };
+    const status = statusSchema.safeParse(response.body);
+    if (!status.success || (response.status !== 200 && response.status !== 202)) return { state: 'unavailable' };
+    switch (status.data.status) {
+      case 'IN_QUEUE':
+        return { state: 'queued' };
+      case 'IN_PROGRESS':
+        return { state: 'running' };
+      case 'COMPLETED':
+        return this.resultOf(ref, signal);
+      default:
+        return { state: 'unrecognised', status: status.data.status.slice(0, 40) };
+    }
+  }
+
+  /** COMPLETED covers failures too: the result call answers the output, or the error. */
+  private async resultOf(ref: FalRef, signal: AbortSignal): Promise<UpstreamStatus> {
+    const response = await this.paced(ref.response_url, signal);
+    if (!response) return { state: 'unavailable' };
+    if (response.status === 200) {
+      const result = resultSchema.safeParse(response.body);
+      if (result.success) return { state: 'succeeded', result: { url: result.data.video.url } };
+      return { state: 'failed', failure: new TaskFailure('generation_failed_no_content', 'the upstream finished without a video') };
+    }
+    if (response.status === 422) return { state: 'failed', failure: new TaskFailure('invalid_parameters', 'the model refused the request\'s parameters or media') };
+    if (response.status >= 500) return { state: 'failed', failure: new TaskFailure('service_error', 'the upstream service failed while making the video') };
+    return { state: 'failed', failure: new TaskFailure('unknown_error', 'the upstream service could not make the video') };
+  }
+
+  private async paced(url: string, signal: AbortSignal): Promise<UpstreamResponse | null> {
+    try {
+      await this.queries.take(signal);
+      const response = await this.client.call('GET', url, { signal });
+      if (response.status === 429) {
+        this.queries.throttled(retryAfterMs(response.headers));
+        return null;
+      }
+      this.queries.succeeded();
+      return response;
+    } catch (error) {
+      if (error instanceof UpstreamCallError || (error as Error).name === 'AbortError') return null;
+      throw error;
+    }
+  }
+}
+
+function refOf(handle: UpstreamHandle): FalRef {
+  return JSON.parse(handle.ref ?? '{}') as FalRef;
+}
