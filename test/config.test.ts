@@ -83,10 +83,13 @@ describe('channels in the config file', () => {
   });
 
   it('maps our model ids to the engine\'s defaults, or to the operator\'s map, and reads the credential from the environment', () => {
-    const [ali, evo] = load([
+    file('wan.json', JSON.stringify({ 1: { class_type: 'SaveVideo', inputs: { filename_prefix: '{{task_id}}' } } }));
+    const [ali, evo, gpu] = load([
       { name: 'ali', engine: 'dashscope', base_url: 'https://dashscope-intl.aliyuncs.com/api/v1', api_key_env: 'DS_KEY', models: ['*'] },
       { name: 'evo', engine: 'evolink', base_url: 'https://api.example', models: { 'wan2.7-text-to-video': 'wan2.7-text-to-video-fast' } },
+      { name: 'gpu', engine: 'comfyui', base_url: 'http://10.0.0.5:8188', models: { 'wan2.7-text-to-video': 'wan.json' } },
     ], { DS_KEY: 'sk-secret' }).channels;
+    assert.equal(gpu.models.get('wan2.7-text-to-video'), path.join(dir, 'wan.json'), 'workflow paths are relative to the config file');
     assert.equal(ali.api_key, 'sk-secret');
     assert.equal(ali.models.get('wan2.7-video-edit'), 'wan2.7-videoedit');
     assert.equal(ali.models.size, 4);
@@ -101,7 +104,8 @@ describe('channels in the config file', () => {
       [[{ name: 'a', engine: 'local', models: ['wan9'] }], /"wan9" is not a model/],
       [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', models: { 'wan2.7-text-to-video': 'x', wan9: 'y' } }], /"wan9" is not a model/],
       [[{ name: 'a', engine: 'fal', models: ['wan2.7-video-edit'] }], /no default upstream id for wan2.7-video-edit/],
-      [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188' }], /comfyui engine is not available/],
+      [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188' }], /map each model to its workflow file/],
+      [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188', models: { 'wan2.7-text-to-video': 'missing.json' } }], /workflow .*missing\.json/],
       [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', api_key_env: 'NOT_SET_ANYWHERE' }], /NOT_SET_ANYWHERE, which is not set/],
     ];
     for (const [channels, message] of cases) assert.throws(() => load(channels), (e: Error) => e instanceof SettingsError && message.test(e.message), JSON.stringify(channels));

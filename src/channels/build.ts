@@ -1,3 +1,4 @@
+import { ComfyUiEngine } from '../engines/comfyui/index.ts';
 import { DashScopeEngine } from '../engines/dashscope/index.ts';
 import { EvoLinkEngine } from '../engines/evolink/index.ts';
 import { FalEngine } from '../engines/fal/index.ts';
@@ -19,10 +20,10 @@ export function buildChannels(list: ChannelSettings[], deps: EngineDeps): Channe
         return { ...base, upstream: new DashScopeEngine(settings, deps.guard) };
       case 'fal':
         return { ...base, upstream: new FalEngine(settings, deps.guard) };
+      case 'comfyui':
+        return { ...base, upstream: new ComfyUiEngine(settings, deps.guard) };
       case 'evolink':
         return { ...base, upstream: new EvoLinkEngine(settings, deps.guard) };
-      default:
-        throw new Error(`channel ${settings.name}: the ${settings.engine} engine is not available yet`);
     }
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODEL_IDS } from '../contract/models/index.ts';
 import { ENGINE_CATALOG, ENGINE_NAMES, type EngineName } from '../engines/catalog.ts';
+import { loadWorkflow } from '../engines/comfyui/workflow.ts';
 import { durationMs, int } from '../util/setting-fields.ts';
 
 const modelList = z.union([
@@ -55,7 +56,6 @@ export const channelListSchema = z
       if (seen.has(channel.name)) ctx.addIssue({ code: 'custom', path: at('name'), message: `"${channel.name}" is used by two channels` });
       seen.add(channel.name);
       const entry = ENGINE_CATALOG[channel.engine];
-      if (!entry.available) ctx.addIssue({ code: 'custom', path: at('engine'), message: `the ${channel.engine} engine is not available in this version yet (local, dashscope, fal and evolink are)` });
       if (entry.needsBaseUrl && !channel.base_url) ctx.addIssue({ code: 'custom', path: at('base_url'), message: `is required for the ${channel.engine} engine` });
       for (const issue of modelIssues(channel)) ctx.addIssue({ code: 'custom', path: at('models'), message: issue });
     });
@@ -101,6 +101,7 @@ export function resolveChannel(channel: ChannelConfig, env: NodeJS.ProcessEnv, r
   } else {
     for (const [ours, theirs] of Object.entries(channel.models)) models.set(ours, channel.engine === 'comfyui' ? resolvePath(theirs) : theirs);
   }
+  if (channel.engine === 'comfyui') for (const file of models.values()) loadWorkflow(file); // a bad workflow stops start-up, named
   let apiKey: string | undefined;
   if (channel.api_key_env) {
     apiKey = env[channel.api_key_env];

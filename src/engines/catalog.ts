@@ -3,18 +3,15 @@ export const ENGINE_NAMES = ['local', 'dashscope', 'fal', 'comfyui', 'evolink'] 
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 type CatalogEntry = {
-  /** Built in this version; the others' config shape is fixed already. */
-  available: boolean;
   needsBaseUrl: boolean;
   /** Default upstream id per model; 'any' = the same ids; null = each must be mapped (to a workflow). */
   models: Readonly<Record<string, string>> | 'any' | null;
 };
 
 export const ENGINE_CATALOG: Readonly<Record<EngineName, CatalogEntry>> = Object.freeze({
-  local: { available: true, needsBaseUrl: false, models: 'any' },
+  local: { needsBaseUrl: false, models: 'any' },
   // UPSTREAMS.md §0: the first-party ids (note "videoedit" without a hyphen).
   dashscope: {
-    available: true,
     needsBaseUrl: true,
     models: {
       'wan2.7-text-to-video': 'wan2.7-t2v',
@@ -25,7 +22,6 @@ export const ENGINE_CATALOG: Readonly<Record<EngineName, CatalogEntry>> = Object
   },
   // UPSTREAMS.md §5.3: fal has no Wan 2.7 video-edit endpoint.
   fal: {
-    available: true,
     needsBaseUrl: false,
     models: {
       'wan2.7-text-to-video': 'fal-ai/wan/v2.7/text-to-video',
@@ -33,6 +29,6 @@ export const ENGINE_CATALOG: Readonly<Record<EngineName, CatalogEntry>> = Object
       'happyhorse-1.0-video-edit': 'alibaba/happy-horse/video-edit',
     },
   },
-  comfyui: { available: false, needsBaseUrl: true, models: null },
-  evolink: { available: true, needsBaseUrl: true, models: 'any' },
+  comfyui: { needsBaseUrl: true, models: null },
+  evolink: { needsBaseUrl: true, models: 'any' },
 });

@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher, type FormData, request } from 'undici';
 import { TaskFailure } from '../contract/errors.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
 import { SubmitError } from './upstream.ts';
@@ -9,7 +9,7 @@ export type UpstreamResponse = { status: number; body: unknown; headers: Record<
 
 type CallOptions = {
   json?: unknown;
-  body?: Buffer | string;
+  body?: Buffer | string | FormData;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
