@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { recordChannelFailure, recordChannelSuccess, restingChannels, takeSubmitSlot } from '../../src/channels/health.ts';
+import { failureFor, statusOf } from '../../src/engines/dashscope/status.ts';
+import { fillWorkflow, placeholdersIn } from '../../src/engines/comfyui/workflow.ts';
+import { FalWebhookVerifier } from '../../src/engines/fal/webhook.ts';
+import { useTempStore } from '../helpers/store.ts';
+
+describe('channel health and submit pacing (one row per channel, shared by processes)', () => {
+  const handle = useTempStore();
+
+  it('lets one second\'s worth of submits through, then says how long until the next', async () => {
+    const { db } = handle.store;
+    const now = 1_000_000;
+    const taken = [];
+    for (let i = 0; i < 4; i += 1) taken.push(await takeSubmitSlot(db, 'paced', 2, now));
+    assert.deepEqual(taken.map((w) => w === 0), [true, true, false, false], '2 a second: a burst of 2');
+    assert.ok(taken[2] > 0 && taken[2] <= 500);
+    assert.equal(await takeSubmitSlot(db, 'paced', 2, now + 500), 0, 'one more after half a second');
+    assert.equal(await takeSubmitSlot(db, 'unpaced', 0, now), 0);
+  });
+
+  it('rests a channel after three failures in a row, or at once for a Retry-After; a success ends the streak', async () => {
+    const { db } = handle.store;
+    const now = 2_000_000;
+    await recordChannelFailure(db, 'flaky', now);
+    await recordChannelFailure(db, 'flaky', now);
+    assert.equal((await restingChannels(db, now)).has('flaky'), false);
+    await recordChannelFailure(db, 'flaky', now);
+    assert.equal((await restingChannels(db, now + 1)).has('flaky'), true);
+    await recordChannelSuccess(db, 'flaky', now + 2);
+    assert.equal((await restingChannels(db, now + 3)).has('flaky'), false);
+    await recordChannelFailure(db, 'throttled', now, 5_000);
+    assert.equal((await restingChannels(db, now + 4_999)).has('throttled'), true);
+    assert.equal((await restingChannels(db, now + 5_000)).has('throttled'), false);
+  });
+});
+
+describe('dashscope status and error mapping', () => {
+  const query = (task_status: string, extra: Record<string, unknown> = {}) => ({ output: { task_id: 't', task_status, ...extra } });
+
+  it('maps every documented status and keeps unknown ones out of sight', () => {
+    assert.equal(statusOf(query('PENDING')).state, 'queued');
+    assert.equal(statusOf(query('RUNNING')).state, 'running');
+    assert.deepEqual(statusOf({ ...query('SUCCEEDED', { video_url: 'https://oss/x.mp4' }), usage: { duration: 12 } }), { state: 'succeeded', result: { url: 'https://oss/x.mp4', billedSeconds: 12 } });
+    assert.deepEqual(statusOf({ ...query('SUCCEEDED', { video_url: 'u' }), usage: { input_video_duration: 4, output_video_duration: 4 } }), { state: 'succeeded', result: { url: 'u', billedSeconds: 8 } });
+    assert.equal(statusOf(query('SUCCEEDED')).state, 'failed', 'no video: no content');
+    assert.equal(statusOf(query('CANCELED')).state, 'cancelled');
+    assert.equal(statusOf(query('UNKNOWN')).state, 'lost');
+    assert.deepEqual(statusOf(query('SUSPENDED')), { state: 'unrecognised', status: 'SUSPENDED' });
+  });
+
+  it('maps error codes to task codes in its own words', () => {
+    const cases: [string, string][] = [
+      ['DataInspectionFailed', 'content_policy_violation'], ['InvalidParameter', 'invalid_parameters'], ['InvalidURL', 'invalid_parameters'],
+      ['InvalidImageFormat', 'image_processing_error'], ['Throttling.RateQuota', 'resource_exhausted'], ['Arrearage', 'service_unavailable'],
+      ['InternalError', 'service_error'], ['Whatever', 'unknown_error'],
+    ];
+    for (const [code, expected] of cases) {
+      const failure = failureFor(code);
+      assert.equal(failure.code, expected, code);
+      assert.ok(!failure.message.includes(code));
+    }
+  });
+});
+
+describe('comfyui workflow placeholders', () => {
+  it('fills whole-value placeholders with typed values and embedded ones as text', () => {
+    const graph = { 1: { class_type: 'KSampler', inputs: { seed: '{{seed}}', note: 'seed {{seed}} for {{task_id}}', model: ['2', 0] } } };
+    assert.deepEqual([...placeholdersIn(graph)].sort(), ['seed', 'task_id']);
+    const filled = fillWorkflow(graph, { seed: 42, task_id: 't1' });
+    assert.deepEqual(filled[1].inputs, { seed: 42, note: 'seed 42 for t1', model: ['2', 0] });
+  });
+});
+
+describe('fal webhook signatures', () => {
+  const keys = generateKeyPairSync('ed25519');
+  const other = generateKeyPairSync('ed25519');
+  const jwks = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: (keys.publicKey.export({ format: 'jwk' }) as { x: string }).x }] };
+  const body = Buffer.from('{"request_id":"r1","status":"OK"}');
+  const headers = (timestamp: number, key = keys.privateKey, payload = body) => {
+    const message = `r1\nu1\n${timestamp}\n${createHash('sha256').update(payload).digest('hex')}`;
+    return {
+      'x-fal-webhook-request-id': 'r1', 'x-fal-webhook-user-id': 'u1', 'x-fal-webhook-timestamp': String(timestamp),
+      'x-fal-webhook-signature': sign(null, Buffer.from(message), key).toString('hex'),
+    };
+  };
+
+  it('accepts fal\'s signature over the exact body within five minutes, nothing else', async () => {
+    let fetched = 0;
+    const verifier = new FalWebhookVerifier(async () => (fetched += 1, jwks));
+    const now = 1_800_000_000_000;
+    const t = now / 1000;
+    assert.equal(await verifier.verify(headers(t), body, now), 'r1');
+    assert.equal(await verifier.verify(headers(t, other.privateKey), body, now), null, 'another key');
+    assert.equal(await verifier.verify(headers(t), Buffer.from(`${body} `), now), null, 'another body');
+    assert.equal(await verifier.verify(headers(t - 301), body, now), null, 'too old');
+    assert.equal(await verifier.verify({ ...headers(t), 'x-fal-webhook-signature': 'zz' }, body, now), null);
+    assert.equal(fetched, 1, 'the keys are fetched once and kept');
+  });
+});
