@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { countInFlight, unparkJobs } from '../queue/channel-jobs.ts';
+import { anyParked, countInFlight, unparkJobs } from '../queue/channel-jobs.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import { PollLoop } from '../util/poll-loop.ts';
@@ -38,6 +38,7 @@ export class Unparker {
 
   private async pass(): Promise<boolean> {
     const { store, clock, router } = this.deps;
+    if (!(await anyParked(store.db))) return false;
     const woken = await store.write(async (trx) => {
       const now = clock.now();
       const resting = await restingChannels(trx, now);

@@ -8,14 +8,16 @@ import type { ChannelRouter } from './router.ts';
 
 export type WebhookOutcome = 'accepted' | 'unknown_channel' | 'bad_signature';
 
+export type UpstreamWebhooksDeps = { store: Store; clock: Clock; router: ChannelRouter; logger: Logger; pollNow(channel: string): void };
+
 /**
  * Upstream webhooks (fal's, signed): they only tell vidgate to look now — the status is then read
  * from the upstream as usual — and they name the request of a submit whose answer was lost.
  */
 export class UpstreamWebhooks {
-  private readonly deps: { store: Store; clock: Clock; router: ChannelRouter; logger: Logger; pollNow(channel: string): void };
+  private readonly deps: UpstreamWebhooksDeps;
 
-  constructor(deps: UpstreamWebhooks['deps']) {
+  constructor(deps: UpstreamWebhooksDeps) {
     this.deps = deps;
   }
 

@@ -30,6 +30,11 @@ export async function parkJob(q: Q, job: LeaseFence, now: number): Promise<boole
   return updated(await fenced(query, job, now).executeTakeFirst());
 }
 
+/** Whether any job is parked (a cheap look at the partial index before waking any). */
+export async function anyParked(q: Q): Promise<boolean> {
+  return (await q.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'parked'`).limit(1).executeTakeFirst()) !== undefined;
+}
+
 /** Makes up to `limit` of the oldest parked jobs of these models due again; null = any model. */
 export async function unparkJobs(q: Q, models: string[] | null, limit: number, now: number): Promise<number> {
   if (limit <= 0 || models?.length === 0) return 0;
