@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Agent, type Dispatcher, type FormData, request } from 'undici';
 import { TaskFailure } from '../contract/errors.ts';
+import type { ChannelSettings } from '../channels/config.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
 import { SubmitError } from './upstream.ts';
 
@@ -104,6 +105,14 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** A channel's client: its base URL (or the engine's default), its credential as `<scheme> <key>`, its timeout. */
+export function channelClient(settings: ChannelSettings, guard: OutboundGuard, options: { scheme?: string; defaultBaseUrl?: string } = {}): UpstreamClient {
+  return new UpstreamClient({
+    baseUrl: settings.base_url ?? options.defaultBaseUrl!, guard, timeoutMs: settings.request_timeout,
+    headers: settings.api_key ? { authorization: `${options.scheme ?? 'Bearer'} ${settings.api_key}` } : {},
+  });
 }
 
 /** Seconds or an HTTP date in Retry-After, as milliseconds. */

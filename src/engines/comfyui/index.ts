@@ -8,7 +8,7 @@ import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { input } from '../job-inputs.ts';
 import { Pacer } from '../pacer.ts';
-import { channelFailure, submitCallFailure, UpstreamCallError, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, type UpstreamClient, channelFailure, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { ProgressSocket } from './progress-socket.ts';
 import { fillWorkflow, loadWorkflow, placeholdersIn, type Workflow } from './workflow.ts';
@@ -40,10 +40,7 @@ export class ComfyUiEngine implements Upstream {
   private readonly clientId = `vidgate-${randomUUID()}`;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard) {
-    this.client = new UpstreamClient({
-      baseUrl: settings.base_url!, guard, timeoutMs: settings.request_timeout,
-      headers: settings.api_key ? { authorization: `Bearer ${settings.api_key}` } : {},
-    });
+    this.client = channelClient(settings, guard);
     this.queries = new Pacer(settings.query_per_second);
     for (const file of new Set(settings.models.values())) this.workflows.set(file, loadWorkflow(file));
     const ws = new URL(`${this.client.baseUrl}/ws`);

@@ -2,7 +2,7 @@ import { TaskFailure } from '../../contract/errors.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import { Pacer } from '../pacer.ts';
-import { channelFailure, retryAfterMs, submitCallFailure, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, channelFailure, retryAfterMs, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
 import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema } from './status.ts';
@@ -29,10 +29,7 @@ export class DashScopeEngine implements Upstream {
   private readonly settleMs: number;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard) {
-    this.client = new UpstreamClient({
-      baseUrl: settings.base_url!, guard, timeoutMs: settings.request_timeout,
-      headers: settings.api_key ? { authorization: `Bearer ${settings.api_key}` } : {},
-    });
+    this.client = channelClient(settings, guard);
     this.queries = new Pacer(settings.query_per_second);
     this.settleMs = Math.max(2000, 2 * settings.request_timeout);
   }

@@ -4,7 +4,7 @@ import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { UpstreamJob } from '../upstream.ts';
 import { Pacer } from '../pacer.ts';
-import { channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, type UpstreamClient, channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 
 const taskSchema = z.object({
@@ -26,10 +26,7 @@ export class EvoLinkEngine implements Upstream {
   private readonly queries: Pacer;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard) {
-    this.client = new UpstreamClient({
-      baseUrl: settings.base_url!, guard, timeoutMs: settings.request_timeout,
-      headers: settings.api_key ? { authorization: `Bearer ${settings.api_key}` } : {},
-    });
+    this.client = channelClient(settings, guard);
     this.queries = new Pacer(settings.query_per_second);
   }
 

@@ -3,7 +3,7 @@ import { TaskFailure } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { Pacer } from '../pacer.ts';
-import { channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, type UpstreamClient, channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { falInput } from './inputs.ts';
 import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
@@ -29,10 +29,7 @@ export class FalEngine implements Upstream {
   readonly webhooks: FalWebhookVerifier;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard) {
-    this.client = new UpstreamClient({
-      baseUrl: settings.base_url ?? FAL_QUEUE_URL, guard, timeoutMs: settings.request_timeout,
-      headers: settings.api_key ? { authorization: `Key ${settings.api_key}` } : {},
-    });
+    this.client = channelClient(settings, guard, { scheme: 'Key', defaultBaseUrl: FAL_QUEUE_URL });
     this.queries = new Pacer(settings.query_per_second);
     const jwksUrl = settings.webhook_jwks_url ?? FAL_JWKS_URL;
     this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body);
