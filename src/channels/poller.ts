@@ -74,9 +74,17 @@ export class UpstreamPoller {
     for (const job of jobs) if (job.phase === 'unknown') await this.resolveUnknown(channel, job);
     const accepted = jobs.filter((job) => job.phase === 'accepted' && job.upstream_id);
     if (accepted.length > 0) {
-      const handles = accepted.map(handleOf);
-      const statuses = await channel.upstream!.poll(handles, this.stopping.signal);
-      await Promise.all(handles.map((handle) => this.apply(channel, handle, statuses.get(handle.taskId) ?? { state: 'unavailable' })));
+      const handles = new Map(accepted.map((job) => [job.task_id, handleOf(job)]));
+      const applying: Promise<void>[] = [];
+      const report = (taskId: string, status: UpstreamStatus) => {
+        const handle = handles.get(taskId);
+        if (handle) applying.push(this.apply(channel, handle, status));
+      };
+      try {
+        await channel.upstream!.poll([...handles.values()], report, this.stopping.signal);
+      } finally {
+        await Promise.all(applying);
+      }
     }
     return jobs.length === BATCH;
   }

@@ -31,6 +31,9 @@ export type UpstreamStatus =
   /** Not asked or no answer this time (throttled, network): ask again later. */
   | { state: 'unavailable' };
 
+/** Where an engine's poll reports each job's status, by task id. */
+export type StatusReport = (taskId: string, status: UpstreamStatus) => void;
+
 /** The outcome of looking up a submission whose answer was lost. */
 export type Lookup = { state: 'found'; accepted: Accepted } | { state: 'absent' } | { state: 'unsure' };
 
@@ -55,8 +58,11 @@ export type Upstream = {
   submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted>;
   /** Resolves a submit whose answer was lost: found, confirmed absent, or unsure. */
   lookup(job: UpstreamJob, context: LookupContext): Promise<Lookup>;
-  /** Statuses of accepted jobs, by task id; jobs missing from the map count as unavailable. */
-  poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>>;
+  /**
+   * Reports the status of accepted jobs, each as soon as it is known (so a result is fetched
+   * while the engine still asks about others); a job not reported counts as unavailable.
+   */
+  poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void>;
   /** Streams the result video into `file`. */
   download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void>;
   /** Asks the upstream to stop a job; best effort. */

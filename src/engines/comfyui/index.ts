@@ -9,7 +9,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { input } from '../job-inputs.ts';
 import { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { ProgressSocket } from './progress-socket.ts';
 import { fillWorkflow, loadWorkflow, placeholdersIn, type Workflow } from './workflow.ts';
 
@@ -84,23 +84,21 @@ export class ComfyUiEngine implements Upstream {
     }
   }
 
-  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
-    const statuses = new Map<string, UpstreamStatus>();
+  async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
     try {
       // The queue first: a prompt leaves it only after its history entry is written, so one
       // missing from both, in this order, is truly gone.
       const queue = await this.queue(signal);
       for (const handle of handles) {
         const entry = await this.history(handle.upstreamId, signal);
-        if (entry) statuses.set(handle.taskId, this.finished(entry));
-        else if (queue.running.has(handle.upstreamId)) statuses.set(handle.taskId, this.running(handle.upstreamId));
-        else if (queue.pending.has(handle.upstreamId)) statuses.set(handle.taskId, { state: 'queued' });
-        else statuses.set(handle.taskId, { state: 'lost' }); // ComfyUI restarted: its history is in memory
+        if (entry) report(handle.taskId, this.finished(entry));
+        else if (queue.running.has(handle.upstreamId)) report(handle.taskId, this.running(handle.upstreamId));
+        else if (queue.pending.has(handle.upstreamId)) report(handle.taskId, { state: 'queued' });
+        else report(handle.taskId, { state: 'lost' }); // ComfyUI restarted: its history is in memory
       }
     } catch (error) {
       if (!(error instanceof UpstreamCallError)) throw error;
     }
-    return statuses;
   }
 
   private running(promptId: string): UpstreamStatus {

@@ -3,7 +3,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import { Pacer } from '../pacer.ts';
 import { channelClient, channelFailure, retryAfterMs, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
 import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema } from './status.ts';
 
@@ -70,23 +70,21 @@ export class DashScopeEngine implements Upstream {
     return candidates.length === 1 ? { state: 'found', accepted: { upstreamId: candidates[0].task_id } } : { state: 'unsure' };
   }
 
-  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
-    const statuses = new Map<string, UpstreamStatus>();
+  async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
     let toAsk = handles;
     if (handles.length > LIST_ABOVE) {
       const startedAt = Date.now();
       const oldest = Math.min(...handles.map((h) => h.submittedAt));
       const unfinished = await this.listUnfinished(oldest, signal);
-      if (!unfinished) return statuses; // ask again next pass
+      if (!unfinished) return; // ask again next pass
       toAsk = [];
       for (const handle of handles) {
         const listedAs = unfinished.get(handle.upstreamId);
-        if (listedAs) statuses.set(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
+        if (listedAs) report(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
         else if (handle.submittedAt < startedAt) toAsk.push(handle); // left the list: finished, so ask for its result
       }
     }
-    await Promise.all(toAsk.map(async (handle) => statuses.set(handle.taskId, await this.queryTask(handle.upstreamId, signal))));
-    return statuses;
+    await Promise.all(toAsk.map(async (handle) => report(handle.taskId, await this.queryTask(handle.upstreamId, signal))));
   }
 
   async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { UpstreamJob } from '../upstream.ts';
 import { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 
 const taskSchema = z.object({
   id: z.string(),
@@ -61,10 +61,8 @@ export class EvoLinkEngine implements Upstream {
     }
   }
 
-  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
-    const statuses = new Map<string, UpstreamStatus>();
-    await Promise.all(handles.map(async (handle) => statuses.set(handle.taskId, await this.queryTask(handle, signal))));
-    return statuses;
+  async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
+    await Promise.all(handles.map(async (handle) => report(handle.taskId, await this.queryTask(handle, signal))));
   }
 
   async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {

@@ -4,7 +4,7 @@ import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { falInput } from './inputs.ts';
 import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
 
@@ -71,10 +71,8 @@ export class FalEngine implements Upstream {
     return JSON.stringify({ status_url: `${base}/status`, response_url: base, cancel_url: `${base}/cancel` } satisfies FalRef);
   }
 
-  async poll(handles: UpstreamHandle[], signal: AbortSignal): Promise<Map<string, UpstreamStatus>> {
-    const statuses = new Map<string, UpstreamStatus>();
-    await Promise.all(handles.map(async (handle) => statuses.set(handle.taskId, await this.statusOf(handle, signal))));
-    return statuses;
+  async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
+    await Promise.all(handles.map(async (handle) => report(handle.taskId, await this.statusOf(handle, signal))));
   }
 
   async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
