@@ -67,7 +67,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
   const results = new ResultFiles(settings.data_dir, settings.public_url);
   const inputsDir = path.join(settings.data_dir, 'inputs');
-  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard, publicUrl: settings.public_url });
+  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard });
   const router = new ChannelRouter(channels, store, clock);
   let worker: Worker | null = null;
   let deliverer: CallbackDeliverer | null = null;

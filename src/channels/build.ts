@@ -7,7 +7,7 @@ import type { OutboundGuard } from '../net/outbound-guard.ts';
 import type { Channel } from './channel.ts';
 import type { ChannelSettings } from './config.ts';
 
-export type EngineDeps = { ffmpegPath: string; guard: OutboundGuard; publicUrl: string };
+export type EngineDeps = { ffmpegPath: string; guard: OutboundGuard };
 
 /** Builds each configured channel's engine. */
 export function buildChannels(list: ChannelSettings[], deps: EngineDeps): Channel[] {

@@ -97,7 +97,7 @@ export class ChannelRouter {
     return keyed.map((k) => k.c);
   }
 
-  async isFull(q: Q, channel: Channel): Promise<boolean> {
+  private async isFull(q: Q, channel: Channel): Promise<boolean> {
     const max = channel.settings.max_concurrency;
     return max > 0 && channel.upstream !== null && (await countInFlight(q, channel.name, max)) >= max;
   }

@@ -93,7 +93,7 @@ export type TasksTable = {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
-  /** The engine (later: channel) that runs the task; estimates come from its history. */
+  /** The channel that runs the task (named `engine` since 2/6); estimates come from its history. */
   engine: string;
   started_at: number | null;
   /** When the sweeper deleted the task's inputs and result. */

@@ -37,3 +37,29 @@ describe('upgrading a 2/6 store to the ledger', () => {
     }
   });
 });
+
+describe('upgrading a 3/6 store to channels', () => {
+  it('gives every job its task\'s model and the route phase, so unfinished tasks run on the configured channels', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vidgate-upgrade-'));
+    const store = openStore({ data_dir: dir });
+    const db = store.db as any;
+    try {
+      await new Migrator({ db, provider: migrationProvider }).migrateTo('0003_money_and_callbacks');
+      await db.insertInto('users').values({ id: 'u', name: 'u', user_group: 'default', webhook_secret: 'whsec_x', balance_micro: 0, created_at: 1 }).execute();
+      await db.insertInto('api_keys').values({ id: 'k', user_id: 'u', key_hash: 'h', key_prefix: 'p', allowed_models: null, disabled_at: null, created_at: 1 }).execute();
+      await db.insertInto('tasks').values({
+        id: 't1', user_id: 'u', key_id: 'k', model: 'wan2.7-video-edit', status: 'pending', progress: 0, quality: '720p', seed: 1, params_json: '{}', callback_url: null,
+        output_width: 1, output_height: 1, output_fps: 1, output_duration_ms: 1, video_duration: 1, billed_seconds: 1, billing_rule: 'per_second',
+        credits_reserved_micro: 0, credits_charged_micro: null, user_group: 'default', estimated_time: 1, error_code: null, error_message: null,
+        result_path: null, created_at: 2, updated_at: 2, finished_at: null,
+      }).execute();
+      await db.insertInto('jobs').values({ task_id: 't1', state: 'queued', attempts: 0, max_attempts: 3, run_at: 2, lease_owner: null, lease_expires_at: null, last_error: null, created_at: 2, updated_at: 2 }).execute();
+      await migrateToLatest(store.db);
+      const job = await store.db.selectFrom('jobs').select(['model', 'phase', 'channel', 'tried_channels']).executeTakeFirstOrThrow();
+      assert.deepEqual(job, { model: 'wan2.7-video-edit', phase: 'route', channel: null, tried_channels: '' });
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
