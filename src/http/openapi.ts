@@ -19,8 +19,8 @@ const errorBodySchema = z
 /** The error responses every /v1 route may give, for the OpenAPI document. */
 export const errorResponses = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 429: errorBodySchema, 500: errorBodySchema };
 
-/** Create may also answer 402 (credits), 403 (model), 409 (Idempotency-Key) and 413 (body size). */
-export const createErrorResponses = { ...errorResponses, 402: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema, 413: errorBodySchema };
+/** Create may also answer 402 (credits), 403 (model), 409 (Idempotency-Key), 413 (body size) and 503 (no channel for the model). */
+export const createErrorResponses = { ...errorResponses, 402: errorBodySchema, 403: errorBodySchema, 409: errorBodySchema, 413: errorBodySchema, 503: errorBodySchema };
 
 /** OpenAPI 3.1 at /openapi.json and a docs page at /docs, both generated from the route schemas. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
