@@ -97,7 +97,7 @@ export class ComfyUiEngine implements Upstream {
         else report(handle.taskId, { state: 'lost' }); // ComfyUI restarted: its history is in memory
       }
     } catch (error) {
-      if (!(error instanceof UpstreamCallError)) throw error;
+      if (!(error instanceof UpstreamCallError) && !signal.aborted) throw error; // unanswered, or stopping: ask again later
     }
   }
 
