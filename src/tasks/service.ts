@@ -66,11 +66,11 @@ export class TaskService {
     const spec = modelSpec(body.model);
     const request = spec.normalize(body as never);
     if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
-    const channel = await this.deps.router.firstChoice(request.model);
     if (idempotency) {
       const replay = await this.replay(caller, idempotency);
       if (replay) return replay;
     }
+    const channel = await this.deps.router.firstChoice(request.model); // after a replay: the task it made stands whatever the channels do now
 
     const now = clock.now();
     const id = newTaskId(Math.floor(now / 1000));
