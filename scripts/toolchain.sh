@@ -48,6 +48,12 @@ ensure_apt() { # ensure_apt COMMAND PACKAGE...
   rm -f "$log"
 }
 
+# Debian's PostgreSQL server, for the tests (its programs live outside PATH).
+ensure_postgres() {
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  ensure_apt pg_ctlcluster postgresql
+}
+
 ensure_toolchain() {
   ensure_node
   ensure_node_modules

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import pg from 'pg';
 import { Migrator } from 'kysely/migration';
 import { GroupCommitter, type WriteWork } from './group-commit.ts';
 import { migrationProvider } from './migrations/index.ts';
@@ -46,9 +47,21 @@ export type Store = {
   close(): Promise<void>;
 };
 
-/** Opens the store the settings name; Postgres arrives with VIDGATE_DATABASE_URL (issue 5/6). */
+// Times and money are bigint columns; their values stay far below 2^53, so read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (text) => Number(text));
+
+/** Opens a PostgreSQL store (VIDGATE_DATABASE_URL): a pool, each write its own transaction. */
+export function openPostgres(url: string): Db {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }) });
+}
+
+/** Opens the store the settings name: PostgreSQL when VIDGATE_DATABASE_URL is set, else SQLite in the data dir. */
 export function openStore(settings: { data_dir: string; database_url?: string }): Store {
-  if (settings.database_url) throw new Error('VIDGATE_DATABASE_URL: PostgreSQL is not supported yet; leave it unset for SQLite');
+  if (settings.database_url) {
+    const db = openPostgres(settings.database_url);
+    return { db, write: (work) => db.transaction().execute(work), close: () => db.destroy() };
+  }
   const db = openSqlite(settings.data_dir);
   const committer = new GroupCommitter(db);
   return { db, write: (work) => committer.run(work), close: () => db.destroy() };

@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery, Insertable, Kysely } from 'kysely';
+import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -15,7 +16,7 @@ const compiledInserts = new Map<string, CompiledQuery>();
 /** Inserts one row, compiling the statement once per table and set of columns (hot paths). */
 export async function insertRow<T extends keyof Database & string>(q: Kysely<Database>, table: T, row: Insertable<Database[T]>): Promise<void> {
   const columns = Object.keys(row) as (keyof typeof row)[];
-  const key = `${table}(${columns.join(',')})`;
+  const key = `${dialectOf(q)}:${table}(${columns.join(',')})`; // placeholders differ: ? vs $1
   let compiled = compiledInserts.get(key);
   if (!compiled) {
     compiled = q.insertInto(table).values(row as never).compile();
@@ -31,11 +32,16 @@ const compiledStatements = new Map<string, CompiledQuery>();
  * with placeholder values, and `parameters` replace them in the order they appear in its SQL.
  */
 export async function runCompiled(q: Kysely<Database>, name: string, build: (q: Kysely<Database>) => Compilable, parameters: readonly unknown[]) {
-  let compiled = compiledStatements.get(name);
+  const key = `${dialectOf(q)}:${name}`;
+  let compiled = compiledStatements.get(key);
   if (!compiled) {
     compiled = build(q).compile();
     if (compiled.parameters.length !== parameters.length) throw new Error(`${name}: ${compiled.parameters.length} placeholders, ${parameters.length} values`);
-    compiledStatements.set(name, compiled);
+    compiledStatements.set(key, compiled);
   }
   return q.executeQuery({ ...compiled, parameters });
+}
+
+function dialectOf(q: Kysely<any>): 'postgres' | 'sqlite' {
+  return isPostgres(q) ? 'postgres' : 'sqlite';
 }

@@ -11,7 +11,7 @@ import type { Store } from '../../src/store/db.ts';
 import { TaskSettlement } from '../../src/tasks/settlement.ts';
 import { insertTask, type TaskRow } from '../../src/tasks/task-store.ts';
 import { markProcessing } from '../../src/tasks/transitions.ts';
-import { useTempStore } from '../helpers/store.ts';
+import { describeOnEachStore } from '../helpers/store.ts';
 
 const CREDIT = 1_000_000;
 
@@ -130,8 +130,7 @@ async function checkInvariants(store: Store): Promise<void> {
   }
 }
 
-describe('the ledger', () => {
-  const temp = useTempStore();
+describeOnEachStore('the ledger', (temp) => {
 
   it('keeps charged + released = reserved and balances = their rows, over random creates, ends, crashes and top-ups', async () => {
     const settlement = new TaskSettlement(new ResultFiles(temp.dir, 'http://127.0.0.1:1'));

@@ -5,10 +5,9 @@ import { recordChannelFailure, recordChannelSuccess, restingChannels, takeSubmit
 import { failureFor, statusOf } from '../../src/engines/dashscope/status.ts';
 import { fillWorkflow, placeholdersIn } from '../../src/engines/comfyui/workflow.ts';
 import { FalWebhookVerifier } from '../../src/engines/fal/webhook.ts';
-import { useTempStore } from '../helpers/store.ts';
+import { describeOnEachStore } from '../helpers/store.ts';
 
-describe('channel health and submit pacing (one row per channel, shared by processes)', () => {
-  const handle = useTempStore();
+describeOnEachStore('channel health and submit pacing (one row per channel, shared by processes)', (handle) => {
 
   it('lets one second\'s worth of submits through, then says how long until the next', async () => {
     const { db } = handle.store;

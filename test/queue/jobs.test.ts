@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { retryDelayMs } from '../../src/queue/backoff.ts';
 import { claimDueJobs, completeJob, enqueueJob, failJob, heartbeatJob, retryJob, returnJob } from '../../src/queue/jobs.ts';
-import { useTempStore } from '../helpers/store.ts';
+import { describeOnEachStore } from '../helpers/store.ts';
 import { seedTask } from '../helpers/tasks.ts';
 
 const LEASE = 1_000;
 
-describe('job queue statements', () => {
-  const handle = useTempStore();
+describeOnEachStore('job queue statements', (handle) => {
   let n = 0;
   async function newJob(now: number, maxAttempts = 3): Promise<string> {
     const taskId = `task-unified-1-job${String(n++).padStart(5, '0')}`;

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { completeJob, enqueueJob, failJob } from '../../src/queue/jobs.ts';
 import { type JobHandler, type Lease, LEASE_LOST, Worker } from '../../src/queue/worker.ts';
 import { systemClock } from '../../src/util/clock.ts';
-import { useTempStore } from '../helpers/store.ts';
+import { describeOnEachStore } from '../helpers/store.ts';
 import { seedTask } from '../helpers/tasks.ts';
 
 /** A job that runs until its signal aborts, then fails with the abort's reason. */
@@ -13,8 +13,7 @@ const untilAborted = (lease: Lease) => new Promise<void>((_, reject) => lease.si
 
 type Recorder = { runs: { at: number; attempt: number }[]; gaveUp: unknown[]; aborted: unknown[] };
 
-describe('worker', () => {
-  const handle = useTempStore();
+describeOnEachStore('worker', (handle) => {
   let n = 0;
 
   async function withWorker(

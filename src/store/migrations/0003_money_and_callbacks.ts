@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { isPostgres } from '../dialect.ts';
 
 /**
  * Credits, limits, callbacks and idempotency. Balances are cached next to the ledger rows that
@@ -78,7 +79,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 async function rebuildLedger(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('ledger_entries_v2')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', isPostgres(db) ? 'bigserial' : 'integer', (c) => c.primaryKey()) // SQLite: an integer primary key is the rowid, and grows
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
     .addColumn('key_id', 'text')
     .addColumn('task_id', 'text')
