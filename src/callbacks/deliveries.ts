@@ -1,3 +1,4 @@
+import { pickedBy } from '../store/dialect.ts';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { CallbackAttemptsTable, CallbackDeliveriesTable, Database, DeliveryState } from '../store/schema.ts';
 
@@ -23,9 +24,9 @@ export async function claimDueDeliveries(q: Q, o: { owner: string; limit: number
       state: 'sending', lease_owner: o.owner, lease_expires_at: expires, next_attempt_at: expires,
       attempts: eb('attempts', '+', 1), round_attempts: eb('round_attempts', '+', 1), updated_at: o.now,
     }))
-    .where('id', 'in', (eb) =>
-      eb.selectFrom('callback_deliveries').select('id').where(DUE_STATES).where('next_attempt_at', '<=', o.now).orderBy('next_attempt_at').limit(o.limit),
-    )
+    .where(pickedBy(q, 'id', q.selectFrom('callback_deliveries').select('id').where(DUE_STATES).where('next_attempt_at', '<=', o.now).orderBy('next_attempt_at').limit(o.limit)))
+    .where(DUE_STATES)
+    .where('next_attempt_at', '<=', o.now)
     .returningAll()
     .execute();
 }

@@ -20,18 +20,24 @@ export async function restingChannels(q: Q, now: number): Promise<Map<string, nu
 
 /**
  * Takes a submit slot under `perSecond` (GCRA: bursts of up to one second's worth); returns 0
- * when taken, else the milliseconds until one frees. Exact across processes: one guarded row.
+ * when taken, else the milliseconds until one frees. One guarded UPDATE, so it is exact across
+ * processes on either store.
  */
 export async function takeSubmitSlot(q: Q, name: string, perSecond: number, now: number): Promise<number> {
   if (perSecond <= 0) return 0;
   await ensureRow(q, name, now);
   const interval = 1000 / perSecond;
   const tolerance = Math.max(0, 1000 - interval);
+  const tat = sql<number>`case when submit_tat > ${now} then submit_tat else ${now} end`;
+  const taken = await q
+    .updateTable('channel_health')
+    .set({ submit_tat: sql`round(${tat} + ${interval})`, updated_at: now })
+    .where('name', '=', name)
+    .where(sql<boolean>`${tat} - ${now} <= ${tolerance}`)
+    .executeTakeFirst();
+  if (taken.numUpdatedRows === 1n) return 0;
   const row = await q.selectFrom('channel_health').select('submit_tat').where('name', '=', name).executeTakeFirstOrThrow();
-  const tat = Math.max(Number(row.submit_tat), now);
-  if (tat - now > tolerance) return Math.ceil(tat - now - tolerance);
-  await q.updateTable('channel_health').set({ submit_tat: Math.round(tat + interval), updated_at: now }).where('name', '=', name).execute();
-  return 0;
+  return Math.max(1, Math.ceil(Number(row.submit_tat) - now - tolerance));
 }
 
 /** A retryable failure: after a few in a row (or a throttle with Retry-After) the channel rests. */

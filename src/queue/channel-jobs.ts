@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { pickedBy } from '../store/dialect.ts';
 import type { Database, JobsTable } from '../store/schema.ts';
 import { fenced, type LeaseFence } from './jobs.ts';
 
@@ -38,14 +39,12 @@ export async function anyParked(q: Q): Promise<boolean> {
 /** Makes up to `limit` of the oldest parked jobs of these models due again; null = any model. */
 export async function unparkJobs(q: Q, models: string[] | null, limit: number, now: number): Promise<number> {
   if (limit <= 0 || models?.length === 0) return 0;
+  const parked = q.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'parked'`);
   const result = await q
     .updateTable('jobs')
     .set({ state: 'queued', run_at: now, updated_at: now })
-    .where('task_id', 'in', (eb) => {
-      let parked = eb.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'parked'`);
-      if (models) parked = parked.where('model', 'in', models);
-      return parked.orderBy('created_at').limit(limit);
-    })
+    .where(pickedBy(q, 'task_id', (models ? parked.where('model', 'in', models) : parked).orderBy('created_at').limit(limit)))
+    .where('state', '=', 'parked')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -70,9 +69,9 @@ export async function claimDuePolls(q: Q, channel: string, now: number, nextAt: 
   return q
     .updateTable('jobs')
     .set({ run_at: nextAt })
-    .where('task_id', 'in', (eb) =>
-      eb.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'waiting'`).where('channel', '=', channel).where('run_at', '<=', now).orderBy('run_at').limit(limit),
-    )
+    .where(pickedBy(q, 'task_id', q.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'waiting'`).where('channel', '=', channel).where('run_at', '<=', now).orderBy('run_at').limit(limit)))
+    .where('state', '=', 'waiting')
+    .where('run_at', '<=', now)
     .returningAll()
     .execute();
 }

@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { pickedBy } from '../store/dialect.ts';
 import { insertRow } from '../store/precompiled.ts';
 import type { Database, JobsTable } from '../store/schema.ts';
 
@@ -33,9 +34,9 @@ export async function claimDueJobs(q: Q, { workerId, limit, now, leaseMs }: Clai
   return q
     .updateTable('jobs')
     .set((eb) => ({ state: 'running', lease_owner: workerId, lease_expires_at: expires, run_at: expires, attempts: eb('attempts', '+', 1), updated_at: now }))
-    .where('task_id', 'in', (eb) =>
-      eb.selectFrom('jobs').select('task_id').where(DUE_STATES).where('run_at', '<=', now).orderBy('run_at').limit(limit),
-    )
+    .where(pickedBy(q, 'task_id', q.selectFrom('jobs').select('task_id').where(DUE_STATES).where('run_at', '<=', now).orderBy('run_at').limit(limit)))
+    .where(DUE_STATES)
+    .where('run_at', '<=', now)
     .returningAll()
     .execute();
 }

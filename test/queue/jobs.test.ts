@@ -32,6 +32,19 @@ describeOnEachStore('job queue statements', (handle) => {
     for (const id of [a, b, later]) await handle.store.db.deleteFrom('jobs').where('task_id', '=', id).execute();
   });
 
+  it('never gives one job to two claimers at once', async () => {
+    const t = 50_000;
+    const ids = [];
+    for (let i = 0; i < 120; i += 1) ids.push(await newJob(t));
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, w) =>
+      handle.store.write((trx) => claimDueJobs(trx, { workerId: `w${w}`, limit: 20, now: t + 1, leaseMs: LEASE }))));
+    const claimed = claims.flat().map((j) => j.task_id);
+    assert.equal(new Set(claimed).size, claimed.length, 'no job claimed twice');
+    assert.ok(claims.every((c) => c.length <= 20), 'no claimer took more than its limit');
+    assert.equal(claimed.length, 120, 'every due job was claimed by someone');
+    for (const id of ids) await handle.store.db.deleteFrom('jobs').where('task_id', '=', id).execute();
+  });
+
   it('reclaims a job whose lease ran out, and fences the old owner out', async () => {
     const t = 20_000;
     const id = await newJob(t);
