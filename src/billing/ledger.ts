@@ -58,15 +58,16 @@ export async function settleCredits(q: Q, task: BilledTask, charge: number, now:
   const reserved = Number(task.credits_reserved_micro);
   if (charge < 0 || charge > reserved) throw new Error(`charge ${charge} outside the reservation ${reserved} of ${task.id}`);
   const release = reserved - charge;
-  await q
-    .updateTable('users')
-    .set((eb) => ({ balance_micro: eb('balance_micro', '+', release), used_micro: eb('used_micro', '+', charge) }))
-    .where('id', '=', task.user_id)
-    .execute();
+  // The key's row before the user's, as everywhere: one lock order, so concurrent writers never deadlock.
   await q
     .updateTable('api_keys')
     .set((eb) => ({ spent_micro: eb('spent_micro', '-', release), used_micro: eb('used_micro', '+', charge), unfinished: eb('unfinished', '-', 1) }))
     .where('id', '=', task.key_id)
+    .execute();
+  await q
+    .updateTable('users')
+    .set((eb) => ({ balance_micro: eb('balance_micro', '+', release), used_micro: eb('used_micro', '+', charge) }))
+    .where('id', '=', task.user_id)
     .execute();
   if (charge > 0) await appendEntry(q, task, 'charge', charge, now);
   if (release > 0) await appendEntry(q, task, 'release', release, now);
@@ -80,10 +81,7 @@ export class TopUpRefused extends Error {}
  * amount takes credits back, but never more than the balance (or the allowance) has left.
  */
 export async function topUpCredits(q: Q, top: { userId: string; keyId: string | null; amount: number; now: number }): Promise<void> {
-  let user = q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '+', top.amount) })).where('id', '=', top.userId);
-  if (top.amount < 0) user = user.where('balance_micro', '>=', -top.amount);
-  if ((await user.executeTakeFirst()).numUpdatedRows !== 1n) throw new TopUpRefused(`--credits: the balance has less than ${credits(-top.amount)} left to take back`);
-  if (top.keyId) {
+  if (top.keyId) { // the key's row before the user's: the lock order of every ledger write
     let key = q
       .updateTable('api_keys')
       .set((eb) => ({ allowance_micro: eb('allowance_micro', '+', top.amount) }))
@@ -96,6 +94,9 @@ export async function topUpCredits(q: Q, top: { userId: string; keyId: string | 
       throw new TopUpRefused(`--credits: the key's allowance has less than ${credits(-top.amount)} left to take back`);
     }
   }
+  let user = q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '+', top.amount) })).where('id', '=', top.userId);
+  if (top.amount < 0) user = user.where('balance_micro', '>=', -top.amount);
+  if ((await user.executeTakeFirst()).numUpdatedRows !== 1n) throw new TopUpRefused(`--credits: the balance has less than ${credits(-top.amount)} left to take back`);
   await insertRow(q, 'ledger_entries', {
     user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,
   });
