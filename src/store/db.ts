@@ -53,7 +53,10 @@ pg.types.setTypeParser(pg.types.builtins.NUMERIC, (text) => Number(text));
 
 /** Opens a PostgreSQL store (VIDGATE_DATABASE_URL): a pool, each write its own transaction. */
 export function openPostgres(url: string): Db {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }) });
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection the server closed (restart, failover) must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** Opens the store the settings name: PostgreSQL when VIDGATE_DATABASE_URL is set, else SQLite in the data dir. */
