@@ -70,6 +70,7 @@ describe('restarts', () => {
     assert.equal(task.status, 'completed', JSON.stringify(task));
     assert.deepEqual(jobOf(dataDir, id), { state: 'done', attempts: 2 });
     assert.equal(files(path.join(dataDir, 'results')).length, 1, 'one result file');
+    for (let i = 0; i < 40 && files(path.join(dataDir, 'work')).length > 0; i += 1) await sleep(50); // removed right after the commit that completes it
     assert.deepEqual(files(path.join(dataDir, 'work')), [], 'no temporary files');
     assert.deepEqual(processesWorkingIn(dataDir), [], 'no ffmpeg left running from the killed process');
     const video = path.join(dataDir, 'results', files(path.join(dataDir, 'results'))[0]);
