@@ -4,6 +4,7 @@ import { Agent, type Dispatcher, type FormData, request } from 'undici';
 import { TaskFailure } from '../contract/errors.ts';
 import type { ChannelSettings } from '../channels/config.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
+import type { Pacer } from './pacer.ts';
 import { SubmitError } from './upstream.ts';
 
 export type UpstreamResponse = { status: number; body: unknown; headers: Record<string, string | string[] | undefined> };
@@ -113,6 +114,34 @@ export function channelClient(settings: ChannelSettings, guard: OutboundGuard, o
     baseUrl: settings.base_url ?? options.defaultBaseUrl!, guard, timeoutMs: settings.request_timeout,
     headers: settings.api_key ? { authorization: `${options.scheme ?? 'Bearer'} ${settings.api_key}` } : {},
   });
+}
+
+/**
+ * A status query paced by `pacer`: a 429 backs the pacer off and is asked again, `tries` times in
+ * all. Null when no answer came (unreachable, stopping, or still throttled): ask again later.
+ */
+export async function pacedGet(
+  client: UpstreamClient,
+  pacer: Pacer,
+  path: string,
+  options: { query?: CallOptions['query']; signal: AbortSignal; tries?: number },
+): Promise<UpstreamResponse | null> {
+  for (let attempt = 0; attempt < (options.tries ?? 1); attempt += 1) {
+    let response: UpstreamResponse;
+    try {
+      await pacer.take(options.signal);
+      response = await client.call('GET', path, { query: options.query, signal: options.signal });
+    } catch (error) {
+      if (error instanceof UpstreamCallError || options.signal.aborted) return null;
+      throw error;
+    }
+    if (response.status !== 429) {
+      pacer.succeeded();
+      return response;
+    }
+    pacer.throttled(retryAfterMs(response.headers));
+  }
+  return null;
 }
 
 /** Seconds or an HTTP date in Retry-After, as milliseconds. */

@@ -2,7 +2,7 @@ import { TaskFailure } from '../../contract/errors.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import { Pacer } from '../pacer.ts';
-import { channelClient, channelFailure, retryAfterMs, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, channelFailure, pacedGet, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
 import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema } from './status.ts';
@@ -132,23 +132,10 @@ export class DashScopeEngine implements Upstream {
     }
   }
 
-  /** A paced GET of the task API, asked again after a throttle (the pacer backs off); null when unanswered. */
+  /** A paced GET of the task API (asked again after a throttle); null unless answered 200. */
   private async paced(path: string, query: Record<string, string | number>, signal: AbortSignal): Promise<UpstreamResponse | null> {
-    for (let attempt = 0; attempt < THROTTLED_TRIES; attempt += 1) {
-      try {
-        await this.queries.take(signal);
-        const response = await this.client.call('GET', path, { query, signal });
-        if (response.status === 429) {
-          this.queries.throttled(retryAfterMs(response.headers));
-          continue;
-        }
-        this.queries.succeeded();
-        return response.status === 200 ? response : null;
-      } catch {
-        return null;
-      }
-    }
-    return null;
+    const response = await pacedGet(this.client, this.queries, path, { query, signal, tries: THROTTLED_TRIES });
+    return response?.status === 200 ? response : null;
   }
 }
 

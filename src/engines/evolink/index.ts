@@ -4,7 +4,7 @@ import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { UpstreamJob } from '../upstream.ts';
 import { Pacer } from '../pacer.ts';
-import { channelClient, type UpstreamClient, channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 
 const taskSchema = z.object({
@@ -78,18 +78,10 @@ export class EvoLinkEngine implements Upstream {
   }
 
   private async queryTask(handle: UpstreamHandle, signal: AbortSignal): Promise<UpstreamStatus> {
-    let response: UpstreamResponse;
-    try {
-      await this.queries.take(signal);
-      response = await this.client.call('GET', `/v1/tasks/${encodeURIComponent(handle.upstreamId)}`, { signal });
-    } catch (error) {
-      if (error instanceof UpstreamCallError || (error as Error).name === 'AbortError') return { state: 'unavailable' };
-      throw error;
-    }
-    if (response.status === 429) this.queries.throttled(retryAfterMs(response.headers));
-    if (response.status === 404) return { state: 'lost' };
-    const task = taskSchema.safeParse(response.body);
-    if (response.status !== 200 || !task.success) return { state: 'unavailable' };
+    const response = await pacedGet(this.client, this.queries, `/v1/tasks/${encodeURIComponent(handle.upstreamId)}`, { signal });
+    if (response?.status === 404) return { state: 'lost' };
+    const task = taskSchema.safeParse(response?.body);
+    if (response?.status !== 200 || !task.success) return { state: 'unavailable' };
     return statusOf(task.data);
   }
 }

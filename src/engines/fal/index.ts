@@ -3,7 +3,7 @@ import { TaskFailure } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { Pacer } from '../pacer.ts';
-import { channelClient, type UpstreamClient, channelFailure, retryAfterMs, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
+import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { falInput } from './inputs.ts';
 import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
@@ -89,7 +89,7 @@ export class FalEngine implements Upstream {
 
   private async statusOf(handle: UpstreamHandle, signal: AbortSignal): Promise<UpstreamStatus> {
     const ref = refOf(handle);
-    const response = await this.paced(ref.status_url, signal);
+    const response = await pacedGet(this.client, this.queries, ref.status_url, { signal });
     if (!response) return { state: 'unavailable' };
     if (response.status === 404) return { state: 'lost' };
     const status = statusSchema.safeParse(response.body);
@@ -108,7 +108,7 @@ export class FalEngine implements Upstream {
 
   /** COMPLETED covers failures too: the result call answers the output, or the error. */
   private async resultOf(ref: FalRef, signal: AbortSignal): Promise<UpstreamStatus> {
-    const response = await this.paced(ref.response_url, signal);
+    const response = await pacedGet(this.client, this.queries, ref.response_url, { signal });
     if (!response) return { state: 'unavailable' };
     if (response.status === 200) {
       const result = resultSchema.safeParse(response.body);
@@ -118,22 +118,6 @@ export class FalEngine implements Upstream {
     if (response.status === 422) return { state: 'failed', failure: new TaskFailure('invalid_parameters', 'the model refused the request\'s parameters or media') };
     if (response.status >= 500) return { state: 'failed', failure: new TaskFailure('service_error', 'the upstream service failed while making the video') };
     return { state: 'failed', failure: new TaskFailure('unknown_error', 'the upstream service could not make the video') };
-  }
-
-  private async paced(url: string, signal: AbortSignal): Promise<UpstreamResponse | null> {
-    try {
-      await this.queries.take(signal);
-      const response = await this.client.call('GET', url, { signal });
-      if (response.status === 429) {
-        this.queries.throttled(retryAfterMs(response.headers));
-        return null;
-      }
-      this.queries.succeeded();
-      return response;
-    } catch (error) {
-      if (error instanceof UpstreamCallError || (error as Error).name === 'AbortError') return null;
-      throw error;
-    }
   }
 }
 
