@@ -98,8 +98,14 @@ export class ChannelRouter {
   }
 
   private async isFull(q: Q, channel: Channel): Promise<boolean> {
+    return (await this.freePlaces(q, channel)) <= 0;
+  }
+
+  /** Jobs the channel may take now under `max_concurrency` (Infinity without a limit; local renders are limited by the worker). */
+  async freePlaces(q: Q, channel: Channel): Promise<number> {
     const max = channel.settings.max_concurrency;
-    return max > 0 && channel.upstream !== null && (await countInFlight(q, channel.name, max)) >= max;
+    if (max <= 0 || !channel.upstream) return Infinity;
+    return max - (await countInFlight(q, channel.name, max));
   }
 
   private async restingNow(): Promise<Map<string, number>> {

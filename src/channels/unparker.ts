@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { anyParked, countInFlight, unparkJobs } from '../queue/channel-jobs.ts';
+import { anyParked, unparkJobs } from '../queue/channel-jobs.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import { PollLoop } from '../util/poll-loop.ts';
@@ -8,7 +8,7 @@ import type { ChannelRouter } from './router.ts';
 
 export type UnparkerDeps = { store: Store; clock: Clock; router: ChannelRouter; logger: Logger; onWoken: () => void };
 
-// Parked jobs woken at once for a channel without a concurrency limit.
+// Parked jobs woken at once, at most, for a channel without a concurrency limit.
 const UNLIMITED_BATCH = 100;
 
 /**
@@ -45,8 +45,7 @@ export class Unparker {
       let total = 0;
       for (const channel of router.channels) {
         if (resting.has(channel.name)) continue;
-        const max = channel.settings.max_concurrency;
-        const free = max > 0 && channel.upstream ? max - (await countInFlight(trx, channel.name, max)) : UNLIMITED_BATCH;
+        const free = Math.min(UNLIMITED_BATCH, await router.freePlaces(trx, channel));
         total += await unparkJobs(trx, [...channel.settings.models.keys()], free, now);
       }
       return total;
