@@ -65,8 +65,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   const policy = options.addressPolicy ?? new AddressPolicy(settings.outbound_allow);
   const guard = new OutboundGuard(policy, options.resolver ?? systemResolver);
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
-  const results = new ResultFiles(settings.data_dir, settings.public_url);
-  const inputsDir = path.join(settings.data_dir, 'inputs');
+  const results = new ResultFiles(settings.storage_dir, settings.public_url);
+  const inputsDir = path.join(settings.storage_dir, 'inputs');
   const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard });
   const router = new ChannelRouter(channels, store, clock);
   let worker: Worker | null = null;

@@ -14,6 +14,8 @@ export const settingsSchema = z.strictObject({
   port: int(0, 65535).default(8080),
   host: z.string().min(1).default('127.0.0.1'),
   data_dir: z.string().min(1).default('./data'),
+  /** Fetched media and results; every node of a scaled-out install points it at one shared folder. */
+  storage_dir: z.string().min(1).optional(),
   public_url: z.url({ protocol: /^https?$/ }).optional(),
   bootstrap_key: z
     .string()
@@ -48,7 +50,12 @@ export const settingsSchema = z.strictObject({
   channels: channelListSchema.optional(),
 });
 
-export type Settings = Omit<z.infer<typeof settingsSchema>, 'channels'> & { public_url: string; config_file?: string; channels: ChannelSettings[] };
+export type Settings = Omit<z.infer<typeof settingsSchema>, 'channels' | 'storage_dir'> & {
+  public_url: string;
+  storage_dir: string;
+  config_file?: string;
+  channels: ChannelSettings[];
+};
 
 /** A setting that is missing, malformed or out of range; the message names it. */
 export class SettingsError extends Error {}
@@ -106,7 +113,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   } catch (error) {
     throw new SettingsError(`invalid setting channels: ${(error as Error).message}`);
   }
-  return { ...settings, data_dir: path.resolve(settings.data_dir), public_url: publicUrl, config_file: configFile, channels };
+  const dataDir = path.resolve(settings.data_dir);
+  const storageDir = settings.storage_dir ? path.resolve(settings.storage_dir) : dataDir;
+  return { ...settings, data_dir: dataDir, storage_dir: storageDir, public_url: publicUrl, config_file: configFile, channels };
 }
 
 function hostForUrl(host: string): string {

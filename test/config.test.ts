@@ -18,6 +18,7 @@ describe('settings', () => {
     assert.equal(s.port, 8080);
     assert.equal(s.host, '127.0.0.1');
     assert.equal(s.data_dir, path.resolve('./data'));
+    assert.equal(s.storage_dir, s.data_dir, 'results and media live in the data dir unless told otherwise');
     assert.equal(s.public_url, 'http://127.0.0.1:8080');
     assert.equal(s.bootstrap_credits, 1000);
     assert.deepEqual(s.outbound_allow, []);
@@ -38,6 +39,7 @@ describe('settings', () => {
     });
     assert.deepEqual([s.port, s.host, s.result_ttl, s.public_url, s.bootstrap_credits], [9000, '0.0.0.0', 7_200_000, 'https://videos.example.com', 12.5]);
     assert.deepEqual(s.outbound_allow, ['127.0.0.2/32', '10.0.0.0/8']);
+    assert.equal(loadSettings({ VIDGATE_STORAGE_DIR: 'shared/vidgate' }).storage_dir, path.resolve('shared/vidgate'));
   });
   it('reads a JSON or YAML config file, the environment winning', () => {
     const json = file('c.json', JSON.stringify({ port: 7000, prices: { 'wan2.7-text-to-video': { '720p': 1, '1080p': 2 } } }));

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomChars } from '../contract/ids.ts';
 
@@ -7,13 +7,13 @@ import { randomChars } from '../contract/ids.ts';
 export const RESULT_NAME_PATTERN = /^(task-unified-\d{1,12}-[a-z0-9]{8})-[a-z0-9]{20}\.mp4$/;
 const RESULTS = 'results';
 
-/** Finished videos under `<data dir>/results`, served at `<public url>/v1/results/<name>`. */
+/** Finished videos under `<storage dir>/results`, served at `<public url>/v1/results/<name>`. */
 export class ResultFiles {
   readonly dir: string;
   private readonly publicUrl: string;
 
-  constructor(dataDir: string, publicUrl: string) {
-    this.dir = path.join(dataDir, RESULTS);
+  constructor(storageDir: string, publicUrl: string) {
+    this.dir = path.join(storageDir, RESULTS);
     mkdirSync(this.dir, { recursive: true });
     this.publicUrl = publicUrl;
   }
@@ -21,7 +21,7 @@ export class ResultFiles {
   /** Moves a rendered file into place under a new unguessable name; returns its stored path. */
   async publish(file: string, taskId: string): Promise<string> {
     const name = `${taskId}-${randomChars(20)}.mp4`;
-    await rename(file, path.join(this.dir, name));
+    await moveInto(file, this.dir, name);
     return `${RESULTS}/${name}`;
   }
 
@@ -37,4 +37,28 @@ export class ResultFiles {
   static taskIdOf(name: string): string | null {
     return RESULT_NAME_PATTERN.exec(name)?.[1] ?? null;
   }
+}
+
+/**
+ * Moves `file` to `dir/name` so that the name appears only when the file is whole. A shared
+ * storage dir is often another file system than the work dir, where rename fails with EXDEV:
+ * then copy under a name nothing serves, and rename that.
+ */
+export async function moveInto(file: string, dir: string, name: string): Promise<void> {
+  const target = path.join(dir, name);
+  try {
+    await rename(file, target);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+  }
+  const partial = path.join(dir, `.${name}.${randomChars(8)}.part`);
+  try {
+    await copyFile(file, partial);
+    await rename(partial, target);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  await rm(file, { force: true });
 }

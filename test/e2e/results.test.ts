@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { otherFileSystemDir } from '../helpers/dirs.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
 import { waitForTask } from '../helpers/poll.ts';
@@ -83,5 +85,37 @@ describe('the sweeper and Idempotency-Keys', () => {
     const keys = async () => (await server.app.db.selectFrom('idempotency_keys').select('key').execute()).map((r) => r.key);
     for (let i = 0; i < 50 && (await keys()).length > 1; i++) await sleep(50);
     assert.deepEqual(await keys(), ['fresh']);
+  });
+});
+
+describe('a storage dir apart from the data dir (VIDGATE_STORAGE_DIR)', () => {
+  let server: TestServer;
+  let media: MediaServer;
+  // Another file system where there is one, as a shared mount would be.
+  const storage = otherFileSystemDir('vidgate-storage-') ?? mkdtempSync(path.join(tmpdir(), 'vidgate-storage-'));
+  before(async () => {
+    media = await startMediaServer(fixturesDir(), '127.0.0.2');
+    server = await startTestServer({ VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_STORAGE_DIR: storage }, { worker: true });
+  });
+  after(async () => {
+    await server.close();
+    await media.close();
+    rmSync(storage, { recursive: true, force: true });
+  });
+
+  it('keeps fetched media and results there, and the store and work files in the data dir', async () => {
+    const body = { model: 'wan2.7-image-to-video', image_start: media.url('image-640x360.png'), duration: 2 };
+    const created = await server.call('POST', '/v1/videos/generations', { body });
+    assert.ok(existsSync(path.join(storage, 'inputs', created.body.id)), 'inputs fetched into the storage dir');
+    const task = await waitForTask(server, created.body.id);
+    assert.equal(task.status, 'completed', JSON.stringify(task));
+    const name = path.basename(new URL(task.results[0]).pathname);
+    assert.deepEqual(readdirSync(path.join(storage, 'results')), [name]);
+    assert.equal(existsSync(path.join(server.dataDir, 'results')), false, 'no results folder in the data dir');
+    assert.ok(existsSync(path.join(server.dataDir, 'vidgate.sqlite')));
+    const video = await fetch(task.results[0]);
+    assert.equal(video.status, 200);
+    assert.equal(video.headers.get('content-type'), 'video/mp4');
+    assert.ok((await video.arrayBuffer()).byteLength > 1000);
   });
 });
