@@ -9,6 +9,7 @@ import { waitForTask } from '../helpers/poll.ts';
 import { type Received, startReceiver } from '../helpers/receiver.ts';
 import { tableResolver } from '../helpers/resolver.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
 
 const ALLOW = { VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_WORKER_POLL: '50ms' };
 const T2V = { model: 'wan2.7-text-to-video', prompt: 'a paper boat on a pond', duration: 2 };
@@ -39,11 +40,11 @@ function verify(secret: string, request: Received): unknown {
   return new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
 }
 
-describe('callbacks', () => {
+for (const store of STORE_KINDS) describe(`callbacks (${store})`, () => {
   describe('with the default schedule (1 s, 2 s, 4 s)', () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer(ALLOW, { worker: true });
+      server = await startTestServer(ALLOW, { store, worker: true });
     });
     after(() => server.close());
 
@@ -132,7 +133,7 @@ describe('callbacks', () => {
     before(async () => {
       server = await startTestServer(
         { ...ALLOW, VIDGATE_CALLBACK_RETRIES: '200ms,200ms', VIDGATE_CALLBACK_TIMEOUT: '1s', VIDGATE_WORKER_CONCURRENCY: '1' },
-        { worker: true, resolver: async (host) => tableResolver(table)(host) },
+        { store, worker: true, resolver: async (host) => tableResolver(table)(host) },
       );
     });
     after(() => server.close());
@@ -185,7 +186,7 @@ describe('callbacks', () => {
   describe('with a receiver that hangs for the whole 30 s timeout', () => {
     let server: TestServer;
     before(async () => {
-      server = await startTestServer({ ...ALLOW, VIDGATE_CALLBACK_TIMEOUT: '30s', VIDGATE_WORKER_CONCURRENCY: '1' }, { worker: true });
+      server = await startTestServer({ ...ALLOW, VIDGATE_CALLBACK_TIMEOUT: '30s', VIDGATE_WORKER_CONCURRENCY: '1' }, { store, worker: true });
     });
     after(() => server.close());
 
@@ -207,8 +208,9 @@ describe('callbacks', () => {
 
   it('resumes a retry schedule after a restart, with the same webhook-id', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-restart-'));
+    const database = store === 'postgres' ? await tempPostgresDatabase() : null; // both servers on one database
     const receiver = await startReceiver((n) => (n === 0 ? 503 : 200));
-    const env = { ...ALLOW, VIDGATE_DATA_DIR: dataDir, VIDGATE_CALLBACK_RETRIES: '2s' };
+    const env = { ...ALLOW, VIDGATE_DATA_DIR: dataDir, VIDGATE_CALLBACK_RETRIES: '2s', ...(database ? { VIDGATE_DATABASE_URL: database.url } : {}) };
     try {
       const first = await startTestServer(env, { worker: true });
       const id = await createTask(first, { ...T2V, callback_url: receiver.url });
@@ -227,6 +229,7 @@ describe('callbacks', () => {
       }
     } finally {
       await receiver.close();
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -5,6 +5,7 @@ import { waitForTask } from '../helpers/poll.ts';
 import { processesWorkingIn } from '../helpers/process.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { STORE_KINDS } from '../helpers/store.ts';
 
 const CREDIT = 1_000_000;
 const T2V = { model: 'wan2.7-text-to-video', prompt: 'a lighthouse at dusk', duration: 2 };
@@ -28,10 +29,10 @@ async function waitForStatus(server: TestServer, id: string, key: string, status
   throw new Error(`task ${id} never became ${status}`);
 }
 
-describe('credits, limits, cancel and idempotency', () => {
+for (const store of STORE_KINDS) describe(`credits, limits, cancel and idempotency (${store})`, () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_WORKER_POLL: '50ms', VIDGATE_CALLBACK_RETRIES: '100ms' }, { worker: true });
+    server = await startTestServer({ VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_WORKER_POLL: '50ms', VIDGATE_CALLBACK_RETRIES: '100ms' }, { store, worker: true });
   });
   after(() => server.close());
 

@@ -7,6 +7,10 @@ import { createKey, type NewKey } from '../../src/auth/accounts.ts';
 import { newApiKey } from '../../src/auth/secrets.ts';
 import { loadSettings } from '../../src/config.ts';
 import { tableResolver } from './resolver.ts';
+import { type StoreKind, tempPostgresDatabase } from './store.ts';
+
+/** App options, and the store to run on: SQLite in the data dir (default), or a new temporary PostgreSQL database. */
+export type TestServerOptions = Partial<AppOptions> & { store?: StoreKind };
 
 export type TestServer = {
   app: App;
@@ -27,12 +31,15 @@ export type TestServer = {
  * A real vidgate on a random loopback port with a temp data dir (or VIDGATE_DATA_DIR from `env`,
  * which it then leaves in place). `env` holds VIDGATE_* settings; host names resolve from a table (no DNS).
  */
-export async function startTestServer(env: Record<string, string> = {}, options: Partial<AppOptions> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, { store = 'sqlite', ...options }: TestServerOptions = {}): Promise<TestServer> {
   const ownDir = !env.VIDGATE_DATA_DIR;
   const dataDir = env.VIDGATE_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'vidgate-test-'));
+  const database = store === 'postgres' ? await tempPostgresDatabase() : null;
   // A known port, so result URLs (built from the public URL) point at this server.
   const port = env.VIDGATE_PORT ? Number(env.VIDGATE_PORT) : await freePort();
-  const settings = loadSettings({ VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'silent', ...env, VIDGATE_PORT: String(port) });
+  const settings = loadSettings({
+    VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'silent', ...(database ? { VIDGATE_DATABASE_URL: database.url } : {}), ...env, VIDGATE_PORT: String(port),
+  });
   const app = await createApp({ settings, resolver: tableResolver(), ...options });
   await app.http.listen({ port, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -68,6 +75,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     },
     async close() {
       await app.close();
+      await database?.drop();
       if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
