@@ -8,6 +8,7 @@ import { PriceBook } from './billing/price-book.ts';
 import type { Settings } from './config.ts';
 import { buildChannels, closeChannels } from './channels/build.ts';
 import { cancelUpstreamJob } from './channels/cancel.ts';
+import { sharedQueryTurns } from './channels/health.ts';
 import { UpstreamPoller } from './channels/poller.ts';
 import { ChannelRouter } from './channels/router.ts';
 import { Unparker } from './channels/unparker.ts';
@@ -18,6 +19,7 @@ import { Sweeper } from './media/sweeper.ts';
 import { AddressPolicy } from './net/address-policy.ts';
 import { type HostResolver, OutboundGuard, systemResolver } from './net/outbound-guard.ts';
 import { type Db, migrateToLatest, openStore, type Store } from './store/db.ts';
+import { openSignalBus } from './store/signals.ts';
 import { Worker } from './queue/worker.ts';
 import { CallbackDeliverer } from './callbacks/deliverer.ts';
 import { CallbackService } from './callbacks/service.ts';
@@ -67,19 +69,30 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
   const results = new ResultFiles(settings.storage_dir, settings.public_url);
   const inputsDir = path.join(settings.storage_dir, 'inputs');
-  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard });
+  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
   const router = new ChannelRouter(channels, store, clock);
   let worker: Worker | null = null;
   let deliverer: CallbackDeliverer | null = null;
   let unparker: Unparker | null = null;
-  const hooks: TaskHooks = {
-    jobQueued: () => worker?.notify(),
-    taskCancelled: (taskId) => {
-      worker?.cancel(taskId);
+  let poller: UpstreamPoller | null = null;
+  // Every wake-up goes through the bus, so on PostgreSQL the loops of other processes hear it too.
+  const signals = openSignalBus(settings, logger);
+  signals.subscribe((signal) => {
+    if (signal.kind === 'job_due') worker?.notify();
+    else if (signal.kind === 'task_cancelled') {
+      worker?.cancel(signal.taskId);
       unparker?.notify();
+    } else if (signal.kind === 'callback_due') deliverer?.notify();
+    else if (signal.kind === 'poll_channel') poller?.notify(signal.channel);
+    else if (signal.kind === 'capacity_freed') unparker?.notify();
+  });
+  const hooks: TaskHooks = {
+    jobQueued: () => signals.publish({ kind: 'job_due' }),
+    taskCancelled: (taskId) => {
+      signals.publish({ kind: 'task_cancelled', taskId });
       void cancelUpstreamJob(db, router, taskId, logger);
     },
-    taskEnded: () => deliverer?.notify(),
+    taskEnded: () => signals.publish({ kind: 'callback_due' }),
   };
   const settlement = new TaskSettlement(results);
   const tasks = new TaskService({
@@ -97,9 +110,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
-  const callbacks = new CallbackService({ store, clock, tasks, onResent: () => deliverer?.notify() });
-  let poller: UpstreamPoller | null = null;
-  const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => poller?.notify(channel) });
+  const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });
+  const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
   const http = await buildHttpServer({
     callers, tasks, callbacks, webhooks, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
   });
@@ -107,7 +119,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   if (options.worker) {
     const runner = new TaskRunner({
       store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, logger,
-      onAccepted: (channel) => poller?.notify(channel),
+      onAccepted: (channel) => poller?.notify(channel), // this process's poller follows what it submitted first
     });
     worker = new Worker({
       store, clock, handler: runner, logger, concurrency: settings.worker_concurrency, leaseMs: settings.job_lease,
@@ -118,10 +130,10 @@ export async function createApp(options: AppOptions): Promise<App> {
       timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries,
     });
     sweeper = new Sweeper({ store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, intervalMs: settings.sweep_interval, logger });
-    const wakeWorker = () => worker?.notify();
-    unparker = new Unparker({ store, clock, router, logger, onWoken: wakeWorker });
+    const jobDue = () => signals.publish({ kind: 'job_due' });
+    unparker = new Unparker({ store, clock, router, logger, onWoken: jobDue });
     poller = new UpstreamPoller({
-      store, clock, router, settlement, logger, jobReady: wakeWorker, capacityFreed: () => unparker?.notify(),
+      store, clock, router, settlement, logger, jobReady: jobDue, capacityFreed: () => signals.publish({ kind: 'capacity_freed' }),
       taskEnded: async (taskId) => {
         hooks.taskEnded?.();
         await runner.dropFiles(taskId);
@@ -151,6 +163,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await deliverer?.stop();
       await closeChannels(channels);
       await sweeper?.stop();
+      await signals.close();
       await guard.close();
       await store.close();
     },

@@ -1,4 +1,6 @@
 import { type Kysely, sql } from 'kysely';
+import type { SharedTurns } from '../engines/pacer.ts';
+import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 
 type Q = Kysely<Database>;
@@ -26,18 +28,45 @@ export async function restingChannels(q: Q, now: number): Promise<Map<string, nu
 export async function takeSubmitSlot(q: Q, name: string, perSecond: number, now: number): Promise<number> {
   if (perSecond <= 0) return 0;
   await ensureRow(q, name, now);
-  const interval = 1000 / perSecond;
-  const tolerance = Math.max(0, 1000 - interval);
+  const interval = Math.ceil(1000 / perSecond); // whole ms (bigint columns); rounded up, never faster than asked
+  const tolerance = interval * (Math.max(1, Math.floor(perSecond)) - 1); // a burst of one second's worth
   const tat = sql<number>`case when submit_tat > ${now} then submit_tat else ${now} end`;
   const taken = await q
     .updateTable('channel_health')
-    .set({ submit_tat: sql`round(${tat} + ${interval})`, updated_at: now })
+    .set({ submit_tat: sql`${tat} + ${interval}`, updated_at: now })
     .where('name', '=', name)
     .where(sql<boolean>`${tat} - ${now} <= ${tolerance}`)
     .executeTakeFirst();
   if (taken.numUpdatedRows === 1n) return 0;
   const row = await q.selectFrom('channel_health').select('submit_tat').where('name', '=', name).executeTakeFirstOrThrow();
   return Math.max(1, Math.ceil(Number(row.submit_tat) - now - tolerance));
+}
+
+/** Books a channel's next status-query turn: a gap after the last one any process booked, not before `now`; returns its start. */
+export async function bookQueryTurn(q: Q, name: string, gapMs: number, now: number): Promise<number> {
+  const gap = Math.ceil(gapMs); // whole ms (bigint columns); rounded up, never faster than asked
+  await ensureRow(q, name, now);
+  const start = sql<number>`case when query_tat > ${now} then query_tat else ${now} end`;
+  const row = await q
+    .updateTable('channel_health')
+    .set({ query_tat: sql`${start} + ${gap}`, updated_at: now })
+    .where('name', '=', name)
+    .returning('query_tat')
+    .executeTakeFirstOrThrow();
+  return Number(row.query_tat) - gap;
+}
+
+/** The channel throttled us: no process queries it before `until`. */
+export async function holdOffQueries(q: Q, name: string, until: number): Promise<void> {
+  await q.updateTable('channel_health').set({ query_tat: sql`case when query_tat > ${until} then query_tat else ${until} end` }).where('name', '=', name).execute();
+}
+
+/** A channel's status-query turns, kept in the store so every worker process shares one rate. */
+export function sharedQueryTurns(store: Store, name: string): SharedTurns {
+  return {
+    book: (gapMs, now) => store.write((trx) => bookQueryTurn(trx, name, gapMs, now)),
+    holdOff: (until) => store.write((trx) => holdOffQueries(trx, name, Math.round(until))),
+  };
 }
 
 /** A retryable failure: after a few in a row (or a throttle with Retry-After) the channel rests. */

@@ -152,7 +152,7 @@ export type JobsTable = {
   submitted_at: number | null;
 };
 
-/** One row per channel, shared by every process: health and submit pacing. */
+/** One row per channel, shared by every process: health, submit and query pacing. */
 export type ChannelHealthTable = {
   name: string;
   /** Retryable failures in a row. */
@@ -160,6 +160,8 @@ export type ChannelHealthTable = {
   unhealthy_until: number;
   /** When the next submit may go (GCRA's theoretical arrival time). */
   submit_tat: number;
+  /** When the next status query may start (its turns are spaced evenly across processes). */
+  query_tat: Generated<number>;
   updated_at: number;
 };
 

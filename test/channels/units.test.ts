@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { recordChannelFailure, recordChannelSuccess, restingChannels, takeSubmitSlot } from '../../src/channels/health.ts';
+import { bookQueryTurn, holdOffQueries, recordChannelFailure, recordChannelSuccess, restingChannels, sharedQueryTurns, takeSubmitSlot } from '../../src/channels/health.ts';
+import { Pacer } from '../../src/engines/pacer.ts';
 import { failureFor, statusOf } from '../../src/engines/dashscope/status.ts';
 import { fillWorkflow, placeholdersIn } from '../../src/engines/comfyui/workflow.ts';
 import { FalWebhookVerifier } from '../../src/engines/fal/webhook.ts';
@@ -18,6 +19,9 @@ describeOnEachStore('channel health and submit pacing (one row per channel, shar
     assert.ok(taken[2] > 0 && taken[2] <= 500);
     assert.equal(await takeSubmitSlot(db, 'paced', 2, now + 500), 0, 'one more after half a second');
     assert.equal(await takeSubmitSlot(db, 'unpaced', 0, now), 0);
+    const thirds = [];
+    for (let i = 0; i < 4; i += 1) thirds.push(await takeSubmitSlot(db, 'thirds', 3, now));
+    assert.deepEqual(thirds.map((w) => w === 0), [true, true, true, false], '3 a second (an interval of 333⅓ ms)');
   });
 
   it('rests a channel after three failures in a row, or at once for a Retry-After; a success ends the streak', async () => {
@@ -33,6 +37,38 @@ describeOnEachStore('channel health and submit pacing (one row per channel, shar
     await recordChannelFailure(db, 'throttled', now, 5_000);
     assert.equal((await restingChannels(db, now + 4_999)).has('throttled'), true);
     assert.equal((await restingChannels(db, now + 5_000)).has('throttled'), false);
+  });
+
+  it('books query turns a gap apart, whoever asks, and holds them all off after a throttle', async () => {
+    const { db } = handle.store;
+    const now = 3_000_000;
+    const starts = [];
+    for (let i = 0; i < 3; i += 1) starts.push(await bookQueryTurn(db, 'queried', 100, now));
+    assert.deepEqual(starts, [now, now + 100, now + 200]);
+    assert.equal(await bookQueryTurn(db, 'queried', 100, now + 1_000), now + 1_000, 'an idle channel starts at once');
+    await holdOffQueries(db, 'queried', now + 5_000);
+    assert.equal(await bookQueryTurn(db, 'queried', 100, now + 1_001), now + 5_000);
+    await holdOffQueries(db, 'queried', now + 2_000);
+    assert.equal(await bookQueryTurn(db, 'queried', 100, now + 1_002), now + 5_100, 'a shorter hold-off changes nothing');
+  });
+
+  it('spaces the calls of three processes\' pacers as one: each call waits for a turn booked a gap after the last', async () => {
+    const shared = sharedQueryTurns(handle.store, 'shared');
+    const booked: number[] = [];
+    const early: number[] = [];
+    await Promise.all([0, 1, 2].map(async () => {
+      let mine = 0;
+      const pacer = new Pacer(20, { ...shared, book: async (gapMs, now) => (mine = await shared.book(gapMs, now)) });
+      for (let i = 0; i < 10; i += 1) {
+        await pacer.take();
+        booked.push(mine);
+        if (Date.now() - mine < -2) early.push(Date.now() - mine); // timers may round a millisecond early, never more
+      }
+    }));
+    booked.sort((a, b) => a - b);
+    const gaps = booked.slice(1).map((at, i) => at - booked[i]);
+    assert.ok(Math.min(...gaps) >= Math.ceil(1000 / 18), `turns ${Math.min(...gaps)} ms apart`);
+    assert.deepEqual(early, [], 'no call started before its turn');
   });
 });
 

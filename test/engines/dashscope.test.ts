@@ -160,7 +160,7 @@ describe('the dashscope engine against a fake Model Studio', () => {
 describe('dashscope polling under the account\'s query limit', () => {
   it('lists unfinished tasks in pages when many are in flight, backs off on 429, and still finishes them all', async () => {
     const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 4 });
-    fake.script = () => ({ queueMs: 100, runMs: 300 });
+    fake.script = () => ({ queueMs: 100, runMs: 3_000 }); // long enough that all 30 are in flight together, however slow the machine
     // The channel believes in 20 a second; the account allows 4: throttles happen and must be survived.
     const server = await startTestServer({ VIDGATE_CHANNELS: JSON.stringify([dashscopeChannel(fake, { poll_interval: '300ms' })]), FAKE_DASHSCOPE_KEY: fake.apiKey, VIDGATE_WORKER_CONCURRENCY: '8' }, { worker: true });
     try {

@@ -7,7 +7,7 @@ import { TaskFailure } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { input } from '../job-inputs.ts';
-import { Pacer } from '../pacer.ts';
+import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { ProgressSocket } from './progress-socket.ts';
@@ -39,9 +39,9 @@ export class ComfyUiEngine implements Upstream {
   private readonly socket: ProgressSocket;
   private readonly clientId = `vidgate-${randomUUID()}`;
 
-  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+  constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
-    this.queries = new Pacer(settings.query_per_second);
+    this.queries = queries;
     for (const file of new Set(settings.models.values())) this.workflows.set(file, loadWorkflow(file));
     const ws = new URL(`${this.client.baseUrl}/ws`);
     ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';

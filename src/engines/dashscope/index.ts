@@ -1,7 +1,7 @@
 import { TaskFailure } from '../../contract/errors.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
-import { Pacer } from '../pacer.ts';
+import type { Pacer } from '../pacer.ts';
 import { channelClient, channelFailure, pacedGet, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
@@ -28,9 +28,9 @@ export class DashScopeEngine implements Upstream {
   /** A lost submit is declared absent only once the list has surely had time to show it. */
   private readonly settleMs: number;
 
-  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+  constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
-    this.queries = new Pacer(settings.query_per_second);
+    this.queries = queries;
     this.settleMs = Math.max(2000, 2 * settings.request_timeout);
   }
 

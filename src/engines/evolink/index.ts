@@ -3,7 +3,7 @@ import { TaskFailure, TASK_ERROR_CODES, type TaskErrorCode } from '../../contrac
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { UpstreamJob } from '../upstream.ts';
-import { Pacer } from '../pacer.ts';
+import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 
@@ -25,9 +25,9 @@ export class EvoLinkEngine implements Upstream {
   private readonly client: UpstreamClient;
   private readonly queries: Pacer;
 
-  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+  constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
-    this.queries = new Pacer(settings.query_per_second);
+    this.queries = queries;
   }
 
   estimateSeconds(): number {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TaskFailure } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
-import { Pacer } from '../pacer.ts';
+import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { falInput } from './inputs.ts';
@@ -28,9 +28,9 @@ export class FalEngine implements Upstream {
   private readonly webhookBase: string | null;
   readonly webhooks: FalWebhookVerifier;
 
-  constructor(settings: ChannelSettings, guard: OutboundGuard) {
+  constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard, { scheme: 'Key', defaultBaseUrl: FAL_QUEUE_URL });
-    this.queries = new Pacer(settings.query_per_second);
+    this.queries = queries;
     const jwksUrl = settings.webhook_jwks_url ?? FAL_JWKS_URL;
     this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body);
     this.webhookBase = settings.webhook_url ? `${settings.webhook_url.replace(/\/+$/, '')}/v1/webhooks/fal/${encodeURIComponent(settings.name)}` : null;
