@@ -1,5 +1,7 @@
 import { topUpCredits } from '../billing/ledger.ts';
+import type { Transaction } from 'kysely';
 import type { Db } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
 import { hashApiKey, keyPrefix, newId, newWebhookSecret } from './secrets.ts';
 
 /** The caller an API key identifies, as the request handlers see it. */
@@ -64,40 +66,43 @@ export class KeySpecError extends Error {}
  * credits are a top-up ledger row, written in the same transaction.
  */
 export async function createKey(db: Db, key: string, spec: NewKey, now: number): Promise<CreatedKey> {
+  return db.transaction().execute((trx) => insertKey(trx, key, spec, now));
+}
+
+/** createKey inside the caller's transaction. */
+export async function insertKey(trx: Transaction<Database>, key: string, spec: NewKey, now: number): Promise<CreatedKey> {
   if (spec.unlimited && spec.credits !== undefined) throw new KeySpecError('--credits and --unlimited exclude each other');
-  return db.transaction().execute(async (trx) => {
-    let user = await trx.selectFrom('users').select(['id', 'webhook_secret', 'user_group']).where('name', '=', spec.user).executeTakeFirst();
-    if (user && spec.group && spec.group !== user.user_group) {
-      throw new KeySpecError(`--group: user ${spec.user} is in group ${user.user_group}; a user has one group`);
-    }
-    if (!user) {
-      user = { id: newId(), webhook_secret: spec.webhookSecret ?? newWebhookSecret(), user_group: spec.group ?? 'default' };
-      await trx.insertInto('users').values({ ...user, name: spec.user, balance_micro: 0, used_micro: 0, created_at: now }).execute();
-    }
-    const keyId = newId();
-    await trx
-      .insertInto('api_keys')
-      .values({
-        id: keyId,
-        user_id: user.id,
-        key_hash: hashApiKey(key),
-        key_prefix: keyPrefix(key),
-        allowed_models: spec.models?.length ? spec.models.join(',') : null,
-        disabled_at: null,
-        created_at: now,
-        allowance_micro: spec.credits === undefined ? null : 0,
-        spent_micro: 0,
-        used_micro: 0,
-        unlimited: spec.unlimited ? 1 : 0,
-        unfinished: 0,
-        rpm: spec.rpm ?? null,
-        max_unfinished: spec.maxUnfinished ?? null,
-      })
-      .execute();
-    if (spec.credits) await topUpCredits(trx, { userId: user.id, keyId, amount: spec.credits, now });
-    if (spec.userCredits) await topUpCredits(trx, { userId: user.id, keyId: null, amount: spec.userCredits, now });
-    return { keyId, userId: user.id, userGroup: user.user_group, webhookSecret: user.webhook_secret };
-  });
+  let user = await trx.selectFrom('users').select(['id', 'webhook_secret', 'user_group']).where('name', '=', spec.user).executeTakeFirst();
+  if (user && spec.group && spec.group !== user.user_group) {
+    throw new KeySpecError(`--group: user ${spec.user} is in group ${user.user_group}; a user has one group`);
+  }
+  if (!user) {
+    user = { id: newId(), webhook_secret: spec.webhookSecret ?? newWebhookSecret(), user_group: spec.group ?? 'default' };
+    await trx.insertInto('users').values({ ...user, name: spec.user, balance_micro: 0, used_micro: 0, created_at: now }).execute();
+  }
+  const keyId = newId();
+  await trx
+    .insertInto('api_keys')
+    .values({
+      id: keyId,
+      user_id: user.id,
+      key_hash: hashApiKey(key),
+      key_prefix: keyPrefix(key),
+      allowed_models: spec.models?.length ? spec.models.join(',') : null,
+      disabled_at: null,
+      created_at: now,
+      allowance_micro: spec.credits === undefined ? null : 0,
+      spent_micro: 0,
+      used_micro: 0,
+      unlimited: spec.unlimited ? 1 : 0,
+      unfinished: 0,
+      rpm: spec.rpm ?? null,
+      max_unfinished: spec.maxUnfinished ?? null,
+    })
+    .execute();
+  if (spec.credits) await topUpCredits(trx, { userId: user.id, keyId, amount: spec.credits, now });
+  if (spec.userCredits) await topUpCredits(trx, { userId: user.id, keyId: null, amount: spec.userCredits, now });
+  return { keyId, userId: user.id, userGroup: user.user_group, webhookSecret: user.webhook_secret };
 }
 
 export async function keyExists(db: Db, key: string): Promise<boolean> {

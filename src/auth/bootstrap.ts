@@ -1,7 +1,8 @@
 import { creditsToMicro } from '../billing/money.ts';
 import type { Settings } from '../config.ts';
 import type { Db } from '../store/db.ts';
-import { countKeys, createKey, keyExists } from './accounts.ts';
+import { lockForSetup } from '../store/dialect.ts';
+import { countKeys, insertKey, keyExists } from './accounts.ts';
 import { newApiKey } from './secrets.ts';
 
 export type BootstrapOutcome = { created: false } | { created: true; key: string; generated: boolean; webhookSecret: string };
@@ -12,18 +13,15 @@ export type BootstrapOutcome = { created: false } | { created: true; key: string
  */
 export async function ensureBootstrapKey(db: Db, settings: Settings, now: number): Promise<BootstrapOutcome> {
   const configured = settings.bootstrap_key;
-  if (configured ? await keyExists(db, configured) : (await countKeys(db)) > 0) return { created: false };
-  const key = configured ?? newApiKey();
-  const { webhookSecret } = await createKey(
-    db,
-    key,
-    {
-      user: 'default',
-      group: 'default',
-      userCredits: creditsToMicro(settings.bootstrap_credits),
-      webhookSecret: settings.bootstrap_webhook_secret,
-    },
-    now,
-  );
-  return { created: true, key, generated: !configured, webhookSecret };
+  const present = (q: Db) => (configured ? keyExists(q, configured) : countKeys(q).then((n) => n > 0));
+  if (await present(db)) return { created: false };
+  // Processes starting together on one new database: the first makes the key, the others see it.
+  return db.transaction().execute(async (trx) => {
+    await lockForSetup(trx, 'vidgate bootstrap key');
+    if (await present(trx)) return { created: false };
+    const key = configured ?? newApiKey();
+    const spec = { user: 'default', group: 'default', userCredits: creditsToMicro(settings.bootstrap_credits), webhookSecret: settings.bootstrap_webhook_secret };
+    const { webhookSecret } = await insertKey(trx, key, spec, now);
+    return { created: true, key, generated: !configured, webhookSecret };
+  });
 }

@@ -15,3 +15,12 @@ export function isPostgres(db: Kysely<any>): boolean {
 export function pickedBy(db: Kysely<any>, column: string, pick: SelectQueryBuilder<any, any, any>): Expression<SqlBool> {
   return isPostgres(db) ? sql<SqlBool>`${sql.ref(column)} = any(array(${pick.forUpdate().skipLocked()}))` : sql<SqlBool>`${sql.ref(column)} in (${pick})`;
 }
+
+/**
+ * Serializes one-time set-up across processes starting together (PostgreSQL: an advisory lock
+ * held to the end of the transaction). SQLite needs none: its writers already take turns, and
+ * several processes on one SQLite file start one after another in practice.
+ */
+export async function lockForSetup(trx: Kysely<any>, name: string): Promise<void> {
+  if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+}
