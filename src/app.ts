@@ -129,7 +129,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       store, clock, guard, logger, concurrency: settings.callback_concurrency, pollMs: settings.worker_poll,
       timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries,
     });
-    sweeper = new Sweeper({ store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, intervalMs: settings.sweep_interval, logger });
+    sweeper = new Sweeper({
+      store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, orphanAgeMs: 2 * settings.job_lease, intervalMs: settings.sweep_interval, logger,
+    });
     const jobDue = () => signals.publish({ kind: 'job_due' });
     unparker = new Unparker({ store, clock, router, logger, onWoken: jobDue });
     poller = new UpstreamPoller({

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, opendir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomChars } from '../contract/ids.ts';
 
@@ -37,7 +37,29 @@ export class ResultFiles {
   static taskIdOf(name: string): string | null {
     return RESULT_NAME_PATTERN.exec(name)?.[1] ?? null;
   }
+
+  /** The names of result files and of partial copies (moveInto), in batches of `size`. */
+  async *fileNames(size: number): AsyncGenerator<string[]> {
+    let batch: string[] = [];
+    for await (const entry of await opendir(this.dir)) {
+      if (!entry.isFile() || !(RESULT_NAME_PATTERN.test(entry.name) || PARTIAL_NAME_PATTERN.test(entry.name))) continue;
+      batch.push(entry.name);
+      if (batch.length === size) yield batch.splice(0);
+    }
+    if (batch.length) yield batch;
+  }
+
+  /** Removes `name` if it was last written before `before` (ms); true if it did. */
+  async removeIfOlder(name: string, before: number): Promise<boolean> {
+    const file = path.join(this.dir, path.basename(name));
+    const stats = await stat(file).catch(() => null);
+    if (!stats || stats.mtimeMs >= before) return false;
+    await rm(file, { force: true });
+    return true;
+  }
 }
+
+const PARTIAL_NAME_PATTERN = /^\..+\.[a-z0-9]{8}\.part$/;
 
 /**
  * Moves `file` to `dir/name` so that the name appears only when the file is whole. A shared
@@ -52,7 +74,7 @@ export async function moveInto(file: string, dir: string, name: string): Promise
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
   }
-  const partial = path.join(dir, `.${name}.${randomChars(8)}.part`);
+  const partial = path.join(dir, `.${name}.${randomChars(8)}.part`); // PARTIAL_NAME_PATTERN
   try {
     await copyFile(file, partial);
     await rename(partial, target);

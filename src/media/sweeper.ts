@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import { inputFolder } from './ingest.ts';
-import type { ResultFiles } from './results.ts';
+import path from 'node:path';
+import { ResultFiles } from './results.ts';
 
 export type SweeperDeps = {
   store: Store;
@@ -11,13 +12,19 @@ export type SweeperDeps = {
   results: ResultFiles;
   inputsDir: string;
   resultTtlMs: number;
+  /** A result file no task names, older than this, is left from a worker that died before its commit. */
+  orphanAgeMs: number;
   intervalMs: number;
   logger: Logger;
 };
 
 const BATCH = 200;
 
-/** Deletes the result and inputs of tasks finished longer ago than the result TTL, and expired Idempotency-Keys. */
+/**
+ * Deletes the result and inputs of tasks finished longer ago than the result TTL, expired
+ * Idempotency-Keys, and result files no task names (published by a worker that died before it
+ * could commit; the task was then completed by another).
+ */
 export class Sweeper {
   private readonly deps: SweeperDeps;
   private timer: NodeJS.Timeout | null = null;
@@ -38,9 +45,10 @@ export class Sweeper {
     await this.running;
   }
 
-  /** One pass; returns how many tasks it swept. Never runs twice at once. */
+  /** One pass; returns how many tasks and orphan files it swept. Never runs twice at once. */
   sweep(): Promise<number> {
-    this.running ??= this.sweepExpired()
+    this.running ??= Promise.all([this.sweepExpired(), this.sweepOrphans()])
+      .then(([expired, orphans]) => expired + orphans)
       .catch((err) => {
         this.deps.logger.error({ err }, 'sweeping expired files failed');
         return 0;
@@ -75,5 +83,18 @@ export class Sweeper {
       }
       if (due.length < BATCH) return swept;
     }
+  }
+
+  private async sweepOrphans(): Promise<number> {
+    const { store, results, orphanAgeMs } = this.deps;
+    const before = Date.now() - orphanAgeMs; // file times are wall-clock, whatever clock the store uses
+    let removed = 0;
+    for await (const names of results.fileNames(BATCH)) {
+      const ids = [...new Set(names.map(ResultFiles.taskIdOf).filter((id) => id !== null))];
+      const named = ids.length ? await store.db.selectFrom('tasks').select('result_path').where('id', 'in', ids).execute() : [];
+      const kept = new Set(named.map((task) => task.result_path && path.basename(task.result_path)));
+      for (const name of names) if (!kept.has(name) && (await results.removeIfOlder(name, before))) removed++;
+    }
+    return removed;
   }
 }

@@ -11,6 +11,7 @@ import type { Store } from '../../src/store/db.ts';
 import { TaskSettlement } from '../../src/tasks/settlement.ts';
 import { insertTask, type TaskRow } from '../../src/tasks/task-store.ts';
 import { markProcessing } from '../../src/tasks/transitions.ts';
+import { checkLedgerInvariants } from '../helpers/ledger.ts';
 import { describeOnEachStore } from '../helpers/store.ts';
 
 const CREDIT = 1_000_000;
@@ -92,44 +93,6 @@ async function apply(store: Store, settlement: TaskSettlement, keys: Key[], task
   }
 }
 
-/** The ledger's invariants, over the whole store. */
-async function checkInvariants(store: Store): Promise<void> {
-  const { db } = store;
-  const sums = (await db
-    .selectFrom('ledger_entries')
-    .select(['user_id', 'key_id', 'task_id', 'kind', 'amount_micro'])
-    .execute()).map((r) => ({ ...r, amount_micro: Number(r.amount_micro) }));
-  const total = (filter: (r: (typeof sums)[number]) => boolean) => sums.filter(filter).reduce((sum, r) => sum + r.amount_micro, 0);
-
-  for (const task of await db.selectFrom('tasks').selectAll().execute()) {
-    const of = (kind: string) => total((r) => r.task_id === task.id && r.kind === kind);
-    assert.equal(of('reserve'), Number(task.credits_reserved_micro), `${task.id}: one reservation of its quote`);
-    if (['completed', 'failed', 'cancelled'].includes(task.status)) {
-      assert.equal(of('charge') + of('release'), of('reserve'), `${task.id}: charged + released = reserved`);
-      assert.equal(of('charge'), Number(task.credits_charged_micro), `${task.id}: the charge it shows`);
-      if (task.status !== 'completed') assert.equal(of('charge'), 0, `${task.id}: ${task.status} tasks are not charged`);
-    } else {
-      assert.equal(of('charge') + of('release'), 0, `${task.id}: unfinished tasks are not settled`);
-    }
-    const deliveries = await db.selectFrom('callback_deliveries').select('id').where('task_id', '=', task.id).execute();
-    const ended = ['completed', 'failed', 'cancelled'].includes(task.status);
-    assert.equal(deliveries.length, ended && task.callback_url ? 1 : 0, `${task.id}: one callback when it ends`);
-  }
-  for (const user of await db.selectFrom('users').selectAll().execute()) {
-    const mine = (kind: string) => total((r) => r.user_id === user.id && r.kind === kind);
-    assert.equal(Number(user.balance_micro), mine('topup') - mine('reserve') + mine('release'), `${user.name}: balance = sum of rows`);
-    assert.equal(Number(user.used_micro), mine('charge'), `${user.name}: used = charges`);
-  }
-  for (const key of await db.selectFrom('api_keys').selectAll().execute()) {
-    const mine = (kind: string) => total((r) => r.key_id === key.id && r.kind === kind);
-    assert.equal(Number(key.spent_micro), mine('reserve') - mine('release'), 'key spent = reserved − released');
-    assert.equal(Number(key.used_micro), mine('charge'), 'key used = charges');
-    if (key.allowance_micro !== null) assert.equal(Number(key.allowance_micro), mine('topup'), 'key allowance = its top-ups');
-    const unfinished = await db.selectFrom('tasks').select('id').where('key_id', '=', key.id).where('status', 'in', ['pending', 'processing']).execute();
-    assert.equal(key.unfinished, unfinished.length, 'unfinished counter = unfinished tasks');
-  }
-}
-
 describeOnEachStore('the ledger', (temp) => {
 
   it('keeps charged + released = reserved and balances = their rows, over random creates, ends, crashes and top-ups', async () => {
@@ -155,7 +118,7 @@ describeOnEachStore('the ledger', (temp) => {
           }
         }
         await Promise.all(batch);
-        await checkInvariants(temp.store);
+        await checkLedgerInvariants(temp.store.db);
         for (const key of keys) {
           const row = await db.selectFrom('api_keys').select(['allowance_micro', 'spent_micro']).where('id', '=', key.keyId).executeTakeFirstOrThrow();
           if (row.allowance_micro !== null) assert.ok(Number(row.spent_micro) <= Number(row.allowance_micro), 'a key never spends past its allowance');
@@ -183,7 +146,7 @@ describeOnEachStore('the ledger', (temp) => {
     assert.equal(await temp.store.write((trx) => settlement.fail(trx, row.id, 'service_error', 'x', 7)), undefined);
     const user = await db.selectFrom('users').selectAll().where('id', '=', key.userId).executeTakeFirstOrThrow();
     assert.deepEqual([Number(user.balance_micro), Number(user.used_micro)], [76 * CREDIT, 24 * CREDIT]);
-    await checkInvariants(temp.store);
+    await checkLedgerInvariants(temp.store.db);
   });
 
   it('charges per second of what the engine billed, never past the reservation; per call, the quote', () => {

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { moveInto } from '../../src/media/results.ts';
+import { pino } from 'pino';
+import { moveInto, ResultFiles } from '../../src/media/results.ts';
+import { Sweeper } from '../../src/media/sweeper.ts';
+import { systemClock } from '../../src/util/clock.ts';
 import { otherFileSystemDir } from '../helpers/dirs.ts';
+import { describeOnEachStore } from '../helpers/store.ts';
+import { seedTask } from '../helpers/tasks.ts';
 
 describe('moveInto', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'vidgate-move-'));
@@ -37,5 +42,39 @@ describe('moveInto', () => {
     writeFileSync(file, 'x');
     await assert.rejects(moveInto(file, path.join(work, 'missing'), 'd.mp4'), { code: 'ENOENT' });
     assert.equal(existsSync(file), true);
+  });
+});
+
+describeOnEachStore('the sweeper and orphan result files', (handle) => {
+  it('removes result files no task names once they are older than the orphan age, and nothing else', async () => {
+    const storage = mkdtempSync(path.join(tmpdir(), 'vidgate-orphans-'));
+    try {
+      const results = new ResultFiles(storage, 'http://127.0.0.1:1');
+      const task = 'task-unified-1700000000-abcdefgh';
+      await seedTask(handle.store, task);
+      const kept = `${task}-${'a'.repeat(20)}.mp4`;
+      await handle.store.db.updateTable('tasks').set({ status: 'completed', result_path: `results/${kept}` }).where('id', '=', task).execute();
+      const names = {
+        kept,
+        sameTaskOtherAttempt: `${task}-${'b'.repeat(20)}.mp4`,
+        unknownTask: `task-unified-1700000001-zzzzzzzz-${'c'.repeat(20)}.mp4`,
+        fresh: `task-unified-1700000002-yyyyyyyy-${'d'.repeat(20)}.mp4`,
+        partial: `.${task}-${'e'.repeat(20)}.mp4.k3j4h5g6.part`,
+        notOurs: 'README.txt',
+      };
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      for (const [which, name] of Object.entries(names)) {
+        writeFileSync(path.join(results.dir, name), which);
+        if (which !== 'fresh') utimesSync(path.join(results.dir, name), hourAgo, hourAgo);
+      }
+      const sweeper = new Sweeper({
+        store: handle.store, clock: systemClock, results, inputsDir: path.join(storage, 'inputs'), resultTtlMs: 86_400_000,
+        orphanAgeMs: 60_000, intervalMs: 60_000, logger: pino({ level: 'silent' }),
+      });
+      assert.equal(await sweeper.sweep(), 3);
+      assert.deepEqual(readdirSync(results.dir).sort(), [names.kept, names.fresh, names.notOurs].sort());
+    } finally {
+      rmSync(storage, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Db, openPostgres } from '../../src/store/db.ts';
+import { type FakeDashScope, startFakeDashScope } from '../fakes/dashscope.ts';
+import { fixturesDir } from '../helpers/fixtures.ts';
+import { checkLedgerInvariants } from '../helpers/ledger.ts';
+import { startVidgate, type VidgateProcess } from '../helpers/process.ts';
+import { startReceiver } from '../helpers/receiver.ts';
+import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
+
+const TASKS = 500;
+const ENDED = ['completed', 'failed', 'cancelled'] as const;
+
+/** Runs `work` over `items`, `width` at a time. */
+async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += width) results.push(...(await Promise.all(items.slice(i, i + width).map(work))));
+  return results;
+}
+
+async function countEnded(db: Db): Promise<number> {
+  const row = await db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ENDED).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+async function waitUntil(what: string, timeoutMs: number, done: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
+    await sleep(200);
+  }
+}
+
+describe('many processes on one PostgreSQL database', { skip: STORE_KINDS.includes('postgres') ? false : 'no PostgreSQL (bin/test starts one)' }, () => {
+  let database: { url: string; drop(): Promise<void> };
+  let db: Db;
+  let fake: FakeDashScope;
+  const dirs: string[] = [];
+  const running: VidgateProcess[] = [];
+  const tempDir = (prefix: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  let storage: string;
+  let shared: Record<string, string>;
+  /** One vidgate process with its own data dir (scratch files) on the shared database and storage. */
+  const start = async (command: string[], env: Record<string, string> = {}) => {
+    const vidgate = await startVidgate(command, { ...shared, VIDGATE_DATA_DIR: tempDir('vidgate-node-'), ...env });
+    running.push(vidgate);
+    return vidgate;
+  };
+
+  before(async () => {
+    database = await tempPostgresDatabase();
+    db = openPostgres(database.url);
+    fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 20 });
+    fake.script = () => ({ queueMs: 300, runMs: 1_500 });
+    storage = tempDir('vidgate-shared-');
+    shared = {
+      VIDGATE_DATABASE_URL: database.url,
+      VIDGATE_STORAGE_DIR: storage,
+      VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32',
+      VIDGATE_BOOTSTRAP_CREDITS: '1000000',
+      FAKE_DASHSCOPE_KEY: fake.apiKey,
+      // Most tasks go to the fake Model Studio, some render here, so a killed worker may hold either kind.
+      VIDGATE_CHANNELS: JSON.stringify([
+        { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', models: ['wan2.7-text-to-video'], weight: 19, submit_per_second: 100, poll_interval: '300ms', request_timeout: '2s' },
+        { name: 'here', engine: 'local', models: ['wan2.7-text-to-video'], weight: 1 },
+      ]),
+      VIDGATE_JOB_LEASE: '3s',
+      VIDGATE_SWEEP_INTERVAL: '500ms',
+      VIDGATE_WORKER_CONCURRENCY: '8',
+      VIDGATE_CALLBACK_RETRIES: '200ms,500ms,1s,2s,4s',
+    };
+  });
+  after(async () => {
+    for (const vidgate of running) vidgate.child.kill('SIGKILL');
+    await Promise.all(running.map((v) => v.exited));
+    await db?.destroy();
+    await fake?.close();
+    await database?.drop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('2 API processes and 3 workers, started together, one worker killed midway: 500 tasks complete exactly once, every callback arrives, the ledger balances', async () => {
+    const receiver = await startReceiver(() => 204);
+    try {
+      // All five start at once on an empty database: one migrates, one makes the bootstrap key.
+      const [apiA, apiB, doomed] = await Promise.all([
+        start(['serve', '--no-worker']), start(['serve', '--no-worker']), start(['worker']), start(['worker']), start(['worker']),
+      ]);
+      const keys = await db.selectFrom('api_keys').select('id').execute();
+      assert.equal(keys.length, 1, 'one bootstrap key, not one per process');
+
+      const ids = await inBatches([...Array(TASKS).keys()], 25, async (i) => {
+        const api = i % 2 === 0 ? apiA : apiB;
+        const res = await api.call('POST', '/v1/videos/generations', { model: 'wan2.7-text-to-video', prompt: `scale task ${i}`, duration: 2, callback_url: receiver.url });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return res.body.id as string;
+      });
+      assert.equal(new Set(ids).size, TASKS);
+
+      await waitUntil('a third of the tasks ended', 120_000, async () => (await countEnded(db)) >= TASKS / 3);
+      const held = await db.selectFrom('jobs').select('task_id').where('state', '=', 'running').execute();
+      doomed.child.kill('SIGKILL');
+      assert.equal(await doomed.exited, 'SIGKILL');
+      await waitUntil('every task ended', 180_000, async () => (await countEnded(db)) === TASKS);
+      await waitUntil('every callback delivered', 60_000, async () => {
+        const open = await db.selectFrom('callback_deliveries').select('id').where('state', '!=', 'delivered').execute();
+        return open.length === 0;
+      });
+
+      const tasks = await db.selectFrom('tasks').select(['id', 'status', 'result_path', 'error_message']).execute();
+      assert.deepEqual(tasks.filter((t) => t.status !== 'completed'), [], 'every task completed');
+      const jobs = await db.selectFrom('jobs').select(['task_id', 'state', 'channel', 'attempts']).execute();
+      assert.deepEqual(jobs.filter((j) => j.state !== 'done'), []);
+      assert.ok(held.length > 0, 'the killed worker held jobs');
+
+      // Exactly once: one result file per task, one upstream task per task sent there, one charge per task.
+      // A file published by the killed worker just before it died is an orphan the sweepers remove.
+      const resultFiles = () => readdirSync(path.join(storage, 'results'));
+      await waitUntil('one result file per task, in the shared storage', 30_000, async () => resultFiles().length === TASKS);
+      const files = resultFiles();
+      assert.deepEqual(new Set(tasks.map((t) => path.basename(t.result_path!))), new Set(files));
+      const upstream = jobs.filter((j) => j.channel === 'ali').length;
+      const creates = fake.creates.map((c) => c.body.input.prompt as string);
+      assert.equal(creates.length, upstream, 'one Model Studio task per task routed there');
+      assert.equal(new Set(creates).size, creates.length, 'no task submitted twice');
+      assert.ok(upstream < TASKS, 'some tasks rendered locally');
+      await checkLedgerInvariants(db);
+
+      // At least once to the receiver, and the same message when twice (a worker may die mid-send).
+      const byTask = new Map<string, Set<string>>();
+      for (const request of receiver.received) {
+        const body = JSON.parse(request.body);
+        assert.equal(body.status, 'completed');
+        (byTask.get(body.id) ?? byTask.set(body.id, new Set()).get(body.id)!).add(String(request.headers['webhook-id']));
+      }
+      assert.equal(byTask.size, TASKS, 'a callback for every task');
+      assert.ok([...byTask.values()].every((webhookIds) => webhookIds.size === 1), 'one webhook-id per task');
+
+      // Either API serves any result.
+      const task = (await apiB.call('GET', `/v1/tasks/${ids[0]}`)).body;
+      const video = await fetch(task.results[0]);
+      assert.equal(video.status, 200);
+      assert.ok((await video.arrayBuffer()).byteLength > 1_000);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
