@@ -8,7 +8,7 @@ import { type Db, openPostgres } from '../../src/store/db.ts';
 import { type FakeDashScope, startFakeDashScope } from '../fakes/dashscope.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { checkLedgerInvariants } from '../helpers/ledger.ts';
-import { startVidgate, type VidgateProcess } from '../helpers/process.ts';
+import { processesWorkingIn, startVidgate, type VidgateProcess } from '../helpers/process.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
 
@@ -35,10 +35,21 @@ async function waitUntil(what: string, timeoutMs: number, done: () => Promise<bo
   }
 }
 
-describe('many processes on one PostgreSQL database', { skip: STORE_KINDS.includes('postgres') ? false : 'no PostgreSQL (bin/test starts one)' }, () => {
+const ON_POSTGRES = { skip: STORE_KINDS.includes('postgres') ? false : 'no PostgreSQL (bin/test starts one)' };
+
+type Cluster = {
+  db: Db;
+  fake: FakeDashScope;
+  /** The results folder every process shares. */
+  storage: string;
+  /** One vidgate process with its own data dir (scratch files) on the shared database and storage. */
+  start(command: string[], env?: Record<string, string>): Promise<VidgateProcess>;
+};
+
+/** For the enclosing suite: a new database, a shared storage dir, a fake Model Studio; `settings` for every process. */
+function useCluster(settings: (fake: FakeDashScope) => Record<string, string>): Cluster {
+  const cluster = {} as Cluster;
   let database: { url: string; drop(): Promise<void> };
-  let db: Db;
-  let fake: FakeDashScope;
   const dirs: string[] = [];
   const running: VidgateProcess[] = [];
   const tempDir = (prefix: string) => {
@@ -46,53 +57,52 @@ describe('many processes on one PostgreSQL database', { skip: STORE_KINDS.includ
     dirs.push(dir);
     return dir;
   };
-  let storage: string;
-  let shared: Record<string, string>;
-  /** One vidgate process with its own data dir (scratch files) on the shared database and storage. */
-  const start = async (command: string[], env: Record<string, string> = {}) => {
-    const vidgate = await startVidgate(command, { ...shared, VIDGATE_DATA_DIR: tempDir('vidgate-node-'), ...env });
-    running.push(vidgate);
-    return vidgate;
-  };
-
   before(async () => {
     database = await tempPostgresDatabase();
-    db = openPostgres(database.url);
-    fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 20 });
-    fake.script = () => ({ queueMs: 300, runMs: 1_500 });
-    storage = tempDir('vidgate-shared-');
-    shared = {
-      VIDGATE_DATABASE_URL: database.url,
-      VIDGATE_STORAGE_DIR: storage,
-      VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32',
-      VIDGATE_BOOTSTRAP_CREDITS: '1000000',
-      FAKE_DASHSCOPE_KEY: fake.apiKey,
-      // Most tasks go to the fake Model Studio, some render here, so a killed worker may hold either kind.
-      VIDGATE_CHANNELS: JSON.stringify([
-        { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', models: ['wan2.7-text-to-video'], weight: 19, submit_per_second: 100, poll_interval: '300ms', request_timeout: '2s' },
-        { name: 'here', engine: 'local', models: ['wan2.7-text-to-video'], weight: 1 },
-      ]),
-      VIDGATE_JOB_LEASE: '3s',
-      VIDGATE_SWEEP_INTERVAL: '500ms',
-      VIDGATE_WORKER_CONCURRENCY: '8',
-      VIDGATE_CALLBACK_RETRIES: '200ms,500ms,1s,2s,4s',
+    cluster.db = openPostgres(database.url);
+    cluster.fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 20 });
+    cluster.storage = tempDir('vidgate-shared-');
+    const shared = { VIDGATE_DATABASE_URL: database.url, VIDGATE_STORAGE_DIR: cluster.storage, FAKE_DASHSCOPE_KEY: cluster.fake.apiKey, ...settings(cluster.fake) };
+    cluster.start = async (command, env = {}) => {
+      const vidgate = await startVidgate(command, { ...shared, VIDGATE_DATA_DIR: tempDir('vidgate-node-'), ...env });
+      running.push(vidgate);
+      return vidgate;
     };
   });
   after(async () => {
     for (const vidgate of running) vidgate.child.kill('SIGKILL');
     await Promise.all(running.map((v) => v.exited));
-    await db?.destroy();
-    await fake?.close();
+    await cluster.db?.destroy();
+    await cluster.fake?.close();
     await database?.drop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
+  return cluster;
+}
+
+describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
+  const cluster = useCluster((fake) => ({
+    VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32',
+    VIDGATE_BOOTSTRAP_CREDITS: '1000000',
+    // Most tasks go to the fake Model Studio, some render here, so a killed worker may hold either kind.
+    VIDGATE_CHANNELS: JSON.stringify([
+      { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', models: ['wan2.7-text-to-video'], weight: 19, submit_per_second: 100, poll_interval: '300ms', request_timeout: '2s' },
+      { name: 'here', engine: 'local', models: ['wan2.7-text-to-video'], weight: 1 },
+    ]),
+    VIDGATE_JOB_LEASE: '3s',
+    VIDGATE_SWEEP_INTERVAL: '500ms',
+    VIDGATE_WORKER_CONCURRENCY: '8',
+    VIDGATE_CALLBACK_RETRIES: '200ms,500ms,1s,2s,4s',
+  }));
 
   it('2 API processes and 3 workers, started together, one worker killed midway: 500 tasks complete exactly once, every callback arrives, the ledger balances', async () => {
+    const { db, fake, storage } = cluster;
+    fake.script = () => ({ queueMs: 300, runMs: 1_500 });
     const receiver = await startReceiver(() => 204);
     try {
       // All five start at once on an empty database: one migrates, one makes the bootstrap key.
       const [apiA, apiB, doomed] = await Promise.all([
-        start(['serve', '--no-worker']), start(['serve', '--no-worker']), start(['worker']), start(['worker']), start(['worker']),
+        cluster.start(['serve', '--no-worker']), cluster.start(['serve', '--no-worker']), cluster.start(['worker']), cluster.start(['worker']), cluster.start(['worker']),
       ]);
       const keys = await db.selectFrom('api_keys').select('id').execute();
       assert.equal(keys.length, 1, 'one bootstrap key, not one per process');
@@ -151,6 +161,31 @@ describe('many processes on one PostgreSQL database', { skip: STORE_KINDS.includ
       assert.ok((await video.arrayBuffer()).byteLength > 1_000);
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe('wake-ups between processes (LISTEN/NOTIFY)', ON_POSTGRES, () => {
+  // A poll and a lease far longer than the test: only a signal from the API process can move the worker in time.
+  const cluster = useCluster(() => ({ VIDGATE_WORKER_POLL: '10m', VIDGATE_JOB_LEASE: '10m', VIDGATE_BOOTSTRAP_CREDITS: '100000' }));
+
+  it('a worker process starts a task the moment another process stores it, and stops its render the moment another cancels it', async () => {
+    const api = await cluster.start(['serve', '--no-worker']);
+    const workerDir = mkdtempSync(path.join(tmpdir(), 'vidgate-worker-'));
+    try {
+      await cluster.start(['worker'], { VIDGATE_DATA_DIR: workerDir });
+      const created = await api.call('POST', '/v1/videos/generations', { model: 'wan2.7-text-to-video', prompt: 'a slow river', duration: 15, quality: '1080p' });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const id = created.body.id;
+      await waitUntil('the worker took the task up', 20_000, async () => (await api.call('GET', `/v1/tasks/${id}`)).body.status === 'processing');
+      await waitUntil('ffmpeg runs in the worker', 20_000, async () => processesWorkingIn(workerDir).length > 0);
+      const cancelled = await api.call('DELETE', `/v1/tasks/${id}`);
+      assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+      await waitUntil('the worker stopped ffmpeg', 20_000, async () => processesWorkingIn(workerDir).length === 0);
+      const job = await cluster.db.selectFrom('jobs').select('state').where('task_id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(job.state, 'cancelled');
+    } finally {
+      rmSync(workerDir, { recursive: true, force: true });
     }
   });
 });
