@@ -1,8 +1,11 @@
-// bench/api: create and get throughput and latency of vidgate beside a bare Fastify route
-// answering the same payload, in one run on this machine. Loopback only; bounded in time.
+// bench/api: create and get throughput and latency of vidgate, on SQLite and on PostgreSQL,
+// beside a bare Fastify route answering the same payload, in one run on this machine.
+// Loopback only; bounded in time. PostgreSQL: VIDGATE_TEST_DATABASE_URL's server, or a throwaway one.
 // Usage: node bench/api.ts [seconds per run, default 10] [connections, default 32]
 import { type ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import { tempPostgresDatabase } from '../test/helpers/store.ts';
+import { ensureBenchPostgres } from './postgres.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 32);
@@ -28,7 +31,7 @@ async function load(url: string, options: { method: 'GET' | 'POST'; path: string
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors };
 }
 
-async function measure(name: string, env: Record<string, string>, taskId: string) {
+async function measure(name: 'bare' | 'vidgate', env: Record<string, string>, taskId: string) {
   const { child, url } = await start(`./servers/${name}.ts`, env);
   try {
     const create = { method: 'POST' as const, path: '/v1/videos/generations', body: BODY };
@@ -50,15 +53,22 @@ async function measure(name: string, env: Record<string, string>, taskId: string
 
 const sample = { id: 'task-unified-1761313744-h1edgh12', object: 'video.generation.task', created: 1761313744, model: 'wan2.7-text-to-video', status: 'pending', progress: 0, type: 'video', task_info: { can_cancel: true, estimated_time: 120, video_duration: 5 }, usage: { billing_rule: 'per_second', credits_reserved: 43, user_group: 'default' } };
 
+ensureBenchPostgres();
 const bare = await measure('bare', { BENCH_TASK_JSON: JSON.stringify(sample) }, sample.id);
-const vidgate = await measure('vidgate', { BENCH_KEY: KEY }, sample.id);
+const sqlite = await measure('vidgate', { BENCH_KEY: KEY }, sample.id);
+const database = await tempPostgresDatabase();
+const postgres = await measure('vidgate', { BENCH_KEY: KEY, BENCH_DATABASE_URL: database.url }, sample.id);
+await database.drop();
 
-const row = (label: string, r: Result) => `${label.padEnd(18)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors}`;
-console.log(`bench/api — ${SECONDS} s per run, ${CONNECTIONS} connections, SQLite store`);
+const row = (label: string, r: Result) => `${label.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors}`;
+const share = (r: Result, of: Result) => `${((100 * r.rps) / of.rps).toFixed(0)}%`;
+console.log(`bench/api — ${SECONDS} s per run, ${CONNECTIONS} connections, one API process, no worker`);
 console.log(row('bare create', bare.create));
-console.log(row('vidgate create', vidgate.create));
+console.log(row('vidgate create sqlite', sqlite.create));
+console.log(row('vidgate create postgres', postgres.create));
 console.log(row('bare get', bare.get));
-console.log(row('vidgate get', vidgate.get));
-console.log(`create: vidgate/bare = ${((100 * vidgate.create.rps) / bare.create.rps).toFixed(0)}% (aim ≥ 40%)`);
-console.log(`get:    vidgate/bare = ${((100 * vidgate.get.rps) / bare.get.rps).toFixed(0)}% (aim ≥ 70%)`);
+console.log(row('vidgate get sqlite', sqlite.get));
+console.log(row('vidgate get postgres', postgres.get));
+console.log(`create: vidgate/bare = ${share(sqlite.create, bare.create)} on SQLite, ${share(postgres.create, bare.create)} on PostgreSQL (aim ≥ 40%)`);
+console.log(`get:    vidgate/bare = ${share(sqlite.get, bare.get)} on SQLite, ${share(postgres.get, bare.get)} on PostgreSQL (aim ≥ 70%)`);
 process.exit(0);

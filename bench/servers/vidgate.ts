@@ -1,4 +1,4 @@
-// vidgate on the embedded store in a temp dir, with a known key; prints "ready <port>".
+// vidgate on the embedded store in a temp dir (or on BENCH_DATABASE_URL), with a known key; prints "ready <port>".
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ const settings = loadSettings({
   VIDGATE_LOG_LEVEL: 'warn',
   VIDGATE_BOOTSTRAP_KEY: process.env.BENCH_KEY,
   VIDGATE_BOOTSTRAP_CREDITS: '1000000000',
+  ...(process.env.BENCH_DATABASE_URL ? { VIDGATE_DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
 });
 const app = await createApp({ settings });
 await app.http.listen({ port: 0, host: '127.0.0.1' });

@@ -31,6 +31,8 @@ export type Reservation = BilledTask & {
 export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
   const amount = r.credits_reserved_micro;
   const limited = r.maxUnfinished > 0;
+  // The entry first: on PostgreSQL the row locks below are held to the commit, so the fewer statements after them the better.
+  await appendEntry(q, r, 'reserve', amount, r.now);
   // Hot: every create runs these, so they are compiled once (parameters in SQL order).
   const key = await runCompiled(q, limited ? 'reserve-key-limited' : 'reserve-key', (b) => {
     const update = b
@@ -50,7 +52,6 @@ export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
     const row = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
     throw new ApiError('insufficient_quota', `credits: this task needs ${credits(amount)} and the balance is ${credits(Number(row.balance_micro))}`);
   }
-  await appendEntry(q, r, 'reserve', amount, r.now);
 }
 
 /** Ends a task's reservation: `charge` is spent, the rest goes back. Fails and cancels charge 0. */
