@@ -13,7 +13,7 @@ import { UpstreamPoller } from './channels/poller.ts';
 import { ChannelRouter } from './channels/router.ts';
 import { Unparker } from './channels/unparker.ts';
 import { UpstreamWebhooks } from './channels/webhooks.ts';
-import { buildHttpServer } from './http/server.ts';
+import { buildHttpServer, closeHttpServer } from './http/server.ts';
 import { ResultFiles } from './media/results.ts';
 import { Sweeper } from './media/sweeper.ts';
 import { AddressPolicy } from './net/address-policy.ts';
@@ -158,7 +158,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     bootstrap,
     async close() {
-      await http.close();
+      await closeHttpServer(http, settings.shutdown_grace);
       await poller?.stop();
       await unparker?.stop();
       await worker?.stop(settings.shutdown_grace);

@@ -62,3 +62,13 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   );
   return app;
 }
+
+/** Stops accepting and waits for answers in progress; after `graceMs` cuts the ones still going (a stalled download must not hold a shutdown). */
+export async function closeHttpServer(app: FastifyInstance, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

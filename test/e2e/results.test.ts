@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -117,5 +117,21 @@ describe('a storage dir apart from the data dir (VIDGATE_STORAGE_DIR)', () => {
     assert.equal(video.status, 200);
     assert.equal(video.headers.get('content-type'), 'video/mp4');
     assert.ok((await video.arrayBuffer()).byteLength > 1000);
+  });
+});
+
+describe('shutting down during a download', () => {
+  it('cuts a download the client stopped reading once the shutdown grace is over, instead of waiting for it', async () => {
+    const server = await startTestServer({ VIDGATE_SHUTDOWN_GRACE: '500ms' }, { worker: true });
+    const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 } });
+    const task = await waitForTask(server, created.body.id);
+    assert.equal(task.status, 'completed');
+    // Far more than the socket buffers hold, so the answer is surely still being written.
+    writeFileSync(path.join(server.dataDir, 'results', path.basename(new URL(task.results[0]).pathname)), Buffer.alloc(64 << 20));
+    const stalled = await fetch(task.results[0]); // headers read, body never: the server's socket buffer fills and it waits
+    assert.equal(stalled.status, 200);
+    const closed = await Promise.race([server.close().then(() => 'closed'), sleep(30_000).then(() => 'still open after 30 s')]);
+    assert.equal(closed, 'closed');
+    await assert.rejects(stalled.arrayBuffer(), 'the cut download does not pass for whole');
   });
 });
