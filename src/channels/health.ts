@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { SharedTurns } from '../engines/pacer.ts';
 import type { Store } from '../store/db.ts';
+import { isPostgres } from '../store/dialect.ts';
 import type { Database } from '../store/schema.ts';
 
 type Q = Kysely<Database>;
@@ -12,6 +13,19 @@ export const REST_MS = 30_000;
 
 async function ensureRow(q: Q, name: string, now: number): Promise<void> {
   await q.insertInto('channel_health').values({ name, failures: 0, unhealthy_until: 0, submit_tat: 0, updated_at: now }).onConflict((oc) => oc.column('name').doNothing()).execute();
+}
+
+/**
+ * Holds the rows of channels whose capacity is about to be counted and taken, to the end of the
+ * transaction, so workers routing at the same moment take turns and never overfill a channel.
+ * Always in name order: two routers never wait for each other in a circle. SQLite's one writer
+ * needs no lock.
+ */
+export async function lockChannelRows(q: Q, names: string[], now: number): Promise<void> {
+  if (!isPostgres(q) || names.length === 0) return;
+  const sorted = [...names].sort();
+  for (const name of sorted) await ensureRow(q, name, now);
+  await q.selectFrom('channel_health').select('name').where('name', 'in', sorted).orderBy('name').forUpdate().execute();
 }
 
 /** Channels resting right now, by name, with the time they may be tried again. */

@@ -6,7 +6,7 @@ import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import { type Channel, servesModel } from './channel.ts';
-import { restingChannels, takeSubmitSlot } from './health.ts';
+import { lockChannelRows, restingChannels, takeSubmitSlot } from './health.ts';
 
 type Q = Kysely<Database>;
 
@@ -59,6 +59,8 @@ export class ChannelRouter {
 
   /** Routes a leased job, in the caller's transaction: records the channel (or parks or delays the job). */
   async route(q: Q, lease: LeaseFence, model: string, tried: readonly string[], now: number): Promise<RouteDecision> {
+    const limited = this.candidates(model).filter((c) => c.upstream && c.settings.max_concurrency > 0 && !tried.includes(c.name));
+    await lockChannelRows(q, limited.map((c) => c.name), now);
     const resting = await restingChannels(q, now);
     let soonest = Infinity;
     let waiting = false;

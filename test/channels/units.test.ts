@@ -3,6 +3,13 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { bookQueryTurn, holdOffQueries, recordChannelFailure, recordChannelSuccess, restingChannels, sharedQueryTurns, takeSubmitSlot } from '../../src/channels/health.ts';
 import { Pacer } from '../../src/engines/pacer.ts';
+import type { Channel } from '../../src/channels/channel.ts';
+import { ChannelRouter } from '../../src/channels/router.ts';
+import { loadSettings } from '../../src/config.ts';
+import type { Upstream } from '../../src/engines/upstream.ts';
+import { claimDueJobs, enqueueJob } from '../../src/queue/jobs.ts';
+import { systemClock } from '../../src/util/clock.ts';
+import { seedTask } from '../helpers/tasks.ts';
 import { failureFor, statusOf } from '../../src/engines/dashscope/status.ts';
 import { fillWorkflow, placeholdersIn } from '../../src/engines/comfyui/workflow.ts';
 import { FalWebhookVerifier } from '../../src/engines/fal/webhook.ts';
@@ -69,6 +76,35 @@ describeOnEachStore('channel health and submit pacing (one row per channel, shar
     const gaps = booked.slice(1).map((at, i) => at - booked[i]);
     assert.ok(Math.min(...gaps) >= Math.ceil(1000 / 18), `turns ${Math.min(...gaps)} ms apart`);
     assert.deepEqual(early, [], 'no call started before its turn');
+  });
+});
+
+describeOnEachStore('routing by many workers at once', (handle) => {
+  it('never routes past max_concurrency, however many workers route at the same moment', async () => {
+    const { store } = handle;
+    const settings = loadSettings({
+      FAKE_KEY: 'k',
+      VIDGATE_CHANNELS: JSON.stringify([
+        { name: 'tight', engine: 'dashscope', base_url: 'http://127.0.0.1:9/api/v1', api_key_env: 'FAKE_KEY', max_concurrency: 1, priority: 10 },
+        { name: 'roomy', engine: 'dashscope', base_url: 'http://127.0.0.1:9/api/v1', api_key_env: 'FAKE_KEY', max_concurrency: 2 },
+      ]),
+    });
+    // Never called: routing only decides where a job goes (the base URL above is never contacted).
+    const channels: Channel[] = settings.channels.map((c) => ({ name: c.name, settings: c, renderer: null, upstream: {} as Upstream }));
+    const router = new ChannelRouter(channels, store, systemClock);
+    const now = Date.now();
+    const ids = Array.from({ length: 8 }, (_, i) => `task-unified-1700000000-race000${i}`);
+    for (const id of ids) {
+      await seedTask(store, id, now);
+      await store.write((trx) => enqueueJob(trx, id, 'wan2.7-text-to-video', 3, now));
+    }
+    // Eight workers, each holding one job, all routing at once (each in its own transaction on PostgreSQL).
+    const leases = await Promise.all(ids.map((_, i) => store.write((trx) => claimDueJobs(trx, { workerId: `w${i}`, limit: 1, now, leaseMs: 60_000 }))));
+    const decisions = await Promise.all(leases.map(([job]) =>
+      store.write((trx) => router.route(trx, { taskId: job.task_id, workerId: job.lease_owner! }, job.model, [], now))));
+    const routedTo = decisions.flatMap((d) => (d.kind === 'routed' ? [d.channel.name] : [])).sort();
+    assert.deepEqual(routedTo, ['roomy', 'roomy', 'tight']);
+    assert.deepEqual(decisions.filter((d) => d.kind === 'parked').length, 5);
   });
 });
 
