@@ -76,7 +76,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   let unparker: Unparker | null = null;
   let poller: UpstreamPoller | null = null;
   // Every wake-up goes through the bus, so on PostgreSQL the loops of other processes hear it too.
-  const signals = openSignalBus(settings, logger);
+  const signals = openSignalBus(settings, db, logger);
   signals.subscribe((signal) => {
     if (signal.kind === 'job_due') worker?.notify();
     else if (signal.kind === 'task_cancelled') {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 
@@ -70,7 +71,8 @@ const RECONNECT_MAX_MS = 30_000;
 export class PostgresSignalBus extends LocalSignalBus {
   private readonly origin = randomUUID();
   private readonly url: string;
-  private readonly pool: pg.Pool;
+  /** The store's pool sends; only listening needs a connection of its own. */
+  private readonly db: Kysely<any>;
   private readonly logger: Logger;
   private outgoing = new Set<string>();
   private flushing: Promise<void> | null = null;
@@ -81,12 +83,11 @@ export class PostgresSignalBus extends LocalSignalBus {
   private closed = false;
   private listening: Promise<void>;
 
-  constructor(url: string, logger: Logger) {
+  constructor(url: string, db: Kysely<any>, logger: Logger) {
     super();
     this.url = url;
+    this.db = db;
     this.logger = logger;
-    this.pool = new pg.Pool({ connectionString: url, max: 1 });
-    this.pool.on('error', () => {}); // an idle connection the server closed is replaced
     this.listening = this.listen();
   }
 
@@ -107,7 +108,6 @@ export class PostgresSignalBus extends LocalSignalBus {
     await this.flushing;
     await this.listening;
     await this.client?.end().catch(() => {});
-    await this.pool.end();
   }
 
   private async flush(): Promise<void> {
@@ -115,7 +115,7 @@ export class PostgresSignalBus extends LocalSignalBus {
     this.outgoing = new Set();
     this.flushing = null;
     try {
-      await this.pool.query('select pg_notify($1, payload) from unnest($2::text[]) as payload', [CHANNEL, payloads]);
+      await sql`select pg_notify(${CHANNEL}, payload) from unnest(${payloads}::text[]) as payload`.execute(this.db);
     } catch (err) {
       this.logger.warn({ err }, 'could not send signals to other processes; they will find the work by polling');
     }
@@ -167,6 +167,6 @@ export class PostgresSignalBus extends LocalSignalBus {
 }
 
 /** The bus for a store: NOTIFY on PostgreSQL, in-process on SQLite. */
-export function openSignalBus(settings: { database_url?: string }, logger: Logger): SignalBus {
-  return settings.database_url ? new PostgresSignalBus(settings.database_url, logger) : new LocalSignalBus();
+export function openSignalBus(settings: { database_url?: string }, db: Kysely<any>, logger: Logger): SignalBus {
+  return settings.database_url ? new PostgresSignalBus(settings.database_url, db, logger) : new LocalSignalBus();
 }

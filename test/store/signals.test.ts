@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { pino } from 'pino';
+import { type Db, openPostgres } from '../../src/store/db.ts';
 import { LocalSignalBus, PostgresSignalBus, type Signal, WAKE_ALL } from '../../src/store/signals.ts';
 import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
 
@@ -33,9 +34,10 @@ describe('the local signal bus', () => {
 
 describe('the PostgreSQL signal bus', { skip: STORE_KINDS.includes('postgres') ? false : 'no PostgreSQL (bin/test starts one)' }, () => {
   let database: { url: string; drop(): Promise<void> };
+  let db: Db;
   const buses: PostgresSignalBus[] = [];
   const open = async () => {
-    const bus = recording(new PostgresSignalBus(database.url, silent));
+    const bus = recording(new PostgresSignalBus(database.url, db, silent));
     buses.push(bus);
     await bus.ready();
     return bus;
@@ -51,9 +53,11 @@ describe('the PostgreSQL signal bus', { skip: STORE_KINDS.includes('postgres') ?
   };
   before(async () => {
     database = await tempPostgresDatabase();
+    db = openPostgres(database.url);
   });
   after(async () => {
     for (const bus of buses) await bus.close();
+    await db.destroy();
     await database.drop();
   });
 
