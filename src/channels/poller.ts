@@ -70,7 +70,9 @@ export class UpstreamPoller {
   private async pass(channel: Channel): Promise<boolean> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const jobs = await store.write((trx) => claimDuePolls(trx, channel.name, now, now + channel.settings.poll_interval, BATCH));
+    const interval = channel.settings.poll_interval;
+    // Jobs due within half an interval come along: passes stay few and large, so engines can list instead of asking one by one.
+    const jobs = await store.write((trx) => claimDuePolls(trx, channel.name, now + Math.floor(interval / 2), now + interval, BATCH));
     for (const job of jobs) if (job.phase === 'unknown') await this.resolveUnknown(channel, job);
     const accepted = jobs.filter((job) => job.phase === 'accepted' && job.upstream_id);
     if (accepted.length > 0) {

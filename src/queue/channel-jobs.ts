@@ -64,14 +64,14 @@ export async function markSubmitUnknown(q: Q, job: LeaseFence, lookupAt: number,
   return updated(await fenced(query, job, now).executeTakeFirst());
 }
 
-/** Leases a channel's due waiting jobs for one poll pass: each is due again at `nextAt` unless the pass moves it. */
-export async function claimDuePolls(q: Q, channel: string, now: number, nextAt: number, limit: number): Promise<JobRow[]> {
+/** Leases a channel's waiting jobs due by `dueBy` for one poll pass: each is due again at `nextAt` unless the pass moves it. */
+export async function claimDuePolls(q: Q, channel: string, dueBy: number, nextAt: number, limit: number): Promise<JobRow[]> {
   return q
     .updateTable('jobs')
     .set({ run_at: nextAt })
-    .where(pickedBy(q, 'task_id', q.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'waiting'`).where('channel', '=', channel).where('run_at', '<=', now).orderBy('run_at').limit(limit)))
+    .where(pickedBy(q, 'task_id', q.selectFrom('jobs').select('task_id').where(sql<boolean>`state = 'waiting'`).where('channel', '=', channel).where('run_at', '<=', dueBy).orderBy('run_at').limit(limit)))
     .where('state', '=', 'waiting')
-    .where('run_at', '<=', now)
+    .where('run_at', '<=', dueBy)
     .returningAll()
     .execute();
 }

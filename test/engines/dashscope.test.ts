@@ -160,10 +160,11 @@ describe('the dashscope engine against a fake Model Studio', () => {
 describe('dashscope polling under the account\'s query limit', () => {
   it('lists unfinished tasks in pages when many are in flight, backs off on 429, and still finishes them all', async () => {
     const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 4 });
-    fake.script = () => ({ queueMs: 100, runMs: 3_000 }); // long enough that all 30 are in flight together, however slow the machine
+    fake.script = () => ({ queueMs: 100, runMs: 6_000 }); // long enough that all 30 are in flight together, however slow the machine
     // The channel believes in 20 a second; the account allows 4: throttles happen and must be survived.
-    const server = await startTestServer({ VIDGATE_CHANNELS: JSON.stringify([dashscopeChannel(fake, { poll_interval: '300ms' })]), FAKE_DASHSCOPE_KEY: fake.apiKey, VIDGATE_WORKER_CONCURRENCY: '8' }, { worker: true });
+    const server = await startTestServer({ VIDGATE_CHANNELS: JSON.stringify([dashscopeChannel(fake, { poll_interval: '300ms', request_timeout: '5s' })]), FAKE_DASHSCOPE_KEY: fake.apiKey, VIDGATE_WORKER_CONCURRENCY: '30' }, { worker: true });
     try {
+      // All 30 submitted at once, so their polls fall due together and a pass holds more than 20.
       const created = await Promise.all(Array.from({ length: 30 }, () => server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'many', duration: 2 } })));
       const tasks = await Promise.all(created.map((c) => waitForTask(server, c.body.id, 90_000)));
       assert.ok(tasks.every((t) => t.status === 'completed'), JSON.stringify(tasks.filter((t) => t.status !== 'completed')));
