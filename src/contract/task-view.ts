@@ -54,9 +54,11 @@ export const taskViewSchema = z
 
 export type TaskView = z.infer<typeof taskViewSchema>;
 
-const TERMINAL: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
+/** The statuses a task ends in; it never leaves them. */
+export const TERMINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 
-export function isTerminal(status: TaskStatus): boolean {
+export function isTerminal(status: TaskStatus | string): boolean {
   return TERMINAL.has(status);
 }
 

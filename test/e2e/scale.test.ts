@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TERMINAL_STATUSES } from '../../src/contract/task-view.ts';
 import { type Db, openPostgres } from '../../src/store/db.ts';
 import { type FakeDashScope, startFakeDashScope } from '../fakes/dashscope.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
@@ -13,7 +14,6 @@ import { startReceiver } from '../helpers/receiver.ts';
 import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
 
 const TASKS = 500;
-const ENDED = ['completed', 'failed', 'cancelled'] as const;
 
 /** Runs `work` over `items`, `width` at a time. */
 async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -23,7 +23,7 @@ async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Pro
 }
 
 async function countEnded(db: Db): Promise<number> {
-  const row = await db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ENDED).executeTakeFirstOrThrow();
+  const row = await db.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', TERMINAL_STATUSES).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

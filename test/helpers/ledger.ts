@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { isTerminal } from '../../src/contract/task-view.ts';
 import type { Db } from '../../src/store/db.ts';
 
 /** The ledger's invariants over the whole store: every task, user and key balances out; one callback per ended task. */
@@ -12,7 +13,7 @@ export async function checkLedgerInvariants(db: Db): Promise<void> {
   for (const task of await db.selectFrom('tasks').selectAll().execute()) {
     const of = (kind: string) => total((r) => r.task_id === task.id && r.kind === kind);
     assert.equal(of('reserve'), Number(task.credits_reserved_micro), `${task.id}: one reservation of its quote`);
-    if (['completed', 'failed', 'cancelled'].includes(task.status)) {
+    if (isTerminal(task.status)) {
       assert.equal(of('charge') + of('release'), of('reserve'), `${task.id}: charged + released = reserved`);
       assert.equal(of('charge'), Number(task.credits_charged_micro), `${task.id}: the charge it shows`);
       if (task.status !== 'completed') assert.equal(of('charge'), 0, `${task.id}: ${task.status} tasks are not charged`);
@@ -20,7 +21,7 @@ export async function checkLedgerInvariants(db: Db): Promise<void> {
       assert.equal(of('charge') + of('release'), 0, `${task.id}: unfinished tasks are not settled`);
     }
     const deliveries = await db.selectFrom('callback_deliveries').select('id').where('task_id', '=', task.id).execute();
-    const ended = ['completed', 'failed', 'cancelled'].includes(task.status);
+    const ended = isTerminal(task.status);
     assert.equal(deliveries.length, ended && task.callback_url ? 1 : 0, `${task.id}: one callback when it ends`);
   }
   for (const user of await db.selectFrom('users').selectAll().execute()) {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isTerminal } from '../../src/contract/task-view.ts';
 import type { TestServer } from './server.ts';
-
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** Polls a task (with `key`, default the server's) until it is terminal, checking that progress never goes down. */
 export async function waitForTask(server: TestServer, id: string, timeoutMs = 60_000, key?: string): Promise<any> {
@@ -14,7 +13,7 @@ export async function waitForTask(server: TestServer, id: string, timeoutMs = 60
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.ok(res.body.progress >= progress, `progress fell from ${progress} to ${res.body.progress}`);
     progress = res.body.progress;
-    if (TERMINAL.has(res.body.status)) return res.body;
+    if (isTerminal(res.body.status)) return res.body;
     if (Date.now() > end) throw new Error(`task ${id} still ${res.body.status} after ${timeoutMs} ms`);
     await sleep(100);
   }
