@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { copyFile, opendir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomChars } from '../contract/ids.ts';
+import { fileNamesIn, removeIfOlderIn } from '../util/dir-files.ts';
 
 // The task id plus a secret part, so result URLs can't be guessed from task ids.
 export const RESULT_NAME_PATTERN = /^(task-unified-\d{1,12}-[a-z0-9]{8})-[a-z0-9]{20}\.mp4$/;
@@ -39,23 +40,13 @@ export class ResultFiles {
   }
 
   /** The names of result files and of partial copies (moveInto), in batches of `size`. */
-  async *fileNames(size: number): AsyncGenerator<string[]> {
-    let batch: string[] = [];
-    for await (const entry of await opendir(this.dir)) {
-      if (!entry.isFile() || !(RESULT_NAME_PATTERN.test(entry.name) || PARTIAL_NAME_PATTERN.test(entry.name))) continue;
-      batch.push(entry.name);
-      if (batch.length === size) yield batch.splice(0);
-    }
-    if (batch.length) yield batch;
+  fileNames(size: number): AsyncGenerator<string[]> {
+    return fileNamesIn(this.dir, (name) => RESULT_NAME_PATTERN.test(name) || PARTIAL_NAME_PATTERN.test(name), size);
   }
 
   /** Removes `name` if it was last written before `before` (ms); true if it did. */
-  async removeIfOlder(name: string, before: number): Promise<boolean> {
-    const file = path.join(this.dir, path.basename(name));
-    const stats = await stat(file).catch(() => null);
-    if (!stats || stats.mtimeMs >= before) return false;
-    await rm(file, { force: true });
-    return true;
+  removeIfOlder(name: string, before: number): Promise<boolean> {
+    return removeIfOlderIn(this.dir, name, before);
   }
 }
 
