@@ -14,6 +14,8 @@ import { ChannelRouter } from './channels/router.ts';
 import { Unparker } from './channels/unparker.ts';
 import { UpstreamWebhooks } from './channels/webhooks.ts';
 import { buildHttpServer, closeHttpServer } from './http/server.ts';
+import { FileService } from './files/service.ts';
+import { UploadedFiles } from './files/storage.ts';
 import { ResultFiles } from './media/results.ts';
 import { Sweeper } from './media/sweeper.ts';
 import { AddressPolicy } from './net/address-policy.ts';
@@ -69,6 +71,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
   const results = new ResultFiles(settings.storage_dir, settings.public_url);
   const inputsDir = path.join(settings.storage_dir, 'inputs');
+  const uploads = new UploadedFiles(settings.storage_dir);
+  const files = new FileService({
+    store, clock, files: uploads, guard, publicUrl: settings.public_url, ttlMs: settings.file_ttl, maxBytes: settings.file_max_bytes,
+    defaultQuota: settings.file_quota, fetchDeadlineMs: settings.media_deadline,
+  });
   const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
   const router = new ChannelRouter(channels, store, clock);
   let worker: Worker | null = null;
@@ -106,14 +113,14 @@ export async function createApp(options: AppOptions): Promise<App> {
     maxAttempts: settings.job_attempts,
     maxUnfinishedTasks: settings.max_unfinished_tasks,
     hooks,
-    ingest: { guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline },
+    ingest: { guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline, ownFiles: files },
   });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });
   const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
   });
   let sweeper: Sweeper | null = null;
   if (options.worker) {
@@ -130,7 +137,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries,
     });
     sweeper = new Sweeper({
-      store, clock, results, inputsDir, resultTtlMs: settings.result_ttl, orphanAgeMs: 2 * settings.job_lease, intervalMs: settings.sweep_interval, logger,
+      store, clock, results, uploads, inputsDir, resultTtlMs: settings.result_ttl, orphanAgeMs: 2 * settings.job_lease, intervalMs: settings.sweep_interval, logger,
     });
     const jobDue = () => signals.publish({ kind: 'job_due' });
     unparker = new Unparker({ store, clock, router, logger, onWoken: jobDue });

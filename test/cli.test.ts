@@ -107,4 +107,22 @@ describe('vidgate keys', () => {
     assert.match(keys('topup', 'no-such-key', '--credits', '1').stderr, /no key no-such-key/);
     assert.match(keys('create', '--user', 'pia', '--group', 'other').stderr, /--group: user pia is in group default/);
   });
+
+  it('sets a user\'s own file quota, and back to the default', async () => {
+    keys('create', '--user', 'quinn');
+    assert.match(keys('file-quota', '--user', 'quinn', '--files', '5', '--reason', 'trial').stdout, /quinn may keep 5 files/);
+    const read = async () => {
+      const store = openStore({ data_dir: keysDir });
+      try {
+        return await store.db.selectFrom('users').select(['max_files', 'max_files_reason']).where('name', '=', 'quinn').executeTakeFirstOrThrow();
+      } finally {
+        await store.close();
+      }
+    };
+    assert.deepEqual(await read(), { max_files: 5, max_files_reason: 'trial' });
+    assert.match(keys('file-quota', '--user', 'quinn', '--files', 'default').stdout, /default file quota/);
+    assert.deepEqual(await read(), { max_files: null, max_files_reason: null });
+    assert.match(keys('file-quota', '--user', 'nobody', '--files', '1').stderr, /no user nobody/);
+    assert.match(keys('file-quota', '--user', 'quinn', '--files', 'x').stderr, /not a whole number/);
+  });
 });

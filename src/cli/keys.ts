@@ -62,6 +62,25 @@ export function registerKeysCommands(program: Command): void {
     );
 
   keys
+    .command('file-quota')
+    .description("set how many live uploaded files a user may keep (default VIDGATE_FILE_QUOTA)")
+    .requiredOption('--user <name>', 'the user')
+    .requiredOption('--files <n>', 'a whole number, or "default" to follow VIDGATE_FILE_QUOTA again', (v) => (v === 'default' ? v : parseCount(v)))
+    .option('--reason <text>', 'why, shown to the user by GET /api/v1/files/quota')
+    .action((o) =>
+      withStore(async (store) => {
+        const files: number | null = o.files === 'default' ? null : o.files;
+        const updated = await store.db
+          .updateTable('users')
+          .set({ max_files: files, max_files_reason: files === null ? null : (o.reason ?? null) })
+          .where('name', '=', o.user)
+          .executeTakeFirst();
+        if (updated.numUpdatedRows !== 1n) throw new UsageError(`no user ${o.user}`);
+        process.stdout.write(files === null ? `${o.user} keeps the default file quota\n` : `${o.user} may keep ${files} files\n`);
+      }),
+    );
+
+  keys
     .command('disable')
     .description('disable a key for good (it stops working within VIDGATE_AUTH_CACHE_TTL)')
     .argument('<key>', 'the key id (from keys list) or the key itself')

@@ -51,6 +51,13 @@ const FASTIFY_CODES: Record<string, [ApiErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['request_too_large', 'request body: larger than the limit'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['invalid_request', 'Content-Type: must be application/json'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'Content-Length: does not match the body'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: ['invalid_request', 'Content-Type: must be multipart/form-data'],
+  FST_REQ_FILE_TOO_LARGE: ['request_too_large', 'file: larger than the limit'],
+  FST_FILES_LIMIT: ['invalid_request', 'file: send one file per request'],
+  FST_FIELDS_LIMIT: ['invalid_request', 'request body: too many form fields'],
+  FST_PARTS_LIMIT: ['invalid_request', 'request body: too many form parts'],
+  FST_PROTO_VIOLATION: ['invalid_request', 'request body: a form field has a forbidden name'],
+  FST_MP_PREMATURE_CLOSE: ['invalid_request', 'request body: the upload ended early'],
 };
 
 /** Maps any error to the EvoLink error body; never leaks a stack or an internal detail. */

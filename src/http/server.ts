@@ -6,9 +6,12 @@ import type { Db } from '../store/db.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { addAuthHook } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
+import type { FileService } from '../files/service.ts';
 import { registerOpenApi } from './openapi.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
 import { creditsRoutes } from './routes/credits.ts';
+import { fileDownloadsRoutes } from './routes/file-downloads.ts';
+import { filesRoutes } from './routes/files.ts';
 import { generationsRoutes } from './routes/generations.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { resultsRoutes } from './routes/results.ts';
@@ -21,6 +24,10 @@ export type HttpDeps = {
   tasks: TaskService;
   callbacks: CallbackService;
   webhooks: UpstreamWebhooks;
+  files: FileService;
+  /** Where uploaded files are stored, and the largest one taken. */
+  filesDir: string;
+  fileMaxBytes: number;
   db: Db;
   /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
   defaultRpm: number;
@@ -48,7 +55,15 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.setNotFoundHandler(notFoundHandler);
   await registerOpenApi(app, deps.version);
   await app.register(resultsRoutes, { tasks: deps.tasks, dir: deps.resultsDir });
+  await app.register(fileDownloadsRoutes, { files: deps.files, dir: deps.filesDir });
   await app.register(webhooksRoutes, { prefix: '/v1', webhooks: deps.webhooks });
+  await app.register(
+    async (api) => {
+      addAuthHook(api, deps.callers);
+      await api.register(filesRoutes, { files: deps.files, maxBytes: deps.fileMaxBytes });
+    },
+    { prefix: '/api/v1' },
+  );
   await app.register(
     async (v1) => {
       addAuthHook(v1, deps.callers);

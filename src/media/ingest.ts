@@ -1,15 +1,22 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidField } from '../contract/errors.ts';
 import { checkMediaLimits, formatBytes, type MediaInfo, type MediaNeed } from '../contract/media-limits.ts';
-import { DownloadError, downloadToFile, TooLargeError } from '../net/guarded-download.ts';
-import { OutboundRefusedError, type OutboundGuard } from '../net/outbound-guard.ts';
+import { downloadToFile, fetchFailure, TooLargeError } from '../net/guarded-download.ts';
+import type { OutboundGuard } from '../net/outbound-guard.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from './probe.ts';
 
 /** One request medium, fetched, probed and within its limits. */
 export type IngestedMedium = MediaNeed & { path: string; info: MediaInfo };
 
-export type IngestDeps = { guard: OutboundGuard; ffprobePath: string; inputsDir: string; deadlineMs: number };
+export type IngestDeps = {
+  guard: OutboundGuard;
+  ffprobePath: string;
+  inputsDir: string;
+  deadlineMs: number;
+  /** vidgate's own uploads: a file URL is read from disk, not fetched (the guard would refuse this host anyway). */
+  ownFiles?: { localPathOf(url: string, field: string): Promise<string | null> };
+};
 
 /**
  * Fetches every medium a request names (at once, under one deadline), probes each and checks
@@ -34,11 +41,12 @@ export function inputFolder(inputsDir: string, taskId: string): string {
 
 async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, deadline: AbortSignal): Promise<IngestedMedium> {
   const file = path.join(folder, need.field.replace(/[^a-z0-9_]+/gi, '-'));
+  const own = await deps.ownFiles?.localPathOf(need.url, need.field);
   let bytes: number;
   try {
-    bytes = await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal: deadline });
+    bytes = own ? await linkInto(own, file, need.limits.maxBytes) : await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal: deadline });
   } catch (error) {
-    throw invalidField(need.field, fetchFailure(error, need, deps.deadlineMs, deadline));
+    throw invalidField(need.field, ingestFailure(error, need, deps.deadlineMs, deadline));
   }
   let info: MediaInfo;
   try {
@@ -51,11 +59,18 @@ async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, dead
   return { ...need, path: file, info };
 }
 
-function fetchFailure(error: unknown, need: MediaNeed, deadlineMs: number, deadline: AbortSignal): string {
+/** An uploaded file becomes a task input by a hard link (a copy across file systems), so it outlives the upload's expiry. */
+async function linkInto(source: string, file: string, maxBytes: number): Promise<number> {
+  const { size } = await stat(source);
+  if (size > maxBytes) throw new TooLargeError('over the limit');
+  await link(source, file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EXDEV') throw error;
+    return copyFile(source, file);
+  });
+  return size;
+}
+
+function ingestFailure(error: unknown, need: MediaNeed, deadlineMs: number, deadline: AbortSignal): string {
   if (error instanceof TooLargeError) return `file is larger than the ${formatBytes(need.limits.maxBytes)} limit`;
-  if (error instanceof OutboundRefusedError || error instanceof DownloadError) return `could not be fetched: ${error.message}`;
-  if (deadline.aborted) return `could not be fetched within ${deadlineMs / 1000} s`;
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof OutboundRefusedError) return `could not be fetched: ${cause.message}`;
-  return `could not be fetched: ${(error as Error).message || 'connection failed'}`;
+  return fetchFailure(error, deadline, deadlineMs);
 }

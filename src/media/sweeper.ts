@@ -5,11 +5,13 @@ import type { Clock } from '../util/clock.ts';
 import { inputFolder } from './ingest.ts';
 import path from 'node:path';
 import { ResultFiles } from './results.ts';
+import { STORED_FILE_NAME, type UploadedFiles } from '../files/storage.ts';
 
 export type SweeperDeps = {
   store: Store;
   clock: Clock;
   results: ResultFiles;
+  uploads: UploadedFiles;
   inputsDir: string;
   resultTtlMs: number;
   /** A result file no task names, older than this, is left from a worker that died before its commit. */
@@ -19,11 +21,14 @@ export type SweeperDeps = {
 };
 
 const BATCH = 200;
+// An upload in progress rewrites its partial file constantly; one untouched this long was abandoned.
+const UPLOAD_ORPHAN_AGE_MS = 60 * 60_000;
 
 /**
  * Deletes the result and inputs of tasks finished longer ago than the result TTL, expired
- * Idempotency-Keys, and result files no task names (published by a worker that died before it
- * could commit; the task was then completed by another).
+ * Idempotency-Keys, result files no task names (published by a worker that died before it
+ * could commit; the task was then completed by another), expired uploads, and upload files no
+ * row names (a crash between storing and recording one).
  */
 export class Sweeper {
   private readonly deps: SweeperDeps;
@@ -47,8 +52,8 @@ export class Sweeper {
 
   /** One pass; returns how many tasks and orphan files it swept. Never runs twice at once. */
   sweep(): Promise<number> {
-    this.running ??= Promise.all([this.sweepExpired(), this.sweepOrphans()])
-      .then(([expired, orphans]) => expired + orphans)
+    this.running ??= Promise.all([this.sweepExpired(), this.sweepOrphans(), this.sweepExpiredUploads(), this.sweepOrphanUploads()])
+      .then((counts) => counts.reduce((a, b) => a + b, 0))
       .catch((err) => {
         this.deps.logger.error({ err }, 'sweeping expired files failed');
         return 0;
@@ -94,6 +99,43 @@ export class Sweeper {
       const named = ids.length ? await store.db.selectFrom('tasks').select('result_path').where('id', 'in', ids).execute() : [];
       const kept = new Set(named.map((task) => task.result_path && path.basename(task.result_path)));
       for (const name of names) if (!kept.has(name) && (await results.removeIfOlder(name, before))) removed++;
+    }
+    return removed;
+  }
+
+  private async sweepExpiredUploads(): Promise<number> {
+    const { store, clock, uploads } = this.deps;
+    let swept = 0;
+    for (;;) {
+      const now = clock.now();
+      const due = await store.db
+        .selectFrom('files')
+        .select(['id', 'stored_name'])
+        .where('swept_at', 'is', null)
+        .where('expires_at', '<=', now)
+        .limit(BATCH)
+        .execute();
+      for (const file of due) {
+        const claimed = await store.write((trx) =>
+          trx.updateTable('files').set({ swept_at: now }).where('id', '=', file.id).where('swept_at', 'is', null).executeTakeFirst(),
+        );
+        if (claimed.numUpdatedRows !== 1n) continue;
+        await uploads.remove(file.stored_name);
+        swept++;
+      }
+      if (due.length < BATCH) return swept;
+    }
+  }
+
+  private async sweepOrphanUploads(): Promise<number> {
+    const { store, uploads } = this.deps;
+    const before = Date.now() - UPLOAD_ORPHAN_AGE_MS;
+    let removed = 0;
+    for await (const names of uploads.fileNames(BATCH)) {
+      const ids = names.map((name) => STORED_FILE_NAME.exec(name)?.[1]).filter((id) => id !== undefined);
+      const known = ids.length ? await store.db.selectFrom('files').select('stored_name').where('id', 'in', ids).execute() : [];
+      const kept = new Set(known.map((file) => file.stored_name));
+      for (const name of names) if (!kept.has(name) && (await uploads.removeIfOlder(name, before))) removed++;
     }
     return removed;
   }

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
-import type { OutboundGuard } from './outbound-guard.ts';
+import { OutboundRefusedError, type OutboundGuard } from './outbound-guard.ts';
 
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -59,4 +59,13 @@ export async function downloadToFile(
     return received;
   }
   throw new DownloadError(`more than ${MAX_REDIRECTS} redirects`);
+}
+
+/** Why a download failed, for a user: "could not be fetched: <reason>" (or "… within N s" past the deadline). */
+export function fetchFailure(error: unknown, deadline: AbortSignal, deadlineMs: number): string {
+  if (error instanceof OutboundRefusedError || error instanceof DownloadError) return `could not be fetched: ${error.message}`;
+  if (deadline.aborted) return `could not be fetched within ${deadlineMs / 1000} s`;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof OutboundRefusedError) return `could not be fetched: ${cause.message}`;
+  return `could not be fetched: ${(error as Error).message || 'connection failed'}`;
 }

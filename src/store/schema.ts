@@ -14,6 +14,7 @@ export type Database = {
   callback_attempts: CallbackAttemptsTable;
   idempotency_keys: IdempotencyKeysTable;
   channel_health: ChannelHealthTable;
+  files: FilesTable;
 };
 
 export type UsersTable = {
@@ -26,6 +27,10 @@ export type UsersTable = {
   /** Charges: what the user has spent. */
   used_micro: number;
   created_at: number;
+  /** Live uploaded files the user may keep; null = VIDGATE_FILE_QUOTA. */
+  max_files: number | null;
+  /** Why the user has a quota of its own, shown by GET /api/v1/files/quota. */
+  max_files_reason: string | null;
 };
 
 export type ApiKeysTable = {
@@ -205,4 +210,25 @@ export type IdempotencyKeysTable = {
   request_hash: string;
   task_id: string;
   expires_at: number;
+};
+
+export type FilesTable = {
+  /** file_ + 24 random characters: also the unguessable part of its URL. */
+  id: string;
+  user_id: string;
+  key_id: string;
+  /** The name in its URL: the one asked for or made up, reduced to safe characters. */
+  file_name: string;
+  /** The name the client sent (multipart filename, or the URL's last segment). */
+  original_name: string;
+  upload_path: string;
+  /** Sniffed from the content, never taken from the client. */
+  mime_type: string;
+  bytes: number;
+  /** Its name under <storage dir>/files. */
+  stored_name: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when the sweeper removed it (after expiry). */
+  swept_at: number | null;
 };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { moveInto, ResultFiles } from '../../src/media/results.ts';
+import { UploadedFiles } from '../../src/files/storage.ts';
 import { Sweeper } from '../../src/media/sweeper.ts';
 import { systemClock } from '../../src/util/clock.ts';
 import { otherFileSystemDir } from '../helpers/dirs.ts';
@@ -68,7 +69,7 @@ describeOnEachStore('the sweeper and orphan result files', (handle) => {
         if (which !== 'fresh') utimesSync(path.join(results.dir, name), hourAgo, hourAgo);
       }
       const sweeper = new Sweeper({
-        store: handle.store, clock: systemClock, results, inputsDir: path.join(storage, 'inputs'), resultTtlMs: 86_400_000,
+        store: handle.store, clock: systemClock, results, uploads: new UploadedFiles(storage), inputsDir: path.join(storage, 'inputs'), resultTtlMs: 86_400_000,
         orphanAgeMs: 60_000, intervalMs: 60_000, logger: pino({ level: 'silent' }),
       });
       assert.equal(await sweeper.sweep(), 3);

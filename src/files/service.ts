@@ -1,0 +1,252 @@
+import { writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { Caller } from '../auth/accounts.ts';
+import { ApiError, invalidField } from '../contract/errors.ts';
+import { type FileData, FILE_ID_PATTERN, type QuotaData, type UploadNames, uploadNames } from '../contract/files.ts';
+import { randomChars } from '../contract/ids.ts';
+import { formatBytes } from '../contract/media-limits.ts';
+import { downloadToFile, fetchFailure, TooLargeError } from '../net/guarded-download.ts';
+import type { OutboundGuard } from '../net/outbound-guard.ts';
+import type { Db, Store } from '../store/db.ts';
+import { isPostgres } from '../store/dialect.ts';
+import type { FilesTable } from '../store/schema.ts';
+import type { Clock } from '../util/clock.ts';
+import { ACCEPTED_FILE_TYPES, checkUploadPath, FILE_KINDS, safeFileName, sniffFileType, uploadFolder } from './kinds.ts';
+import { type UploadedFiles, UploadTooLargeError } from './storage.ts';
+
+export type FileServiceDeps = {
+  store: Store;
+  clock: Clock;
+  files: UploadedFiles;
+  guard: OutboundGuard;
+  /** Origin of file URLs (VIDGATE_PUBLIC_URL). */
+  publicUrl: string;
+  ttlMs: number;
+  maxBytes: number;
+  /** Live files a user may keep unless it has its own quota. */
+  defaultQuota: number;
+  /** How long fetching a URL upload may take. */
+  fetchDeadlineMs: number;
+};
+
+/** What a request names an upload's content by: the field its errors point at. */
+type Field = 'file' | 'base64_data' | 'file_url';
+
+/** A part of a multipart body, as @fastify/multipart gives it (the slice used here). */
+export type UploadPart = { type: 'field'; fieldname: string; value: string } | { type: 'file'; fieldname: string; filename: string; file: Readable };
+
+type Received = { partial: string; bytes: number; originalName?: string };
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const DATA_URL = /^data:[^,]*;base64,/i;
+
+/** The Files API: uploads by stream, base64 or URL, their quota, and the files they made; knows nothing of HTTP. */
+export class FileService {
+  private readonly deps: FileServiceDeps;
+
+  constructor(deps: FileServiceDeps) {
+    this.deps = deps;
+  }
+
+  /**
+   * Stores the one file of a multipart upload as it streams in (never whole in memory). Name
+   * fields may come before or after the file part.
+   */
+  async fromParts(caller: Caller, parts: AsyncIterable<UploadPart>): Promise<FileData> {
+    const fields: Record<string, string> = {};
+    let received: Received | null = null;
+    try {
+      for await (const part of parts) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = part.value;
+          continue;
+        }
+        if (part.fieldname !== 'file' || received) {
+          part.file.resume(); // the rest of the request must still be read
+          throw invalidField('file', received ? 'send one file per request' : `send the file in the "file" field, not "${part.fieldname}"`);
+        }
+        try {
+          checkUploadPath(fields.upload_path ?? fields.uploadPath);
+          await this.checkRoom(caller);
+        } catch (error) {
+          part.file.resume();
+          throw error;
+        }
+        received = { ...(await this.receive(part.file)), originalName: part.filename };
+      }
+      if (!received) throw invalidField('file', 'missing; send the file as multipart/form-data in the "file" field');
+      const names = uploadNames(fields);
+      return await this.commit(caller, 'file', received, { ...names, uploadPath: checkUploadPath(names.uploadPath), originalName: received.originalName });
+    } catch (error) {
+      if (received) await this.deps.files.remove(received.partial);
+      throw isTooLarge(error) ? this.tooLarge('file') : error;
+    }
+  }
+
+  private async receive(source: Readable): Promise<{ partial: string; bytes: number }> {
+    try {
+      return await this.deps.files.receive(source, this.deps.maxBytes);
+    } catch (error) {
+      throw isTooLarge(error) ? this.tooLarge('file') : error;
+    }
+  }
+
+  /** Stores base64 (plain or a data URL). */
+  async fromBase64(caller: Caller, data: string, names: UploadNames): Promise<FileData> {
+    const uploadPath = checkUploadPath(names.uploadPath);
+    const text = data.replace(DATA_URL, '').replace(/\s+/g, '');
+    if (!text || !BASE64.test(text)) throw invalidField('base64_data', 'is not base64 (plain, or a data:…;base64, URL)');
+    const content = Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
+    if (content.length > this.deps.maxBytes) throw this.tooLarge('base64_data');
+    await this.checkRoom(caller);
+    const partial = this.deps.files.partialPath();
+    await writeFile(partial, content);
+    return this.commit(caller, 'base64_data', { partial, bytes: content.length }, { ...names, uploadPath });
+  }
+
+  /** Fetches a public URL through the outbound guard (every redirect re-checked) and stores it. */
+  async fromUrl(caller: Caller, url: string, names: UploadNames): Promise<FileData> {
+    const uploadPath = checkUploadPath(names.uploadPath);
+    await this.checkRoom(caller);
+    const partial = this.deps.files.partialPath();
+    const deadline = AbortSignal.timeout(this.deps.fetchDeadlineMs);
+    let bytes: number;
+    try {
+      bytes = await downloadToFile(this.deps.guard, url, partial, { maxBytes: this.deps.maxBytes, signal: deadline });
+    } catch (error) {
+      await this.deps.files.remove(partial);
+      if (error instanceof TooLargeError) throw this.tooLarge('file_url');
+      throw invalidField('file_url', fetchFailure(error, deadline, this.deps.fetchDeadlineMs));
+    }
+    const originalName = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || 'download';
+    return this.commit(caller, 'file_url', { partial, bytes }, { ...names, uploadPath, originalName });
+  }
+
+  /** The caller's user's file quota and what is used of it. */
+  async quota(caller: Caller): Promise<QuotaData> {
+    const { max, custom, reason } = await this.limitOf(this.deps.store.db, caller.userId);
+    const used = await this.liveCount(this.deps.store.db, caller.userId);
+    return { user_group: caller.userGroup, used_files: used, max_files: max, remain_files: Math.max(0, max - used), is_custom: custom, quota_reason: reason };
+  }
+
+  /** The row of a file that may still be served, or null (unknown, expired, swept). */
+  async servable(fileId: string): Promise<FilesTable | null> {
+    if (!FILE_ID_PATTERN.test(fileId)) return null;
+    const row = await this.deps.store.db.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst();
+    return row && row.swept_at === null && this.deps.clock.now() < row.expires_at ? row : null;
+  }
+
+  /**
+   * For a URL that names one of vidgate's own files: its path on disk, or null when it is not
+   * such a URL. Throws 400 naming `field` when it is one but has expired or never existed.
+   */
+  async localPathOf(url: string, field: string): Promise<string | null> {
+    const prefix = `${this.deps.publicUrl}/files/`;
+    if (!url.startsWith(prefix)) return null;
+    const [id, name] = url.slice(prefix.length).split(/[?#]/)[0].split('/');
+    const row = await this.servable(id ?? '');
+    if (!row || row.file_name !== name) throw invalidField(field, 'names an uploaded file that has expired or does not exist');
+    return this.deps.files.pathOf(row.stored_name);
+  }
+
+  /** The answer an upload gives: file and download URLs, ISO times. */
+  view(row: FilesTable): FileData {
+    const { publicUrl } = this.deps;
+    return {
+      file_id: row.id,
+      file_name: row.file_name,
+      original_name: row.original_name,
+      file_size: row.bytes,
+      mime_type: row.mime_type,
+      upload_path: row.upload_path,
+      file_url: `${publicUrl}/files/${row.id}/${row.file_name}`,
+      download_url: `${publicUrl}/api/v1/files/download/${row.id}`,
+      upload_time: new Date(row.created_at).toISOString(),
+      expires_at: new Date(row.expires_at).toISOString(),
+    };
+  }
+
+  /** Sniffs the type, gives the file its stored name and records it, within the quota (checked again under a lock). */
+  private async commit(caller: Caller, field: Field, received: Received, names: UploadNames): Promise<FileData> {
+    const { files, store, clock, ttlMs } = this.deps;
+    const mime = await sniffFileType(received.partial).catch(() => null);
+    if (!mime) {
+      await files.remove(received.partial);
+      throw invalidField(field, `unsupported file type; upload ${ACCEPTED_FILE_TYPES}`);
+    }
+    const id = `file_${randomChars(24)}`;
+    const now = clock.now();
+    const row: FilesTable = {
+      id,
+      user_id: caller.userId,
+      key_id: caller.keyId,
+      file_name: safeFileName(names.fileName ?? names.originalName, mime, id),
+      original_name: (names.fileName ?? names.originalName ?? `${id}.${FILE_KINDS[mime]}`).slice(0, 300),
+      upload_path: uploadFolder(names.uploadPath, mime),
+      mime_type: mime,
+      bytes: received.bytes,
+      stored_name: `${id}.${FILE_KINDS[mime]}`,
+      created_at: now,
+      expires_at: now + ttlMs,
+      swept_at: null,
+    };
+    // Whole on disk first, then recorded: a crash in between leaves an orphan the sweeper removes.
+    await files.publish(received.partial, row.stored_name);
+    try {
+      await store.write(async (trx) => {
+        await this.checkRoom(caller, trx);
+        await trx.insertInto('files').values(row).execute();
+      });
+    } catch (error) {
+      await files.remove(row.stored_name);
+      throw error;
+    }
+    return this.view(row);
+  }
+
+  /** 429 quota_exceeded when the user keeps as many live files as it may; in a write, the user's row is locked first. */
+  private async checkRoom(caller: Caller, trx: Db = this.deps.store.db): Promise<void> {
+    if (trx !== this.deps.store.db && isPostgres(trx)) await trx.selectFrom('users').select('id').where('id', '=', caller.userId).forUpdate().execute();
+    const { max } = await this.limitOf(trx, caller.userId);
+    const used = await this.liveCount(trx, caller.userId);
+    if (used < max) return;
+    const oldest = await trx
+      .selectFrom('files')
+      .select((eb) => eb.fn.min('expires_at').as('at'))
+      .where('user_id', '=', caller.userId)
+      .where('swept_at', 'is', null)
+      .where('expires_at', '>', this.deps.clock.now())
+      .executeTakeFirst();
+    const waitSec = Math.max(1, Math.ceil((Number(oldest?.at ?? 0) - this.deps.clock.now()) / 1000));
+    throw new ApiError('quota_exceeded', `file: this user keeps ${used} of ${max} files; files expire ${this.deps.ttlMs / 3_600_000} h after upload`, {
+      param: 'file',
+      headers: { 'retry-after': String(waitSec) },
+    });
+  }
+
+  private async limitOf(db: Db, userId: string): Promise<{ max: number; custom: boolean; reason: string }> {
+    const user = await db.selectFrom('users').select(['max_files', 'max_files_reason']).where('id', '=', userId).executeTakeFirst();
+    const own = user?.max_files ?? null;
+    return own === null ? { max: this.deps.defaultQuota, custom: false, reason: '' } : { max: own, custom: true, reason: user?.max_files_reason ?? '' };
+  }
+
+  private async liveCount(db: Db, userId: string): Promise<number> {
+    const row = await db
+      .selectFrom('files')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('swept_at', 'is', null)
+      .where('expires_at', '>', this.deps.clock.now())
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  private tooLarge(field: Field): ApiError {
+    return new ApiError('request_too_large', `${field}: the file is larger than the ${formatBytes(this.deps.maxBytes)} limit`, { param: field });
+  }
+}
+
+/** Over the size limit, by our count or by the multipart parser's. */
+function isTooLarge(error: unknown): boolean {
+  return error instanceof UploadTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE';
+}

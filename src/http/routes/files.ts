@@ -1,0 +1,59 @@
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { base64UploadSchema, fileUploadResponseSchema, quotaResponseSchema, uploadNames, urlUploadSchema } from '../../contract/files.ts';
+import type { FileService, UploadPart } from '../../files/service.ts';
+import { callerOf } from '../auth.ts';
+import { errorResponses } from '../openapi.ts';
+
+const uploadErrors = { ...errorResponses, 413: errorResponses[400] };
+const uploaded = (data: z.infer<typeof fileUploadResponseSchema>['data']) => ({ success: true as const, code: 200 as const, msg: 'File uploaded successfully', data });
+const common = { tags: ['files'], security: [{ bearerAuth: [] }] };
+const expiry = 'Files are served for 72 h (VIDGATE_FILE_TTL); the returned `file_url` is accepted as a media URL by every model.';
+
+/** The EvoLink Files API under /api/v1/files: uploads by stream, base64 and URL, and the quota. */
+export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: number }> = async (app, { files, maxBytes }) => {
+  await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+
+  app.post('/files/upload/stream', {
+    schema: {
+      ...common,
+      summary: 'Upload a file (multipart/form-data)',
+      description: `The \`file\` part (JPEG, PNG, GIF, WEBP, BMP, MP4, MOV, WAV, MP3) is streamed to disk, never held in memory; optional \`upload_path\` and \`file_name\` fields (or camelCase). ${expiry}`,
+      consumes: ['multipart/form-data'],
+      response: { 200: fileUploadResponseSchema, ...uploadErrors },
+    },
+    handler: async (request) => uploaded(await files.fromParts(callerOf(request), uploadParts(request.parts()))),
+  });
+
+  // Base64 bodies are a third larger than the file they carry.
+  app.post('/files/upload/base64', {
+    bodyLimit: Math.ceil((maxBytes * 4) / 3) + 64 * 1024,
+    schema: { ...common, summary: 'Upload a file as base64', description: expiry, body: base64UploadSchema, response: { 200: fileUploadResponseSchema, ...uploadErrors } },
+    handler: async (request) => uploaded(await files.fromBase64(callerOf(request), request.body.base64_data, uploadNames(request.body))),
+  });
+
+  app.post('/files/upload/url', {
+    schema: {
+      ...common,
+      summary: 'Upload a file from a URL',
+      description: `vidgate fetches it through its outbound guard: private and internal addresses are refused, on every redirect. ${expiry}`,
+      body: urlUploadSchema,
+      response: { 200: fileUploadResponseSchema, ...uploadErrors },
+    },
+    handler: async (request) => uploaded(await files.fromUrl(callerOf(request), request.body.file_url, uploadNames(request.body))),
+  });
+
+  app.get('/files/quota', {
+    schema: { ...common, summary: "The user's file quota", description: 'Live (unexpired) files count against it.', response: { 200: quotaResponseSchema, ...errorResponses } },
+    handler: async (request) => ({ success: true as const, code: 200 as const, data: await files.quota(callerOf(request)) }),
+  });
+};
+
+/** @fastify/multipart's parts as the slice the service reads. */
+async function* uploadParts(parts: AsyncIterable<{ type: string; fieldname: string } & Record<string, any>>): AsyncGenerator<UploadPart> {
+  for await (const part of parts) {
+    if (part.type === 'file') yield { type: 'file', fieldname: part.fieldname, filename: part.filename, file: part.file };
+    else yield { type: 'field', fieldname: part.fieldname, value: String(part.value ?? '') };
+  }
+}
