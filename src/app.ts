@@ -17,6 +17,8 @@ import { buildHttpServer, closeHttpServer } from './http/server.ts';
 import { FileService } from './files/service.ts';
 import { UploadedFiles } from './files/storage.ts';
 import { ResultFiles } from './media/results.ts';
+import { Metrics } from './observability/metrics.ts';
+import { registerStoreGauges } from './observability/store-gauges.ts';
 import { Sweeper } from './media/sweeper.ts';
 import { AddressPolicy } from './net/address-policy.ts';
 import { type HostResolver, OutboundGuard, systemResolver } from './net/outbound-guard.ts';
@@ -78,6 +80,8 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
   const router = new ChannelRouter(channels, store, clock);
+  const metrics = new Metrics((name) => channels.some((c) => c.name === name && c.upstream !== null));
+  registerStoreGauges(metrics.registry, db, clock);
   let worker: Worker | null = null;
   let deliverer: CallbackDeliverer | null = null;
   let unparker: Unparker | null = null;
@@ -101,7 +105,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     },
     taskEnded: () => signals.publish({ kind: 'callback_due' }),
   };
-  const settlement = new TaskSettlement(results);
+  const settlement = new TaskSettlement(results, (row) => metrics.taskEnded(row));
   const tasks = new TaskService({
     store,
     clock,
@@ -120,7 +124,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });
   const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, metrics, metricsToken: settings.metrics_token, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
   });
   let sweeper: Sweeper | null = null;
   if (options.worker) {
@@ -134,7 +138,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     });
     deliverer = new CallbackDeliverer({
       store, clock, guard, logger, concurrency: settings.callback_concurrency, pollMs: settings.worker_poll,
-      timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries,
+      timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries, onAttempt: (outcome) => metrics.callbackAttempted(outcome),
     });
     sweeper = new Sweeper({
       store, clock, results, uploads, inputsDir, resultTtlMs: settings.result_ttl, orphanAgeMs: 2 * settings.job_lease, intervalMs: settings.sweep_interval, logger,

@@ -45,6 +45,7 @@ export const settingsSchema = z.strictObject({
   callback_concurrency: int(1, 1024).default(16),
   auth_cache_ttl: durationMs('5s'),
   max_body_bytes: int(1024).default(1_048_576),
+  metrics_token: z.string().min(16, 'must be at least 16 characters').optional(),
   ffmpeg_path: z.string().min(1).default('ffmpeg'),
   ffprobe_path: z.string().min(1).default('ffprobe'),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -21,7 +21,12 @@ export type DelivererOptions = {
   timeoutMs: number;
   /** Waits before each retry: [1s, 2s, 4s] gives 4 attempts in all. */
   retryDelaysMs: readonly number[];
+  /** Told how each recorded attempt went. */
+  onAttempt?: (outcome: CallbackOutcome) => void;
 };
+
+/** How one attempt ended: delivered, failed with a retry due, or failed for good. */
+export type CallbackOutcome = 'delivered' | 'retry' | 'failed';
 
 /** Sends the callbacks in the outbox: signed, re-checked against the guard each attempt, retried on schedule. */
 export class CallbackDeliverer {
@@ -80,6 +85,7 @@ export class CallbackDeliverer {
     const recorded = await store.write((trx) => recordAttempt(trx, delivery, outcome, retryAt, now));
     const log = logger.child({ task: delivery.task_id, delivery: delivery.id, attempt: delivery.attempts });
     if (!recorded) return log.warn('lost the lease on a callback; another sender has it');
+    this.options.onAttempt?.(outcome.error === null ? 'delivered' : retryAt === null ? 'failed' : 'retry');
     if (outcome.error === null) return log.info({ status: outcome.statusCode }, 'callback delivered');
     log.warn({ error: outcome.error, retryInMs: delay ?? null }, retryAt === null ? 'callback failed for good' : 'callback failed; will retry');
     if (delay !== undefined) this.wakeAfter(delay);

@@ -12,6 +12,8 @@ import { callbacksRoutes } from './routes/callbacks.ts';
 import { creditsRoutes } from './routes/credits.ts';
 import { fileDownloadsRoutes } from './routes/file-downloads.ts';
 import { filesRoutes } from './routes/files.ts';
+import { healthRoutes } from './routes/health.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { generationsRoutes } from './routes/generations.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { resultsRoutes } from './routes/results.ts';
@@ -28,6 +30,9 @@ export type HttpDeps = {
   /** Where uploaded files are stored, and the largest one taken. */
   filesDir: string;
   fileMaxBytes: number;
+  metrics: Metrics;
+  /** When set, /metrics wants it as a Bearer token. */
+  metricsToken?: string;
   db: Db;
   /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
   defaultRpm: number;
@@ -53,7 +58,12 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onResponse', (request, reply, done) => {
+    deps.metrics.requestAnswered(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   await registerOpenApi(app, deps.version);
+  await app.register(healthRoutes, { db: deps.db, metrics: deps.metrics, metricsToken: deps.metricsToken });
   await app.register(resultsRoutes, { tasks: deps.tasks, dir: deps.resultsDir });
   await app.register(fileDownloadsRoutes, { files: deps.files, dir: deps.filesDir });
   await app.register(webhooksRoutes, { prefix: '/v1', webhooks: deps.webhooks });

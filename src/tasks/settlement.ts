@@ -19,9 +19,12 @@ type Q = Kysely<Database>;
  */
 export class TaskSettlement {
   private readonly results: ResultFiles;
+  private readonly onEnded?: (row: TaskRow) => void;
 
-  constructor(results: ResultFiles) {
+  /** `onEnded` hears of every task this process ends (for metrics). */
+  constructor(results: ResultFiles, onEnded?: (row: TaskRow) => void) {
     this.results = results;
+    this.onEnded = onEnded;
   }
 
   /** Completed with its result; charges the seconds the engine billed, releases the rest. */
@@ -50,6 +53,7 @@ export class TaskSettlement {
       const body = JSON.stringify(toTaskView(viewSource(row, this.results, now)));
       await enqueueCallback(q, { taskId: row.id, userId: row.user_id, url: row.callback_url, body, now });
     }
+    this.onEnded?.(row);
     return row;
   }
 }

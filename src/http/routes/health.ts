@@ -1,0 +1,52 @@
+import { timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ApiError } from '../../contract/errors.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import type { Db } from '../../store/db.ts';
+
+const statusSchema = z.object({ status: z.string(), store: z.string().optional() });
+
+/** Liveness, readiness (the store answers) and Prometheus metrics; no API key (metrics may have a token of their own). */
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; metrics: Metrics; metricsToken?: string }> = async (app, { db, metrics, metricsToken }) => {
+  app.get('/healthz', {
+    schema: { summary: 'Liveness', description: 'The process answers.', tags: ['operations'], response: { 200: statusSchema } },
+    handler: async () => ({ status: 'ok' }),
+  });
+
+  app.get('/readyz', {
+    schema: { summary: 'Readiness', description: 'The store answers within 2 s; 503 otherwise.', tags: ['operations'], response: { 200: statusSchema, 503: statusSchema } },
+    async handler(_request, reply) {
+      try {
+        await withTimeout(sql`select 1`.execute(db), 2000);
+        return { status: 'ready', store: 'ok' };
+      } catch {
+        return reply.code(503).send({ status: 'not ready', store: 'unreachable' });
+      }
+    },
+  });
+
+  app.get('/metrics', {
+    schema: { summary: 'Prometheus metrics', description: 'Text exposition format. With VIDGATE_METRICS_TOKEN set, send it as a Bearer token.', tags: ['operations'] },
+    async handler(request, reply) {
+      if (metricsToken && !sameSecret(request.headers.authorization ?? '', `Bearer ${metricsToken}`)) {
+        throw new ApiError('unauthorized', 'Authorization: /metrics needs "Bearer <VIDGATE_METRICS_TOKEN>"');
+      }
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  });
+};
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
