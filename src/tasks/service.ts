@@ -39,6 +39,9 @@ export type TaskServiceDeps = {
   hooks?: TaskHooks;
 };
 
+/** A page of a caller's tasks (beyond the hosted service: GET /v1/tasks). */
+export type TaskList = { object: 'list'; data: TaskView[]; has_more: boolean; last_id: string | null };
+
 /** The answer to a cancel (CONTRACT §4). */
 export type CancelledTask = { id: string; object: 'task.cancelled'; status: 'cancelled'; message: string };
 
@@ -101,6 +104,14 @@ export class TaskService {
     return this.view(await this.ownTask(caller, taskId));
   }
 
+  /** The caller's tasks, newest first, a page at a time: `before` is the last id of the previous page. */
+  async list(caller: Caller, options: { limit: number; before?: string; status?: TaskRow['status'] }): Promise<TaskList> {
+    const before = options.before === undefined ? undefined : await this.ownTask(caller, options.before, 'before');
+    const rows = await this.reader.listUserTasks(caller.userId, { limit: options.limit + 1, before, status: options.status });
+    const page = rows.slice(0, options.limit);
+    return { object: 'list', data: page.map((row) => this.view(row)), has_more: rows.length > options.limit, last_id: page.at(-1)?.id ?? null };
+  }
+
   /** Cancels the caller's unfinished task: its job stops, its credits go back, its callback is sent; 400 once it has ended. */
   async cancel(caller: Caller, taskId: string): Promise<CancelledTask> {
     const { store, clock, settlement, ingest, hooks } = this.deps;
@@ -126,12 +137,12 @@ export class TaskService {
   }
 
   /** The caller's task row; 400 for a malformed id, 404 for another user's or a missing task. */
-  async ownTask(caller: Caller, taskId: string): Promise<TaskRow> {
+  async ownTask(caller: Caller, taskId: string, field = 'task_id'): Promise<TaskRow> {
     if (!TASK_ID_PATTERN.test(taskId)) {
-      throw new ApiError('invalid_task_id', `task_id: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: 'task_id' });
+      throw new ApiError('invalid_task_id', `${field}: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: field });
     }
     const row = await this.reader.findUserTask(caller.userId, taskId);
-    if (!row) throw new ApiError('task_not_found', `task_id: no task ${taskId}`, { param: 'task_id' });
+    if (!row) throw new ApiError('task_not_found', `${field}: no task ${taskId}`, { param: field });
     return row;
   }
 

@@ -19,14 +19,27 @@ export async function insertTask(q: Kysely<Database>, task: Insertable<TasksTabl
 export class TaskReader {
   private readonly byIdForUser: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
   private readonly byId: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
+  private readonly db: Db;
 
   constructor(db: Db) {
+    this.db = db;
     this.byIdForUser = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', '').where('user_id', '=', ''));
     this.byId = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', ''));
   }
 
   async findTask(taskId: string): Promise<TaskRow | undefined> {
     return (await this.byId([taskId]))[0];
+  }
+
+  /** A user's tasks, newest first, older than the task `before` when given (a cursor), optionally of one status. */
+  async listUserTasks(userId: string, options: { limit: number; before?: TaskRow; status?: TaskRow['status'] }): Promise<TaskRow[]> {
+    let query = this.db.selectFrom('tasks').selectAll().where('user_id', '=', userId);
+    const { before, status } = options;
+    if (before) {
+      query = query.where((eb) => eb.or([eb('created_at', '<', before.created_at), eb.and([eb('created_at', '=', before.created_at), eb('id', '<', before.id)])]));
+    }
+    if (status) query = query.where('status', '=', status);
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
   }
 
   /** The task with this id if `userId` owns it (others' tasks are invisible). */

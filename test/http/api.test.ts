@@ -180,6 +180,37 @@ describe('API over HTTP', () => {
     });
   });
 
+  describe('list', () => {
+    it("pages through the caller's own tasks, newest first, and filters by status", async () => {
+      const key = await server.newKey({ user: 'lister', userCredits: 1_000_000_000 });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await server.call('POST', '/v1/videos/generations', { body: T2V, key })).body.id);
+      await server.call('DELETE', `/v1/tasks/${ids[1]}`, { key });
+      const pages: string[][] = [];
+      let before: string | null = null;
+      for (;;) {
+        const res = await server.call('GET', `/v1/tasks?limit=2${before ? `&before=${before}` : ''}`, { key });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.object, 'list');
+        pages.push(res.body.data.map((t: any) => t.id));
+        before = res.body.last_id;
+        if (!res.body.has_more) break;
+      }
+      assert.deepEqual(pages.flat(), [...ids].reverse());
+      assert.deepEqual(pages.map((p) => p.length), [2, 2, 1]);
+      const cancelled = await server.call('GET', '/v1/tasks?status=cancelled', { key });
+      assert.deepEqual(cancelled.body.data.map((t: any) => [t.id, t.status]), [[ids[1], 'cancelled']]);
+      const others = await server.call('GET', '/v1/tasks?limit=100', { key: server.key });
+      assert.ok(!others.body.data.some((t: any) => ids.includes(t.id)), "another user's list never shows them");
+      for (const [query, field] of [['limit=0', 'limit'], ['limit=101', 'limit'], ['status=done', 'status'], ['before=nope', 'before']]) {
+        const res = await server.call('GET', `/v1/tasks?${query}`, { key });
+        assert.equal(res.status, 400, query);
+        assert.ok(res.body.error.message.startsWith(`${field}: `), res.body.error.message);
+      }
+      assert.equal((await server.call('GET', `/v1/tasks?before=${ids[0]}`, { key: server.key })).status, 404);
+    });
+  });
+
   describe('models, docs and unknown routes', () => {
     it('lists the four models', async () => {
       const res = await server.call('GET', '/v1/models');

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { taskViewSchema } from '../../contract/task-view.ts';
+import { TASK_STATUSES, taskViewSchema } from '../../contract/task-view.ts';
 import type { TaskService } from '../../tasks/service.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
@@ -11,7 +11,29 @@ const cancelledSchema = z
   .object({ id: z.string(), object: z.literal('task.cancelled'), status: z.literal('cancelled'), message: z.string() })
   .meta({ id: 'TaskCancelled' });
 
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Tasks per page, 1–100'),
+  before: z.string().optional().describe('The last_id of the previous page'),
+  status: z.enum(TASK_STATUSES).optional().describe('Only tasks in this status'),
+});
+
+const taskListSchema = z
+  .object({ object: z.literal('list'), data: z.array(taskViewSchema), has_more: z.boolean(), last_id: z.string().nullable() })
+  .meta({ id: 'TaskList' });
+
 export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService }> = async (app, { tasks }) => {
+  app.get('/tasks', {
+    schema: {
+      summary: "List the caller's tasks",
+      description: 'Newest first; beyond the hosted service. Page on with `before` = the previous page\'s `last_id` while `has_more`.',
+      tags: ['tasks'],
+      security: [{ bearerAuth: [] }],
+      querystring: listQuery,
+      response: { 200: taskListSchema, ...errorResponses },
+    },
+    handler: (request) => tasks.list(callerOf(request), request.query),
+  });
+
   app.get('/tasks/:task_id', {
     schema: {
       summary: 'Get a task',
