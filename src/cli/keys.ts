@@ -6,6 +6,7 @@ import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { MODELS } from '../contract/models/index.ts';
 import { migrateToLatest, openStore, type Store } from '../store/db.ts';
 import { settingsOrExit } from './settings.ts';
+import { formatTable } from './table.ts';
 
 /** A mistake in the command line; printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -142,7 +143,5 @@ function keyTable(keys: KeyListing[]): string {
     credits(k.usedMicro), credits(k.userBalanceMicro), String(k.unfinished), k.rpm === null ? 'default' : String(k.rpm),
     k.maxUnfinished === null ? 'default' : String(k.maxUnfinished), k.models?.join(',') ?? 'all',
   ]);
-  const header = ['ID', 'KEY', 'USER', 'GROUP', 'STATUS', 'KEY CREDITS', 'USED', 'USER BALANCE', 'UNFINISHED', 'RPM', 'MAX UNFINISHED', 'MODELS'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+  return formatTable(['ID', 'KEY', 'USER', 'GROUP', 'STATUS', 'KEY CREDITS', 'USED', 'USER BALANCE', 'UNFINISHED', 'RPM', 'MAX UNFINISHED', 'MODELS'], rows);
 }

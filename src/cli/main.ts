@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { VERSION } from '../app.ts';
+import { registerGenerateCommand } from './generate.ts';
 import { registerKeysCommands } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand, workerCommand } from './serve.ts';
+import { registerTasksCommands } from './tasks.ts';
 
 const program = new Command('vidgate').description('Self-hosted, EvoLink-compatible video generation gateway').version(VERSION);
 
@@ -17,5 +19,7 @@ program.command('worker').description('run tasks from the store, without the API
 program.command('migrate').description('bring the store schema up to date and exit').action(migrateCommand);
 
 registerKeysCommands(program);
+registerGenerateCommand(program);
+registerTasksCommands(program);
 
 await program.parseAsync();

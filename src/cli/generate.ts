@@ -1,0 +1,147 @@
+import { createWriteStream, existsSync, openAsBlob } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SingleBar } from 'cli-progress';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { formatBytes } from '../contract/media-limits.ts';
+import type { CreateTaskRequest, Task, VidgateClient } from '../sdk/index.ts';
+import { printJson, type RemoteOptions, runRemote, withRemoteOptions } from './remote.ts';
+import { definedEntries } from '../util/objects.ts';
+
+type GenerateOptions = RemoteOptions & {
+  model: string;
+  prompt?: string;
+  negativePrompt?: string;
+  imageStart?: string;
+  imageEnd?: string;
+  video?: string;
+  audio?: string;
+  image: string[];
+  mode?: string;
+  duration?: number;
+  quality?: string;
+  aspectRatio?: string;
+  seed?: number;
+  keepOriginalSound?: boolean;
+  promptExtend?: boolean;
+  callbackUrl?: string;
+  out?: string;
+  wait: boolean;
+};
+
+/** `vidgate generate`: uploads local media, creates the task, follows it with a progress bar, saves the MP4. */
+export function registerGenerateCommand(program: Command): void {
+  withRemoteOptions(
+    program
+      .command('generate')
+      .description('make a video on a running vidgate: local files are uploaded first, the MP4 is saved when done')
+      .requiredOption('--model <id>', 'wan2.7-text-to-video, wan2.7-image-to-video, wan2.7-video-edit or happyhorse-1.0-video-edit')
+      .option('--prompt <text>', 'what to make, or the edit to apply')
+      .option('--negative-prompt <text>', 'what to avoid (wan2.7)')
+      .option('--image-start <file|url>', 'first frame (image-to-video)')
+      .option('--image-end <file|url>', 'last frame (image-to-video)')
+      .option('--video <file|url>', 'clip to continue or edit')
+      .option('--audio <file|url>', 'driving or soundtrack audio (wan2.7)')
+      .option('--image <file|url>', 'reference image (video edits); repeat for more', (value: string, all: string[]) => [...all, value], [])
+      .option('--mode <mode>', 'generation_mode (image-to-video): first_frame, first_last_frame or video_continuation')
+      .option('--duration <seconds>', 'output length in seconds', wholeNumber)
+      .addOption(new Option('--quality <q>', 'output quality').choices(['720p', '1080p']))
+      .option('--aspect-ratio <ratio>', 'e.g. 16:9, 9:16, 1:1')
+      .option('--seed <n>', 'for repeatable output', wholeNumber)
+      .option('--keep-original-sound', "keep the input clip's audio (video edits)")
+      .option('--no-prompt-extend', 'send the prompt as it is, without rewriting (wan2.7)')
+      .option('--callback-url <url>', 'also POST the finished task there')
+      .option('-o, --out <file>', 'where to save the MP4 (default ./<task id>.mp4)')
+      .option('--no-wait', 'print the task and return at once'),
+  ).action((o: GenerateOptions) => runRemote(o, (client) => generate(client, o)));
+}
+
+async function generate(client: VidgateClient, o: GenerateOptions): Promise<void> {
+  const say = (line: string) => o.json || process.stderr.write(`${line}\n`);
+  const media = async (value: string | undefined) => (value === undefined ? undefined : mediaUrl(client, value, say));
+  const [imageStart, imageEnd, video, audio, ...images] = await Promise.all([o.imageStart, o.imageEnd, o.video, o.audio, ...o.image].map(media));
+  const request = definedEntries({
+    model: o.model,
+    prompt: o.prompt,
+    negative_prompt: o.negativePrompt,
+    image_start: imageStart,
+    image_end: imageEnd,
+    video_urls: video && [video],
+    audio_urls: audio && [audio],
+    image_urls: images.length ? images : undefined,
+    generation_mode: o.mode,
+    duration: o.duration,
+    quality: o.quality,
+    aspect_ratio: o.aspectRatio,
+    seed: o.seed,
+    keep_original_sound: o.keepOriginalSound,
+    prompt_extend: o.promptExtend === false ? false : undefined,
+    callback_url: o.callbackUrl,
+  }) as CreateTaskRequest;
+  const created = await client.createTask(request);
+  say(`created ${created.id} (${created.usage.credits_reserved} credits reserved)`);
+  if (!o.wait) return o.json ? printJson(created) : void process.stdout.write(`${created.id}\n`);
+  const task = await followTask(client, created, o.json === true);
+  const file = path.resolve(o.out ?? `${task.id}.mp4`);
+  await saveVideo(client, task.results![0], file);
+  if (o.json) return printJson({ ...task, file });
+  process.stdout.write(`saved ${file} (${formatBytes((await stat(file)).size)}, ${task.usage.credits_charged} credits)\n`);
+}
+
+/** A local file is uploaded and named by its file_url; an http(s) URL is passed on as it is. */
+async function mediaUrl(client: VidgateClient, value: string, say: (line: string) => void): Promise<string> {
+  if (/^https?:\/\//i.test(value)) return value;
+  if (!existsSync(value)) throw new InvalidArgumentError(`${value}: no such file (give a local file or an http(s) URL)`);
+  say(`uploading ${value} (${formatBytes((await stat(value)).size)})`);
+  const uploaded = await client.uploadFile(await openAsBlob(value), { fileName: path.basename(value) });
+  return uploaded.file_url;
+}
+
+/**
+ * Waits for the task with a progress bar (status and ETA) on a terminal, or a line per status
+ * change otherwise. Ctrl-C stops waiting, not the task.
+ */
+async function followTask(client: VidgateClient, created: Task, quiet: boolean): Promise<Task> {
+  const tty = !quiet && process.stderr.isTTY;
+  const bar = tty ? new SingleBar({ format: ' {bar} {percentage}% | {status} | ETA {eta_s}', stream: process.stderr, hideCursor: true, clearOnComplete: false }) : null;
+  bar?.start(100, 0, { status: created.status, eta_s: `${created.task_info.estimated_time}s` });
+  let lastStatus = created.status;
+  const stop = new AbortController();
+  const interrupt = () => stop.abort(new Error(`stopped waiting; the task goes on: vidgate tasks get ${created.id}`));
+  process.once('SIGINT', interrupt);
+  try {
+    return await client.waitForTask(created.id, {
+      signal: stop.signal,
+      intervalMs: 500,
+      maxIntervalMs: 5000,
+      onProgress(task) {
+        bar?.update(task.progress, { status: task.status, eta_s: task.status === 'completed' ? 'done' : `${task.task_info.estimated_time}s` });
+        if (!tty && !quiet && task.status !== lastStatus) process.stderr.write(`${task.status} ${task.progress}%\n`);
+        lastStatus = task.status;
+      },
+    });
+  } finally {
+    bar?.stop();
+    process.removeListener('SIGINT', interrupt);
+  }
+}
+
+/** Streams the result to `file` under a temporary name, so a half-written MP4 never has the final name. */
+async function saveVideo(client: VidgateClient, url: string, file: string): Promise<void> {
+  const response = await client.download(url);
+  const partial = `${file}.part`;
+  try {
+    await pipeline(Readable.fromWeb(response.body as never), createWriteStream(partial));
+    await rename(partial, file);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+}
