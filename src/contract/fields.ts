@@ -4,12 +4,12 @@ import { truncateCodePoints } from './text.ts';
 
 export const MAX_SEED = 2_147_483_647;
 
-const httpUrl = (maxLength: number, what: string) =>
+const httpUrl = (maxLength: number, what: string, meta: Record<string, unknown> = {}) =>
   z
     .string({ error: `must be a ${what} URL string` })
     .max(maxLength, { error: `must be at most ${maxLength} characters` })
     .refine(isHttpUrl, { error: 'must be an http:// or https:// URL' })
-    .meta({ format: 'uri' });
+    .meta({ format: 'uri', ...meta });
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -20,7 +20,8 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-export const mediaUrl = httpUrl(4096, 'media');
+// x-vidgate-media marks media fields in the JSON Schema, so the console offers a file upload for them.
+export const mediaUrl = httpUrl(4096, 'media', { 'x-vidgate-media': true });
 export const callbackUrl = httpUrl(2048, 'callback').describe(
   'HTTPS URL that receives the task when it completes, fails or is cancelled',
 );

@@ -9,6 +9,7 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import type { FileService } from '../files/service.ts';
 import { registerOpenApi } from './openapi.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { creditsRoutes } from './routes/credits.ts';
 import { fileDownloadsRoutes } from './routes/file-downloads.ts';
 import { filesRoutes } from './routes/files.ts';
@@ -65,6 +66,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await registerOpenApi(app, deps.version);
   await app.register(healthRoutes, { db: deps.db, metrics: deps.metrics, metricsToken: deps.metricsToken });
   await app.register(resultsRoutes, { tasks: deps.tasks, dir: deps.resultsDir });
+  await app.register(consoleRoutes);
   await app.register(fileDownloadsRoutes, { files: deps.files, dir: deps.filesDir });
   await app.register(webhooksRoutes, { prefix: '/v1', webhooks: deps.webhooks });
   await app.register(

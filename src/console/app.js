@@ -1,0 +1,254 @@
+// The vidgate console: a key, a form per model built from its JSON Schema, live progress, the video, the history.
+// Talks to this origin through the SDK (served as /console/sdk.js); every value shown goes through textContent.
+import { VidgateApiError, VidgateClient, VidgateTaskError } from '/console/sdk.js';
+
+const $ = (id) => document.getElementById(id);
+const KEY_STORE = 'vidgate.key';
+const MEDIA_ACCEPT = { image: 'image/jpeg,image/png,image/webp,image/bmp', video: 'video/mp4,video/quicktime', audio: 'audio/wav,audio/mpeg' };
+const FIELD_LABELS = { image_start: 'First frame', image_end: 'Last frame', video_urls: 'Video', video_url: 'Video (alias)', video: 'Video (alias)', audio_urls: 'Audio', image_urls: 'Reference images' };
+
+let client = null;
+let schemas = [];
+let following = null; // the AbortController of the task being followed
+let olderThan = null;
+
+/** The request schema of a model, with a top-level $ref resolved. */
+function requestSchema(model) {
+  const { schema } = schemas.find((m) => m.id === model);
+  return schema.$ref ? schema.$defs[schema.$ref.split('/').pop()] : schema;
+}
+
+function mediaKind(name, property) {
+  const isMedia = property['x-vidgate-media'] || property.items?.['x-vidgate-media'];
+  if (!isMedia) return null;
+  return name.startsWith('image') ? 'image' : name.startsWith('audio') ? 'audio' : 'video';
+}
+
+function el(tag, attributes = {}, text) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) if (value !== undefined && value !== false) node.setAttribute(name, value === true ? '' : value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** One form control per schema property: media fields get a file picker and a URL box. */
+function fieldControl(name, property, required) {
+  const wrap = el('div', { class: 'field', 'data-field': name });
+  const words = name.replaceAll('_', ' ');
+  const label = FIELD_LABELS[name] ?? words[0].toUpperCase() + words.slice(1);
+  wrap.append(el('label', { for: `f-${name}` }, required ? `${label} *` : label));
+  const kind = mediaKind(name, property);
+  if (kind) {
+    const many = property.type === 'array' && (property.maxItems ?? 1) > 1;
+    const box = el('div', { class: 'media' });
+    box.append(el('input', { id: `f-${name}`, type: 'file', accept: MEDIA_ACCEPT[kind], multiple: many, 'data-role': 'file' }));
+    box.append(el('input', { type: 'url', placeholder: many ? 'or URLs, one per line…' : 'or a URL…', 'data-role': 'url', 'aria-label': `${label} URL` }));
+    wrap.append(box);
+  } else if (property.enum) {
+    const select = el('select', { id: `f-${name}` });
+    if (property.default === undefined) select.append(el('option', { value: '' }, '(not set)'));
+    for (const value of property.enum) select.append(el('option', { value, selected: value === property.default }, value));
+    wrap.append(select);
+  } else if (property.type === 'boolean') {
+    wrap.querySelector('label').replaceChildren(el('input', { id: `f-${name}`, type: 'checkbox', checked: property.default === true }), ` ${label}`);
+    wrap.querySelector('label').className = 'inline';
+  } else if (property.type === 'integer' || property.type === 'number') {
+    wrap.append(el('input', { id: `f-${name}`, type: 'number', min: property.minimum, max: property.maximum, step: property.type === 'integer' ? 1 : 'any', placeholder: property.default ?? '' }));
+  } else if (name.includes('prompt')) {
+    wrap.append(el('textarea', { id: `f-${name}`, required }));
+  } else {
+    wrap.append(el('input', { id: `f-${name}`, type: property.format === 'uri' ? 'url' : 'text' }));
+  }
+  const range = property.minimum !== undefined && property.maximum !== undefined && property.maximum < 1e6 ? ` (${property.minimum}–${property.maximum})` : '';
+  if (property.description || range) wrap.append(el('p', { class: 'field-help' }, `${property.description ?? ''}${range}`));
+  return wrap;
+}
+
+function renderForm(model) {
+  const schema = requestSchema(model);
+  const required = new Set(schema.required ?? []);
+  // Aliases (video_url for video_urls[0], …) stay API-only: one control per input is enough.
+  const shown = Object.entries(schema.properties).filter(([name, p]) => name !== 'model' && !p.description?.startsWith('Alias of'));
+  $('fields').replaceChildren(...shown.map(([name, p]) => fieldControl(name, p, required.has(name))));
+  $('model-note').textContent = schema.description ?? '';
+  $('form-error').hidden = true;
+}
+
+/** The create body from the form; local files are uploaded first and named by their file_url. */
+async function requestBody(model) {
+  const schema = requestSchema(model);
+  const body = { model };
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const wrap = document.querySelector(`[data-field="${name}"]`);
+    if (!wrap) continue;
+    if (mediaKind(name, property)) {
+      const files = [...wrap.querySelector('[data-role=file]').files];
+      const urls = wrap.querySelector('[data-role=url]').value.split(/\s+/).filter(Boolean);
+      const uploaded = await Promise.all(files.map((file) => client.uploadFile(file, { fileName: file.name })));
+      const all = [...uploaded.map((f) => f.file_url), ...urls];
+      if (all.length) body[name] = property.type === 'array' ? all : all[0];
+      continue;
+    }
+    const input = wrap.querySelector('input, select, textarea');
+    if (property.type === 'boolean') body[name] = input.checked;
+    else if (input.value === '') continue;
+    else body[name] = property.type === 'integer' || property.type === 'number' ? Number(input.value) : input.value;
+  }
+  return body;
+}
+
+function showFormError(error) {
+  document.querySelectorAll('.invalid').forEach((node) => node.classList.remove('invalid'));
+  $('form-error').textContent = error.message;
+  $('form-error').hidden = false;
+  const field = error.param && document.querySelector(`[data-field="${error.param}"]`);
+  field?.querySelectorAll('input, select, textarea').forEach((node) => node.classList.add('invalid'));
+}
+
+async function submitTask(event) {
+  event.preventDefault();
+  const model = $('model').value;
+  $('submit').disabled = true;
+  $('submit').textContent = 'Uploading and creating…';
+  $('form-error').hidden = true;
+  try {
+    const task = await client.createTask(await requestBody(model));
+    showTask(task);
+    void followTask(task.id);
+    void loadHistory();
+    void loadCredits();
+  } catch (error) {
+    showFormError(error);
+  } finally {
+    $('submit').disabled = false;
+    $('submit').textContent = 'Generate';
+  }
+}
+
+function showTask(task) {
+  $('viewer-empty').hidden = true;
+  $('current').hidden = false;
+  $('current-id').textContent = task.id;
+  $('current-model').textContent = task.model;
+  $('current-progress').value = task.progress;
+  $('current-status').textContent = `${task.status} · ${task.progress}%`;
+  $('current-status').className = `status-${task.status}`;
+  const running = task.status === 'pending' || task.status === 'processing';
+  $('current-eta').textContent = running ? `about ${task.task_info.estimated_time} s left` : `${task.usage.credits_charged ?? task.usage.credits_reserved} credits ${task.usage.credits_charged === undefined ? 'reserved' : 'charged'}`;
+  $('cancel').hidden = !task.task_info.can_cancel;
+  $('current-error').hidden = !task.error;
+  $('current-error').textContent = task.error ? `${task.error.code}: ${task.error.message}` : '';
+  const video = task.results?.[0];
+  const player = $('player');
+  if (video && player.dataset.src !== video) {
+    player.dataset.src = video;
+    player.src = video;
+    player.hidden = false;
+    void player.play().catch(() => {}); // muted autoplay; the controls are there if the browser refuses
+  } else if (!video) {
+    player.removeAttribute('src');
+    delete player.dataset.src;
+    player.hidden = true;
+  }
+  $('download').hidden = !video;
+  if (video) $('download').href = video;
+  document.querySelectorAll('#history-rows tr').forEach((row) => row.classList.toggle('selected', row.dataset.id === task.id));
+}
+
+async function followTask(id) {
+  following?.abort();
+  const controller = new AbortController();
+  following = controller;
+  try {
+    await client.waitForTask(id, { signal: controller.signal, intervalMs: 500, maxIntervalMs: 2000, onProgress: (task) => following === controller && showTask(task) });
+  } catch (error) {
+    if (controller.signal.aborted) return;
+    if (!(error instanceof VidgateTaskError)) showFormError(error);
+  }
+  if (following === controller) {
+    void loadHistory();
+    void loadCredits();
+  }
+}
+
+function historyRow(task) {
+  const row = el('tr', { 'data-id': task.id });
+  const created = new Date(task.created * 1000).toLocaleString();
+  const cells = [task.id, task.model, task.status, `${task.progress}%`, created, String(task.usage.credits_charged ?? task.usage.credits_reserved)];
+  for (const [i, text] of cells.entries()) row.append(el('td', i === 2 ? { class: `status-${task.status}` } : {}, text));
+  row.addEventListener('click', () => {
+    showTask(task);
+    void followTask(task.id);
+  });
+  return row;
+}
+
+async function loadHistory(append = false) {
+  const page = await client.listTasks({ limit: 20, before: append ? olderThan ?? undefined : undefined });
+  const rows = page.data.map(historyRow);
+  if (append) $('history-rows').append(...rows);
+  else $('history-rows').replaceChildren(...rows);
+  if (!rows.length && !append) $('history-rows').append(el('tr', {}, '')).firstChild.append(el('td', { colspan: 6, class: 'note' }, 'No tasks yet.'));
+  olderThan = page.last_id;
+  $('more').hidden = !page.has_more;
+  const selected = $('current-id').textContent;
+  document.querySelectorAll('#history-rows tr').forEach((row) => row.classList.toggle('selected', row.dataset.id === selected));
+}
+
+async function loadCredits() {
+  const { token, user } = await client.credits();
+  $('credits').textContent = token.unlimited_credits ? `unlimited credits · ${user.used_credits} used` : `${token.remaining_credits} credits left · ${user.used_credits} used`;
+}
+
+async function useKey(key, remember) {
+  const candidate = new VidgateClient({ baseUrl: location.origin, apiKey: key });
+  $('key-error').hidden = true;
+  try {
+    const allowed = new Set(await candidate.models());
+    client = candidate;
+    (remember ? localStorage : sessionStorage).setItem(KEY_STORE, key);
+    $('model').replaceChildren(...schemas.filter((m) => allowed.has(m.id)).map((m) => el('option', { value: m.id }, m.id)));
+    renderForm($('model').value);
+    $('workspace').hidden = false;
+    $('forget').hidden = false;
+    $('api-key').value = '';
+    $('api-key').placeholder = `${key.slice(0, 10)}… in use`;
+    await Promise.all([loadCredits(), loadHistory()]);
+  } catch (error) {
+    $('key-error').textContent = error instanceof VidgateApiError ? `That key was refused: ${error.message}` : `vidgate did not answer: ${error.message}`;
+    $('key-error').hidden = false;
+  }
+}
+
+function forgetKey() {
+  localStorage.removeItem(KEY_STORE);
+  sessionStorage.removeItem(KEY_STORE);
+  following?.abort();
+  client = null;
+  $('workspace').hidden = true;
+  $('forget').hidden = true;
+  $('credits').textContent = '';
+  $('api-key').placeholder = 'sk-evo-…';
+}
+
+async function start() {
+  schemas = await (await fetch('/console/models.json')).json();
+  $('key-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void useKey($('api-key').value.trim(), $('remember').checked);
+  });
+  $('forget').addEventListener('click', forgetKey);
+  $('model').addEventListener('change', () => renderForm($('model').value));
+  $('task-form').addEventListener('submit', submitTask);
+  $('refresh').addEventListener('click', () => void loadHistory());
+  $('more').addEventListener('click', () => void loadHistory(true));
+  $('cancel').addEventListener('click', async () => {
+    const id = $('current-id').textContent;
+    await client.cancelTask(id).catch(showFormError);
+    void followTask(id);
+  });
+  const saved = localStorage.getItem(KEY_STORE) ?? sessionStorage.getItem(KEY_STORE);
+  if (saved) await useKey(saved, localStorage.getItem(KEY_STORE) !== null);
+}
+
+void start();

@@ -1,0 +1,25 @@
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { MODELS } from '../../contract/models/index.ts';
+import { sdkJavaScript } from '../../sdk/javascript.ts';
+
+const ASSETS = new URL('../../console/', import.meta.url).pathname;
+// The page talks only to this origin; result videos may come from VIDGATE_PUBLIC_URL, wherever that is.
+const CSP = "default-src 'self'; img-src 'self' data: blob:; media-src * blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/** The web console at /console: static assets, the SDK as JavaScript, and each model's request schema (JSON Schema). */
+export const consoleRoutes: FastifyPluginAsyncZod = async (app) => {
+  const sdk = sdkJavaScript();
+  const models = JSON.stringify(
+    Object.values(MODELS).map((model) => ({ id: model.id, schema: z.toJSONSchema(model.schema, { io: 'input', unrepresentable: 'any', reused: 'inline' }) })),
+  );
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy', CSP);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  await app.register(fastifyStatic, { root: ASSETS, prefix: '/console/', index: 'index.html', cacheControl: false });
+  app.get('/console', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console/'));
+  app.get('/console/sdk.js', { schema: { hide: true } }, (_request, reply) => reply.type('text/javascript; charset=utf-8').send(sdk));
+  app.get('/console/models.json', { schema: { hide: true } }, (_request, reply) => reply.type('application/json').send(models));
+};

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { fixturesDir } from '../helpers/fixtures.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+// Callbacks given to page.evaluate run in the page, where these exist.
+declare const document: any;
+
+/** Debian's Chromium (bin/test installs it); Playwright never downloads a browser here. */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.VIDGATE_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+describe('the web console in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    server = await startTestServer({}, { worker: true });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`${server.baseUrl}/console`);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('refuses an unknown key, then takes a good one and shows its credits', async () => {
+    await page.fill('#api-key', 'sk-evo-not-a-real-key-000000000000000000');
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('#key-error:not([hidden])');
+    assert.match(await page.textContent('#key-error') ?? '', /That key was refused: Authorization: the API key is unknown or disabled/);
+    await page.fill('#api-key', server.key);
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('#workspace:not([hidden])');
+    assert.match(await page.textContent('#credits') ?? '', /^1000000 credits left · 0 used$/);
+    const models = await page.$$eval('#model option', (options) => options.map((o: any) => o.value));
+    assert.deepEqual(models.sort(), ['happyhorse-1.0-video-edit', 'wan2.7-image-to-video', 'wan2.7-text-to-video', 'wan2.7-video-edit']);
+  });
+
+  it('builds the form from the model schema, with file pickers for media', async () => {
+    await page.selectOption('#model', 'wan2.7-image-to-video');
+    assert.equal(await page.getAttribute('#f-image_start', 'type'), 'file');
+    assert.equal(await page.getAttribute('#f-image_start', 'accept'), 'image/jpeg,image/png,image/webp,image/bmp');
+    assert.deepEqual(await page.$$eval('#f-generation_mode option', (o) => o.map((x: any) => x.value)), ['', 'first_frame', 'first_last_frame', 'video_continuation']);
+    assert.equal(await page.getAttribute('#f-duration', 'max'), '15');
+    await page.selectOption('#model', 'happyhorse-1.0-video-edit');
+    assert.equal(await page.getAttribute('#f-image_urls', 'multiple'), '', 'up to 5 reference images');
+    assert.equal(await page.$('#f-video_url'), null, 'aliases are left to the API');
+  });
+
+  it('checks ranges in the page, and shows the API error naming the field, marking it', async () => {
+    await page.selectOption('#model', 'wan2.7-text-to-video');
+    await page.fill('#f-duration', '99');
+    assert.equal(await page.$eval('#f-duration', (input: any) => input.validity.rangeOverflow), true, 'the schema maximum reaches the browser');
+    await page.selectOption('#model', 'wan2.7-image-to-video');
+    await page.selectOption('#f-generation_mode', 'first_last_frame');
+    await page.fill('[data-field="image_start"] [data-role=url]', 'https://example.test/start.png');
+    await page.click('#submit');
+    await page.waitForSelector('#form-error:not([hidden])');
+    assert.match(await page.textContent('#form-error') ?? '', /^image_end: /);
+    assert.equal(await page.getAttribute('[data-field="image_end"] [data-role=url]', 'class'), 'invalid');
+    await page.selectOption('#model', 'wan2.7-text-to-video');
+  });
+
+  it('submits a text-to-video task, follows it to the end and plays the video', async () => {
+    await page.fill('#f-prompt', 'a lighthouse at dusk');
+    await page.fill('#f-duration', '2');
+    await page.click('#submit');
+    await page.waitForFunction(() => document.getElementById('current-status')?.textContent === 'completed · 100%', null, { timeout: 60_000 });
+    const id = await page.textContent('#current-id');
+    const task = (await server.call('GET', `/v1/tasks/${id}`)).body;
+    assert.equal(task.status, 'completed');
+    const playback = await page.evaluate(async () => {
+      const video = document.getElementById('player');
+      await video.play();
+      const start = video.currentTime;
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      return { src: video.currentSrc, advanced: video.currentTime > start, readyState: video.readyState, width: video.videoWidth, height: video.videoHeight, error: video.error?.code ?? null };
+    });
+    assert.deepEqual(playback, { src: task.results[0], advanced: true, readyState: 4, width: 1280, height: 720, error: null });
+    assert.equal(await page.getAttribute('#download', 'href'), task.results[0]);
+    await page.waitForFunction((taskId) => document.querySelector(`#history-rows tr[data-id="${taskId}"] td:nth-child(3)`)?.textContent === 'completed', id);
+    assert.match(await page.textContent('#credits') ?? '', / 17\.2 used$/);
+  });
+
+  it('uploads a picked file for a media field and starts from it', async () => {
+    await page.selectOption('#model', 'wan2.7-image-to-video');
+    await page.setInputFiles('#f-image_start', path.join(fixturesDir(), 'image-640x360.png'));
+    await page.fill('#f-duration', '2');
+    await page.click('#submit');
+    await page.waitForFunction(() => document.getElementById('current-model')?.textContent === 'wan2.7-image-to-video');
+    const id = await page.textContent('#current-id');
+    const input = await server.app.db.selectFrom('task_inputs').selectAll().where('task_id', '=', id!).executeTakeFirstOrThrow();
+    assert.match(input.url, new RegExp(`^${server.baseUrl}/files/file_[a-z0-9]{24}/image-640x360\\.png$`));
+    assert.deepEqual([input.width, input.height], [640, 360]);
+    await page.waitForFunction(() => document.getElementById('current-status')?.textContent?.startsWith('completed'), null, { timeout: 60_000 });
+    assert.deepEqual(pageErrors, []);
+  });
+});
