@@ -188,7 +188,11 @@ async function loadHistory(append = false) {
   const rows = page.data.map(historyRow);
   if (append) $('history-rows').append(...rows);
   else $('history-rows').replaceChildren(...rows);
-  if (!rows.length && !append) $('history-rows').append(el('tr', {}, '')).firstChild.append(el('td', { colspan: 6, class: 'note' }, 'No tasks yet.'));
+  if (!rows.length && !append) {
+    const empty = el('tr');
+    empty.append(el('td', { colspan: 6, class: 'note' }, 'No tasks yet.'));
+    $('history-rows').append(empty);
+  }
   olderThan = page.last_id;
   $('more').hidden = !page.has_more;
   const selected = $('current-id').textContent;
@@ -203,21 +207,23 @@ async function loadCredits() {
 async function useKey(key, remember) {
   const candidate = new VidgateClient({ baseUrl: location.origin, apiKey: key });
   $('key-error').hidden = true;
+  let allowed;
   try {
-    const allowed = new Set(await candidate.models());
-    client = candidate;
-    (remember ? localStorage : sessionStorage).setItem(KEY_STORE, key);
-    $('model').replaceChildren(...schemas.filter((m) => allowed.has(m.id)).map((m) => el('option', { value: m.id }, m.id)));
-    renderForm($('model').value);
-    $('workspace').hidden = false;
-    $('forget').hidden = false;
-    $('api-key').value = '';
-    $('api-key').placeholder = `${key.slice(0, 10)}… in use`;
-    await Promise.all([loadCredits(), loadHistory()]);
+    allowed = new Set(await candidate.models());
   } catch (error) {
     $('key-error').textContent = error instanceof VidgateApiError ? `That key was refused: ${error.message}` : `vidgate did not answer: ${error.message}`;
     $('key-error').hidden = false;
+    return;
   }
+  client = candidate;
+  (remember ? localStorage : sessionStorage).setItem(KEY_STORE, key);
+  $('model').replaceChildren(...schemas.filter((m) => allowed.has(m.id)).map((m) => el('option', { value: m.id }, m.id)));
+  renderForm($('model').value);
+  $('workspace').hidden = false;
+  $('forget').hidden = false;
+  $('api-key').value = '';
+  $('api-key').placeholder = `${key.slice(0, 10)}… in use`;
+  await Promise.all([loadCredits(), loadHistory()]).catch(showFormError);
 }
 
 function forgetKey() {

@@ -43,6 +43,8 @@ describe('the web console in Chromium', () => {
     await page.click('#key-form button[type=submit]');
     await page.waitForSelector('#workspace:not([hidden])');
     assert.match(await page.textContent('#credits') ?? '', /^1000000 credits left · 0 used$/);
+    assert.equal(await page.isHidden('#key-error'), true, await page.textContent('#key-error') ?? '');
+    assert.equal(await page.textContent('#history-rows'), 'No tasks yet.');
     const models = await page.$$eval('#model option', (options) => options.map((o: any) => o.value));
     assert.deepEqual(models.sort(), ['happyhorse-1.0-video-edit', 'wan2.7-image-to-video', 'wan2.7-text-to-video', 'wan2.7-video-edit']);
   });
