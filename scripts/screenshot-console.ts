@@ -23,7 +23,7 @@ try {
   await page.click('#submit');
   await page.waitForFunction(() => (globalThis as any).document.getElementById('current-status')?.textContent === 'completed · 100%', null, { timeout: 120_000 });
   await page.waitForTimeout(1500); // a frame past the first
-  await page.evaluate(() => globalThis.scrollTo(0, 0));
+  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
   await page.screenshot({ path: new URL('../docs/console.png', import.meta.url).pathname, fullPage: true });
 } finally {
   await browser.close();
