@@ -65,28 +65,39 @@ export class Sweeper {
   private async sweepExpired(): Promise<number> {
     const { store, clock, results, inputsDir, resultTtlMs } = this.deps;
     await store.write((trx) => trx.deleteFrom('idempotency_keys').where('expires_at', '<=', clock.now()).execute());
+    return this.sweepDue('tasks', {
+      due: (now) =>
+        store.db.selectFrom('tasks').select(['id', 'result_path']).where('finished_at', 'is not', null).where('swept_at', 'is', null)
+          .where('finished_at', '<=', now - resultTtlMs).limit(BATCH).execute(),
+      async remove(task) {
+        if (task.result_path) await results.remove(task.result_path);
+        await rm(inputFolder(inputsDir, task.id), { recursive: true, force: true });
+      },
+    });
+  }
+
+  /**
+   * Sweeps due rows of `table` a batch at a time. Each row is claimed (swept_at set) before its
+   * files go, so of several sweepers only one deletes them.
+   */
+  private async sweepDue<Row extends { id: string }>(
+    table: 'tasks' | 'files',
+    { due, remove }: { due: (now: number) => Promise<Row[]>; remove: (row: Row) => Promise<void> },
+  ): Promise<number> {
+    const { store, clock } = this.deps;
     let swept = 0;
     for (;;) {
       const now = clock.now();
-      const due = await store.db
-        .selectFrom('tasks')
-        .select(['id', 'result_path'])
-        .where('finished_at', 'is not', null)
-        .where('swept_at', 'is', null)
-        .where('finished_at', '<=', now - resultTtlMs)
-        .limit(BATCH)
-        .execute();
-      for (const task of due) {
-        // Claim the task first, so of several sweepers only one deletes its files.
+      const rows = await due(now);
+      for (const row of rows) {
         const claimed = await store.write((trx) =>
-          trx.updateTable('tasks').set({ swept_at: now }).where('id', '=', task.id).where('swept_at', 'is', null).executeTakeFirst(),
+          trx.updateTable(table).set({ swept_at: now }).where('id', '=', row.id).where('swept_at', 'is', null).executeTakeFirst(),
         );
         if (claimed.numUpdatedRows !== 1n) continue;
-        if (task.result_path) await results.remove(task.result_path);
-        await rm(inputFolder(inputsDir, task.id), { recursive: true, force: true });
+        await remove(row);
         swept++;
       }
-      if (due.length < BATCH) return swept;
+      if (rows.length < BATCH) return swept;
     }
   }
 
@@ -104,27 +115,11 @@ export class Sweeper {
   }
 
   private async sweepExpiredUploads(): Promise<number> {
-    const { store, clock, uploads } = this.deps;
-    let swept = 0;
-    for (;;) {
-      const now = clock.now();
-      const due = await store.db
-        .selectFrom('files')
-        .select(['id', 'stored_name'])
-        .where('swept_at', 'is', null)
-        .where('expires_at', '<=', now)
-        .limit(BATCH)
-        .execute();
-      for (const file of due) {
-        const claimed = await store.write((trx) =>
-          trx.updateTable('files').set({ swept_at: now }).where('id', '=', file.id).where('swept_at', 'is', null).executeTakeFirst(),
-        );
-        if (claimed.numUpdatedRows !== 1n) continue;
-        await uploads.remove(file.stored_name);
-        swept++;
-      }
-      if (due.length < BATCH) return swept;
-    }
+    const { store, uploads } = this.deps;
+    return this.sweepDue('files', {
+      due: (now) => store.db.selectFrom('files').select(['id', 'stored_name']).where('swept_at', 'is', null).where('expires_at', '<=', now).limit(BATCH).execute(),
+      remove: (file) => uploads.remove(file.stored_name),
+    });
   }
 
   private async sweepOrphanUploads(): Promise<number> {
