@@ -63,6 +63,7 @@ for (const kind of STORE_KINDS) describe(`Files API (${kind})`, () => {
     const served = await fetch(data.file_url); // no key: models and upstreams fetch it
     assert.equal(served.status, 200);
     assert.equal(served.headers.get('content-type'), 'image/png');
+    assert.equal(served.headers.get('x-content-type-options'), 'nosniff');
     assert.deepEqual(Buffer.from(await served.arrayBuffer()), readFileSync(fixture('image-640x360.png')));
     const ranged = await fetch(data.file_url, { headers: { range: 'bytes=0-3' } });
     assert.equal(ranged.status, 206);

@@ -10,6 +10,10 @@ const gone = () => new ApiError('not_found', 'this file does not exist or has ex
 /** Uploaded files, no key needed (the id is unguessable), so models and upstreams can fetch them; Range supported. */
 export const fileDownloadsRoutes: FastifyPluginAsyncZod<{ files: FileService; dir: string }> = async (app, { files, dir }) => {
   await app.register(fastifyStatic, { root: dir, serve: false, acceptRanges: true, cacheControl: false });
+  // Only sniffed media types are stored; browsers must not guess another.
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
 
   app.get('/files/:file_id/:name', {
     schema: {
