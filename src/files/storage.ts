@@ -24,7 +24,7 @@ export class UploadedFiles {
 
   /** Streams `source` to a hidden partial file, stopping as soon as more than `maxBytes` arrive; never holds the whole file in memory. */
   async receive(source: Readable, maxBytes: number): Promise<{ partial: string; bytes: number }> {
-    const partial = path.join(this.dir, `.upload-${randomChars(16)}.part`);
+    const partial = this.partialPath();
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -41,7 +41,7 @@ export class UploadedFiles {
     return { partial, bytes };
   }
 
-  /** A new hidden path to receive into by other means (a download). */
+  /** A new hidden path to receive into (PARTIAL): nothing serves it, and the sweeper removes it only once abandoned. */
   partialPath(): string {
     return path.join(this.dir, `.upload-${randomChars(16)}.part`);
   }
@@ -52,7 +52,7 @@ export class UploadedFiles {
   }
 
   async remove(name: string): Promise<void> {
-    await rm(path.join(this.dir, path.basename(name)), { force: true });
+    await rm(this.pathOf(name), { force: true });
   }
 
   pathOf(storedName: string): string {
