@@ -4,11 +4,12 @@ import { truncateCodePoints } from './text.ts';
 
 export const MAX_SEED = 2_147_483_647;
 
-const httpUrl = (maxLength: number, what: string, meta: Record<string, unknown> = {}) =>
+export const httpUrl = (maxLength: number, what: string, meta: Record<string, unknown> = {}) =>
   z
     .string({ error: `must be a ${what} URL string` })
     .max(maxLength, { error: `must be at most ${maxLength} characters` })
     .refine(isHttpUrl, { error: 'must be an http:// or https:// URL' })
+    .refine(hasWellFormedEscapes, { error: 'has a malformed percent-encoding (% must be followed by two hex digits)' })
     .meta({ format: 'uri', ...meta });
 
 function isHttpUrl(value: string): boolean {
@@ -18,6 +19,13 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+/** False for a URL with a `%` that starts no valid escape (it would break any later decoding). */
+export function hasWellFormedEscapes(value: string): boolean {
+  return !MALFORMED_ESCAPE.test(value);
 }
 
 // x-vidgate-media marks media fields in the JSON Schema, so the console offers a file upload for them.

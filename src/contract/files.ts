@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from './fields.ts';
 
 export const FILE_ID_PATTERN = /^file_[a-z0-9]{24}$/;
 
@@ -19,7 +20,7 @@ export const base64UploadSchema = z
 
 export const urlUploadSchema = z
   .object({
-    file_url: z.url({ protocol: /^https?$/ }).describe('A public http(s) URL; fetched through the outbound guard'),
+    file_url: httpUrl(4096, 'file').describe('A public http(s) URL; fetched through the outbound guard'),
     ...nameFields,
   })
   .meta({ id: 'UrlUploadRequest' });

@@ -118,7 +118,7 @@ export class FileService {
       if (error instanceof TooLargeError) throw this.tooLarge('file_url');
       throw invalidField('file_url', fetchFailure(error, deadline, this.deps.fetchDeadlineMs));
     }
-    const originalName = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '') || 'download';
+    const originalName = lastPathSegment(url) || 'download';
     return this.commit(caller, 'file_url', { partial, bytes }, { ...names, uploadPath, originalName });
   }
 
@@ -249,4 +249,14 @@ export class FileService {
 /** Over the size limit, by our count or by the multipart parser's. */
 function isTooLarge(error: unknown): boolean {
   return error instanceof UploadTooLargeError || (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE';
+}
+
+/** The URL's last path segment, decoded where its escapes allow (the name an upload from a URL keeps). */
+function lastPathSegment(url: string): string {
+  const segment = new URL(url).pathname.split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

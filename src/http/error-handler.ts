@@ -16,8 +16,11 @@ function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** A short rendering of a rejected value; containers are named, never serialized (they may be huge or deep). */
 function describeValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  const text = typeof value === 'string' ? JSON.stringify(value.slice(0, 100)) : String(value);
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 

@@ -6,6 +6,7 @@ import type { Db } from '../store/db.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { addAuthHook } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { useSafeJsonParser } from './json-body.ts';
 import type { FileService } from '../files/service.ts';
 import { registerOpenApi } from './openapi.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
@@ -53,6 +54,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     bodyLimit: deps.bodyLimit,
     logController: new LogController({ disableRequestLogging: !deps.logRequests }),
   });
+  useSafeJsonParser(app);
   app.decorateRequest('caller', null);
   app.setValidatorCompiler(validatorCompiler);
   // Response schemas document the API; answers are serialized as they are.

@@ -24,7 +24,7 @@ export async function startMediaServer(dir: string, host = '127.0.0.2'): Promise
     }
     if (url.pathname === '/hang') return; // never answers: for deadline tests
     const chunked = url.pathname.startsWith('/chunked/');
-    const file = path.join(dir, path.basename(url.pathname));
+    const file = path.join(dir, path.basename(decodePath(url.pathname)));
     let size: number;
     try {
       size = statSync(file).size;
@@ -48,4 +48,12 @@ export async function startMediaServer(dir: string, host = '127.0.0.2'): Promise
         server.close(() => resolve());
       }),
   };
+}
+
+function decodePath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
+  }
 }

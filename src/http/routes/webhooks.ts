@@ -7,6 +7,7 @@ import { errorResponses } from '../openapi.ts';
 /** Webhooks from upstream services; no API key — each is checked by its signature. */
 export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: UpstreamWebhooks }> = async (app, { webhooks }) => {
   // The signature covers the exact bytes: keep the body raw.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/webhooks/fal/:channel', {
     schema: {
