@@ -24,6 +24,10 @@ export const settingsSchema = z.strictObject({
   bootstrap_credits: z.coerce.number().min(0).default(1000),
   bootstrap_webhook_secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
   outbound_allow: cidrList,
+  /** One DNS lookup of the outbound guard, both address families. */
+  dns_timeout: durationMs('5s', 100),
+  /** DNS lookups in flight at once per process. */
+  dns_concurrency: int(1, 1024).default(32),
   database_url: z.string().optional(),
   worker_concurrency: int(1, 256).default(2),
   worker_poll: durationMs('1s', 10),

@@ -11,7 +11,11 @@ const RANGE_NAMES: Record<string, string> = {
   multicast: 'multicast',
   unspecified: 'unspecified',
   broadcast: 'broadcast',
+  ipv4Compatible: 'IPv4-compatible IPv6 (::/96)',
 };
+
+// IPv4-compatible IPv6 (deprecated, RFC 4291 §2.5.5.1): ipaddr.js calls it unicast, yet stacks may route it as the IPv4 it carries.
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 
 /** Strips the brackets URL hostnames put around IPv6 literals. */
 export function unbracket(host: string): string {
@@ -39,7 +43,8 @@ export class AddressPolicy {
     const ip = parseAddress(address);
     if (ip === null) return { allowed: false, reason: 'it is not an IP address' };
     if (this.isAllowListed(address)) return { allowed: true };
-    const range = ip.range();
+    let range: string = ip.range();
+    if (range === 'unicast' && ip.kind() === 'ipv6' && ip.match(IPV4_COMPATIBLE)) range = 'ipv4Compatible';
     if (range === 'unicast') return { allowed: true };
     return { allowed: false, reason: `it is a ${RANGE_NAMES[range] ?? `reserved (${range})`} address` };
   }
@@ -47,7 +52,9 @@ export class AddressPolicy {
 
 /** The address as ipaddr sees it, IPv4-mapped IPv6 turned into IPv4; null if not an IP. */
 function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  const text = unbracket(address);
+  let text = unbracket(address);
   if (!ipaddr.isValid(text)) return null;
+  // ipaddr.js reads a dotted tail (::8.8.8.8) as IPv4-mapped; the URL parser's hex form keeps ::/96 apart from ::ffff:0:0/96.
+  if (text.includes(':')) text = unbracket(new URL(`http://[${text}]/`).hostname);
   return ipaddr.process(text);
 }

@@ -1,18 +1,26 @@
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import type { Logger } from 'pino';
 import { Agent, buildConnector } from 'undici';
 import { type AddressPolicy, unbracket } from './address-policy.ts';
+import type { HostResolver } from './resolver.ts';
 
-/** Resolves a host name to all its addresses; tests pass one that answers without DNS. */
-export type HostResolver = (hostname: string) => Promise<string[]>;
+export type { HostResolver } from './resolver.ts';
 
-export const systemResolver: HostResolver = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
-
-/** A destination the guard would not connect to; the message says why, never an internal detail. */
+/**
+ * A destination the guard would not connect to. The message says only "not allowed" or "could
+ * not be reached" (CONTRACT §8.6: never what a name resolved to, nor the range); `detail` is for the log.
+ */
 export class OutboundRefusedError extends Error {
   readonly code = 'VIDGATE_OUTBOUND_REFUSED';
+  readonly detail: string;
+  constructor(message: string, detail: string) {
+    super(message);
+    this.detail = detail;
+  }
 }
+
+export const NOT_ALLOWED = 'the URL is not allowed';
+export const UNREACHABLE = 'the host could not be reached';
 
 /**
  * The single way vidgate reaches other hosts: resolves names itself, refuses any address the
@@ -21,18 +29,20 @@ export class OutboundRefusedError extends Error {
 export class OutboundGuard {
   readonly policy: AddressPolicy;
   private readonly resolver: HostResolver;
+  private readonly logger: Logger | undefined;
   readonly dispatcher: Agent;
 
-  constructor(policy: AddressPolicy, resolver: HostResolver = systemResolver, connectTimeoutMs = 10_000) {
+  constructor(policy: AddressPolicy, resolver: HostResolver, options: { connectTimeoutMs?: number; logger?: Logger } = {}) {
     this.policy = policy;
     this.resolver = resolver;
-    const connectChecked = buildConnector({ timeout: connectTimeoutMs });
+    this.logger = options.logger;
+    const connectChecked = buildConnector({ timeout: options.connectTimeoutMs ?? 10_000 });
     this.dispatcher = new Agent({
-      connect: (options, callback) => {
-        const host = unbracket(options.hostname);
+      connect: (connectOptions, callback) => {
+        const host = unbracket(connectOptions.hostname);
         this.resolveChecked(host).then(
           (address) =>
-            connectChecked({ ...options, hostname: address, servername: options.servername ?? (isIP(host) ? undefined : host) }, callback),
+            connectChecked({ ...connectOptions, hostname: address, servername: connectOptions.servername ?? (isIP(host) ? undefined : host) }, callback),
           (error: Error) => callback(error, null),
         );
       },
@@ -45,10 +55,7 @@ export class OutboundGuard {
     const addresses = isIP(host) ? [host] : await this.resolveName(host);
     for (const address of addresses) {
       const decision = this.policy.decide(address);
-      if (!decision.allowed) {
-        const what = isIP(host) ? `address ${host}` : `host ${host} resolves to an address that`;
-        throw new OutboundRefusedError(`${what} is not allowed: ${decision.reason}`);
-      }
+      if (!decision.allowed) throw this.refused(NOT_ALLOWED, `${host} → ${address}: ${decision.reason}`);
     }
     return addresses[0];
   }
@@ -64,11 +71,16 @@ export class OutboundGuard {
     let addresses: string[];
     try {
       addresses = await this.resolver(host);
-    } catch {
-      throw new OutboundRefusedError(`host ${host} could not be resolved`);
+    } catch (error) {
+      throw this.refused(UNREACHABLE, `${host}: ${(error as Error).message}`);
     }
-    if (addresses.length === 0) throw new OutboundRefusedError(`host ${host} could not be resolved`);
+    if (addresses.length === 0) throw this.refused(UNREACHABLE, `${host}: no address`);
     return addresses;
+  }
+
+  private refused(message: string, detail: string): OutboundRefusedError {
+    this.logger?.info({ detail }, `outbound request refused: ${message}`);
+    return new OutboundRefusedError(message, detail);
   }
 
   async close(): Promise<void> {

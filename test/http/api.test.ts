@@ -118,18 +118,19 @@ describe('API over HTTP', () => {
     it('refuses callback URLs that are not https or point inside', async () => {
       const cases: [string, RegExp][] = [
         ['http://hooks.example/cb', /must be an https:\/\/ URL/],
-        ['https://localhost/cb', /loopback/],
-        ['https://127.0.0.1/cb', /loopback/],
-        ['https://[::1]/cb', /loopback/],
-        ['https://10.0.0.1/cb', /private/],
-        ['https://192.168.0.1/cb', /private/],
-        ['https://172.16.5.4/cb', /private/],
-        ['https://169.254.169.254/latest', /link-local/],
-        ['https://100.64.0.1/cb', /CGNAT/],
-        ['https://0.0.0.0/cb', /unspecified/],
-        ['https://2130706433/cb', /loopback/],
-        ['https://[::ffff:127.0.0.1]/cb', /loopback/],
-        ['https://unresolvable.test/cb', /could not be resolved/],
+        ['https://localhost/cb', /^callback_url: the URL is not allowed$/],
+        ['https://127.0.0.1/cb', /^callback_url: the URL is not allowed$/],
+        ['https://[::1]/cb', /^callback_url: the URL is not allowed$/],
+        ['https://10.0.0.1/cb', /^callback_url: the URL is not allowed$/],
+        ['https://192.168.0.1/cb', /^callback_url: the URL is not allowed$/],
+        ['https://172.16.5.4/cb', /^callback_url: the URL is not allowed$/],
+        ['https://169.254.169.254/latest', /^callback_url: the URL is not allowed$/],
+        ['https://100.64.0.1/cb', /^callback_url: the URL is not allowed$/],
+        ['https://0.0.0.0/cb', /^callback_url: the URL is not allowed$/],
+        ['https://2130706433/cb', /^callback_url: the URL is not allowed$/],
+        ['https://[::ffff:127.0.0.1]/cb', /^callback_url: the URL is not allowed$/],
+        ['https://[::7f00:1]/cb', /^callback_url: the URL is not allowed$/],
+        ['https://unresolvable.test/cb', /^callback_url: the host could not be reached$/],
         [`https://hooks.example/${'a'.repeat(2100)}`, /at most 2048/],
       ];
       for (const [url, reason] of cases) {
@@ -137,6 +138,8 @@ describe('API over HTTP', () => {
         assert.equal(res.status, 400, url);
         assert.match(res.body.error.message, /^callback_url: /, url);
         assert.match(res.body.error.message, reason, url);
+        // No oracle: never the address a name resolved to, nor its range (CONTRACT §8.6).
+        assert.doesNotMatch(res.body.error.message, /loopback|private|link-local|CGNAT|unspecified|resolves|127\.0|::1/, url);
       }
     });
 

@@ -156,12 +156,12 @@ describe('media checks at create time', () => {
         await rejects(i2v(`http://${target}:${port}/image-640x360.png`), 'image_start', /not allowed/);
       }
       const hop = `${media.origin}/redirect?to=${encodeURIComponent(refused.url('image-640x360.png'))}`;
-      await rejects(i2v(hop), 'image_start', /not allowed: it is a loopback address/);
+      await rejects(i2v(hop), 'image_start', /could not be fetched: the URL is not allowed$/);
       assert.deepEqual(refused.hits, []);
     });
     it('reports unreachable media, error statuses and the deadline', async () => {
       await rejects(i2v(`${media.origin}/status/404`), 'image_start', /HTTP 404/);
-      await rejects(i2v('https://unresolvable.test/a.png'), 'image_start', /could not be resolved/);
+      await rejects(i2v('https://unresolvable.test/a.png'), 'image_start', /could not be fetched: the host could not be reached$/);
       await rejects(i2v(`${media.origin}/hang`), 'image_start', /within 3 s/);
     });
     it('leaves no input files behind for rejected requests', async () => {

@@ -32,6 +32,9 @@ const refused: [string, RegExp][] = [
   ['::ffff:10.1.2.3', /private/],
   ['::ffff:169.254.169.254', /link-local/],
   ['64:ff9b::a00:1', /reserved/],
+  ['::7f00:1', /IPv4-compatible/],
+  ['::a00:1', /IPv4-compatible/],
+  ['::8.8.8.8', /IPv4-compatible/],
   ['2002:7f00:1::', /reserved/],
   ['240.0.0.1', /reserved/],
   ['192.0.2.1', /reserved/],
@@ -88,15 +91,15 @@ describe('outbound guard resolution', () => {
   });
   it('refuses a name when any of its addresses is refused', async () => {
     for (const host of ['internal.test', 'mixed.test', 'metadata.test', 'localhost']) {
-      await assert.rejects(guard.resolveChecked(host), OutboundRefusedError, host);
+      await assert.rejects(guard.resolveChecked(host), (error: OutboundRefusedError) => error.message === 'the URL is not allowed' && error.detail.startsWith(host), host);
     }
   });
   it('refuses IP literals without resolving them', async () => {
-    await assert.rejects(guard.resolveChecked('[::1]'), /address ::1 is not allowed: it is a loopback address/);
-    await assert.rejects(guard.resolveChecked('127.0.0.1'), /loopback/);
+    await assert.rejects(guard.resolveChecked('[::1]'), { message: 'the URL is not allowed', detail: '::1 → ::1: it is a loopback address' });
+    await assert.rejects(guard.resolveChecked('127.0.0.1'), { message: 'the URL is not allowed' });
   });
   it('refuses names that do not resolve', async () => {
-    await assert.rejects(guard.resolveChecked('nowhere.test'), /could not be resolved/);
+    await assert.rejects(guard.resolveChecked('nowhere.test'), { message: 'the host could not be reached' });
   });
   it('knows when every address of a host is allow-listed', async () => {
     assert.equal(await guard.isAllowListed('allowed.test'), true);

@@ -65,7 +65,9 @@ describe('guarded download over loopback', () => {
     const target = `http://127.0.0.1:${new URL(forbidden.origin).port}/hello.txt`;
     const url = `${allowed.origin}/redirect?to=${encodeURIComponent(target)}`;
     await assert.rejects(downloadToFile(guard, url, path.join(dir, 'x'), { maxBytes: 100, signal: signal() }), (error: Error) => {
-      assert.match(((error as { cause?: Error }).cause ?? error).message, /not allowed: it is a loopback address/);
+      const refusal = ((error as { cause?: Error }).cause ?? error) as Error & { detail?: string };
+      assert.equal(refusal.message, 'the URL is not allowed');
+      assert.match(refusal.detail ?? '', /it is a loopback address/);
       return true;
     });
     assert.deepEqual(forbidden.hits, []);
