@@ -127,11 +127,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
   const http = await buildHttpServer({
     callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, metrics, metricsToken: settings.metrics_token, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout },
   });
   let sweeper: Sweeper | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
       store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, logger,
+      resultLimits: { maxBytes: settings.result_max_bytes, timeoutMs: settings.result_download_timeout },
       onAccepted: (channel) => poller?.notify(channel), // this process's poller follows what it submitted first
     });
     worker = new Worker({

@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { API_KEY_PATTERN } from './auth/secrets.ts';
-import { cidrList, durationList, durationMs, int } from './util/setting-fields.ts';
+import { byteSize, cidrList, durationList, durationMs, int } from './util/setting-fields.ts';
 import { priceOverridesSchema } from './billing/price-book.ts';
 import { type ChannelSettings, channelListSchema, DEFAULT_CHANNELS, resolveChannel } from './channels/config.ts';
 
@@ -42,7 +42,15 @@ export const settingsSchema = z.strictObject({
   max_unfinished_tasks: int(0).default(0),
   media_deadline: durationMs('15s'),
   file_ttl: durationMs('72h'),
-  file_max_bytes: int(1).default(100 * 1024 * 1024),
+  file_max_bytes: byteSize('100MiB'),
+  /** The largest result an upstream may hand back (CONTRACT §8.10). */
+  result_max_bytes: byteSize('2GiB'),
+  /** How long fetching a finished result home may take, start to end. */
+  result_download_timeout: durationMs('10m', 1000),
+  /** A request's headers must all arrive within this (CONTRACT §8.5). */
+  headers_timeout: durationMs('10s', 100),
+  /** A connection with no byte in either direction for this long is cut. */
+  idle_timeout: durationMs('30s', 100),
   file_quota: int(0).default(2000),
   callback_timeout: durationMs('10s', 100),
   callback_retries: durationList('1s,2s,4s'),

@@ -5,7 +5,9 @@ import { TaskFailure } from '../contract/errors.ts';
 import type { ChannelSettings } from '../channels/config.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
 import type { Pacer } from './pacer.ts';
-import { SubmitError } from './upstream.ts';
+import { formatBytes } from '../contract/media-limits.ts';
+import { byteCap, TooLargeError } from '../net/guarded-download.ts';
+import { type DownloadLimits, SubmitError } from './upstream.ts';
 
 export type UpstreamResponse = { status: number; body: unknown; headers: Record<string, string | string[] | undefined> };
 
@@ -86,8 +88,8 @@ export class UpstreamClient {
     }
   }
 
-  /** Streams a result into `file` (never held in memory); 2xx only. */
-  async download(url: string, file: string, signal: AbortSignal): Promise<void> {
+  /** Streams a result into `file` (never held in memory); 2xx only, and no more than `maxBytes`. */
+  async download(url: string, file: string, { signal, maxBytes }: DownloadLimits): Promise<void> {
     const target = new URL(url);
     const sameOrigin = target.origin === this.origin;
     const response = await request(target, {
@@ -100,12 +102,25 @@ export class UpstreamClient {
       await response.body.dump();
       throw new TaskFailure('service_error', `the result could not be fetched from the upstream (HTTP ${response.statusCode})`, { retryable: true });
     }
-    await pipeline(response.body, createWriteStream(file), { signal });
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      response.body.destroy();
+      throw resultTooLarge(maxBytes);
+    }
+    try {
+      await pipeline(response.body, byteCap(maxBytes), createWriteStream(file), { signal });
+    } catch (error) {
+      throw error instanceof TooLargeError ? resultTooLarge(maxBytes) : error;
+    }
   }
 
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+function resultTooLarge(maxBytes: number): TaskFailure {
+  return new TaskFailure('service_error', `the upstream's result is larger than the ${formatBytes(maxBytes)} this gateway accepts`, { retryable: false });
 }
 
 /** A channel's client: its base URL (or the engine's default), its credential as `<scheme> <key>`, its timeout. */

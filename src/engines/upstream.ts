@@ -18,6 +18,9 @@ export type UpstreamHandle = { taskId: string; upstreamId: string; ref: string |
 /** Where the finished video is and the seconds the upstream billed, when it says. */
 export type UpstreamResult = { url: string; billedSeconds?: number };
 
+/** A result download's bounds: aborted with the job (or at its deadline), and no more than `maxBytes`. */
+export type DownloadLimits = { signal: AbortSignal; maxBytes: number };
+
 /** An upstream job's state, mapped to ours. */
 export type UpstreamStatus =
   | { state: 'queued' | 'running'; progress?: number }
@@ -63,8 +66,8 @@ export type Upstream = {
    * while the engine still asks about others); a job not reported counts as unavailable.
    */
   poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void>;
-  /** Streams the result video into `file`. */
-  download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void>;
+  /** Streams the result video into `file`, within the limits (CONTRACT §8.10). */
+  download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void>;
   /** Asks the upstream to stop a job; best effort. */
   cancel(handle: UpstreamHandle): Promise<void>;
   close?(): Promise<void>;

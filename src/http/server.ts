@@ -41,6 +41,8 @@ export type HttpDeps = {
   /** Where finished videos are stored. */
   resultsDir: string;
   bodyLimit: number;
+  /** Slow clients (CONTRACT §8.5): all headers within `headersMs`; no byte either way for `idleMs` cuts the connection. */
+  timeouts: { headersMs: number; idleMs: number };
   version: string;
   logger: FastifyBaseLogger;
   /** One log line per request; off unless debugging, as it costs throughput. */
@@ -52,6 +54,9 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit,
+    connectionTimeout: deps.timeouts.idleMs,
+    // Node checks the headers deadline on this interval (30 s by default, which would triple it).
+    http: { headersTimeout: deps.timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, deps.timeouts.headersMs) },
     logController: new LogController({ disableRequestLogging: !deps.logRequests }),
   });
   useSafeJsonParser(app);

@@ -47,18 +47,24 @@ export async function downloadToFile(
       response.body.destroy();
       throw new TooLargeError(`its size of ${declared} bytes is over the limit`);
     }
-    let received = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        received += chunk.length;
-        if (received > options.maxBytes) done(new TooLargeError('it is larger than the limit'));
-        else done(null, chunk);
-      },
-    });
+    const counter = byteCap(options.maxBytes);
     await pipeline(response.body, counter, createWriteStream(destination), { signal: options.signal });
-    return received;
+    return counter.received;
   }
   throw new DownloadError(`more than ${MAX_REDIRECTS} redirects`);
+}
+
+/** A pass-through that counts bytes and fails with TooLargeError once more than `maxBytes` went by. */
+export function byteCap(maxBytes: number): Transform & { received: number } {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      counter.received += chunk.length;
+      if (counter.received > maxBytes) done(new TooLargeError('it is larger than the limit'));
+      else done(null, chunk);
+    },
+  }) as Transform & { received: number };
+  counter.received = 0;
+  return counter;
 }
 
 /** Why a download failed, for a user: "could not be fetched: <reason>" (or "… within N s" past the deadline). */

@@ -31,6 +31,8 @@ export type TaskRunnerDeps = {
   /** Each attempt works in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
   workDir: string;
   ffprobePath: string;
+  /** Bounds on fetching an upstream's result home (CONTRACT §8.10). */
+  resultLimits: { maxBytes: number; timeoutMs: number };
   logger: Logger;
   /** An upstream accepted a job on this channel (its poller may look sooner). */
   onAccepted?(channel: string): void;
@@ -147,12 +149,24 @@ export class TaskRunner implements JobHandler {
     const workDir = await this.attemptDir(lease);
     try {
       const file = path.join(workDir, 'result.mp4');
-      await channel.upstream!.download(result, file, lease.signal);
+      await this.download(channel, result, file, lease.signal);
       await this.checkVideo(file);
       const stored = await results.publish(file, task.id);
       await this.finishJob(lease, task, { path: stored, billedSeconds: result.billedSeconds ?? task.billed_seconds });
     } finally {
       await this.leaveAttemptDir(lease, workDir);
+    }
+  }
+
+  /** The whole download within its deadline: past it the task fails (released), like an oversized result. */
+  private async download(channel: Channel, result: UpstreamResult, file: string, jobSignal: AbortSignal): Promise<void> {
+    const { maxBytes, timeoutMs } = this.deps.resultLimits;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      await channel.upstream!.download(result, file, { signal: AbortSignal.any([jobSignal, deadline]), maxBytes });
+    } catch (error) {
+      if (deadline.aborted && !jobSignal.aborted) throw new TaskFailure('service_error', `the result did not arrive within ${Math.round(timeoutMs / 1000)} s`);
+      throw error;
     }
   }
 

@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseDurationMs } from './duration.ts';
+import { parseBytes } from './bytes.ts';
 
 /** Setting value types shared by the settings and the channel config; each message says what is expected. */
 
@@ -48,3 +49,15 @@ export const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
   return z.coerce.number({ error: rule }).int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
 };
 
+
+/** A size in bytes: a whole number, or text such as 512KiB, 20MiB, 2GiB (KB/MB/GB are the same binary units). */
+export const byteSize = (fallback: string, minBytes = 1) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const bytes = parseBytes(value);
+      if (bytes === null) ctx.addIssue({ code: 'custom', message: `"${value}" is not a size such as 20MiB, 2GiB or 1048576` });
+      else if (bytes < minBytes) ctx.addIssue({ code: 'custom', message: `must be at least ${minBytes} bytes` });
+      return bytes ?? 0;
+    });

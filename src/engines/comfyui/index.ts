@@ -9,7 +9,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import { input } from '../job-inputs.ts';
 import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, submitCallFailure, UpstreamCallError, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { ProgressSocket } from './progress-socket.ts';
 import { fillWorkflow, loadWorkflow, placeholdersIn, type Workflow } from './workflow.ts';
 
@@ -106,8 +106,8 @@ export class ComfyUiEngine implements Upstream {
     return { state: 'running', progress: progress === undefined ? undefined : Math.floor(progress * 95) };
   }
 
-  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
-    await this.client.download(result.url, file, signal);
+  async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
+    await this.client.download(result.url, file, limits);
   }
 
   async cancel(handle: UpstreamHandle): Promise<void> {

@@ -3,7 +3,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { Pacer } from '../pacer.ts';
 import { channelClient, channelFailure, pacedGet, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
 import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema } from './status.ts';
 
@@ -87,8 +87,8 @@ export class DashScopeEngine implements Upstream {
     await Promise.all(toAsk.map(async (handle) => report(handle.taskId, await this.queryTask(handle.upstreamId, signal))));
   }
 
-  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
-    await this.client.download(result.url, file, signal);
+  async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
+    await this.client.download(result.url, file, limits);
   }
 
   /** Only PENDING tasks can be cancelled; a running one finishes upstream and is discarded here. */

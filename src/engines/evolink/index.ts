@@ -5,7 +5,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { UpstreamJob } from '../upstream.ts';
 import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 
 const taskSchema = z.object({
   id: z.string(),
@@ -65,8 +65,8 @@ export class EvoLinkEngine implements Upstream {
     await Promise.all(handles.map(async (handle) => report(handle.taskId, await this.queryTask(handle, signal))));
   }
 
-  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
-    await this.client.download(result.url, file, signal);
+  async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
+    await this.client.download(result.url, file, limits);
   }
 
   async cancel(handle: UpstreamHandle): Promise<void> {

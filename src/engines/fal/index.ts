@@ -4,7 +4,7 @@ import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
-import { type Accepted, type Lookup, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { type Accepted, type Lookup, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { falInput } from './inputs.ts';
 import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
 
@@ -75,8 +75,8 @@ export class FalEngine implements Upstream {
     await Promise.all(handles.map(async (handle) => report(handle.taskId, await this.statusOf(handle, signal))));
   }
 
-  async download(result: UpstreamResult, file: string, signal: AbortSignal): Promise<void> {
-    await this.client.download(result.url, file, signal);
+  async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
+    await this.client.download(result.url, file, limits);
   }
 
   async cancel(handle: UpstreamHandle): Promise<void> {
