@@ -33,6 +33,7 @@ import { TaskRunner } from './tasks/runner.ts';
 import { TaskSettlement } from './tasks/settlement.ts';
 import { TaskService } from './tasks/service.ts';
 import { type Clock, systemClock } from './util/clock.ts';
+import { Slots } from './util/slots.ts';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -80,7 +81,8 @@ export async function createApp(options: AppOptions): Promise<App> {
     store, clock, files: uploads, guard, publicUrl: settings.public_url, ttlMs: settings.file_ttl, maxBytes: settings.file_max_bytes,
     defaultQuota: settings.file_quota, fetchDeadlineMs: settings.media_deadline,
   });
-  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
+  const mediaCaps = { memoryBytes: settings.media_memory };
+  const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, mediaCaps, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
   const router = new ChannelRouter(channels, store, clock);
   const metrics = new Metrics((name) => channels.some((c) => c.name === name && c.upstream !== null));
   registerStoreGauges(metrics.registry, db, clock);
@@ -119,7 +121,10 @@ export async function createApp(options: AppOptions): Promise<App> {
     maxAttempts: settings.job_attempts,
     maxUnfinishedTasks: settings.max_unfinished_tasks,
     hooks,
-    ingest: { guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline, ownFiles: files },
+    ingest: {
+      guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline, ownFiles: files, caps: mediaCaps,
+      slots: new Slots(settings.ingest_concurrency),
+    },
   });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
@@ -132,7 +137,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   let sweeper: Sweeper | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
-      store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, logger,
+      store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, mediaCaps, logger,
       resultLimits: { maxBytes: settings.result_max_bytes, timeoutMs: settings.result_download_timeout },
       onAccepted: (channel) => poller?.notify(channel), // this process's poller follows what it submitted first
     });

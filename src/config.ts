@@ -41,6 +41,10 @@ export const settingsSchema = z.strictObject({
   rate_limit_rpm: int(0).default(0),
   max_unfinished_tasks: int(0).default(0),
   media_deadline: durationMs('15s'),
+  /** Media fetched and probed at once per process (CONTRACT §8.2). */
+  ingest_concurrency: int(1, 256).default(4),
+  /** Address space each ffmpeg/ffprobe may use; 0 = no cap (ffprobe itself needs about 384MiB). */
+  media_memory: byteSize('1GiB', 0),
   file_ttl: durationMs('72h'),
   file_max_bytes: byteSize('100MiB'),
   /** The largest result an upstream may hand back (CONTRACT §8.10). */

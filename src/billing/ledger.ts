@@ -50,8 +50,24 @@ export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
   }, r.unlimited ? [amount, r.user_id] : [amount, r.user_id, amount]);
   if (user.numAffectedRows !== 1n) {
     const row = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
-    throw new ApiError('insufficient_quota', `credits: this task needs ${credits(amount)} and the balance is ${credits(Number(row.balance_micro))}`);
+    throw balanceRefusal(amount, Number(row.balance_micro));
   }
+}
+
+/**
+ * Admission before any work (CONTRACT §8.1): whether the key could reserve `amount` now — its
+ * unfinished-task limit, its allowance, its user's balance. Reads only; the reservation after
+ * probing checks again under its locks. Throws the same 429 and 402 the reservation would
+ * ("at least" when `amount` is a lower bound of the quote).
+ */
+export async function checkAdmission(q: Q, r: Reservation, lowerBound: boolean): Promise<void> {
+  const least = lowerBound ? 'at least ' : '';
+  const key = await q.selectFrom('api_keys').select(['allowance_micro', 'spent_micro', 'unfinished']).where('id', '=', r.key_id).executeTakeFirstOrThrow();
+  const keyShort = !r.unlimited && key.allowance_micro !== null && Number(key.allowance_micro) - Number(key.spent_micro) < r.credits_reserved_micro;
+  if ((r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished) || keyShort) throw await keyRefusal(q, r, least);
+  if (r.unlimited) return;
+  const user = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
+  if (Number(user.balance_micro) < r.credits_reserved_micro) throw balanceRefusal(r.credits_reserved_micro, Number(user.balance_micro), least);
 }
 
 /** Ends a task's reservation: `charge` is spent, the rest goes back. Fails and cancels charge 0. */
@@ -114,8 +130,12 @@ async function appendEntry(q: Q, task: BilledTask, kind: LedgerEntriesTable['kin
   });
 }
 
+function balanceRefusal(amount: number, balance: number, least = ''): ApiError {
+  return new ApiError('insufficient_quota', `credits: this task needs ${least}${credits(amount)} and the balance is ${credits(balance)}`);
+}
+
 /** Why the key's reservation was refused: its unfinished-task limit (429) or its allowance (402). */
-async function keyRefusal(q: Q, r: Reservation): Promise<ApiError> {
+async function keyRefusal(q: Q, r: Reservation, least = ''): Promise<ApiError> {
   const key = await q.selectFrom('api_keys').select(['allowance_micro', 'spent_micro', 'unfinished']).where('id', '=', r.key_id).executeTakeFirstOrThrow();
   if (r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished) {
     const retryAfter = await secondsUntilOneFinishes(q, r.key_id, r.now);
@@ -124,7 +144,7 @@ async function keyRefusal(q: Q, r: Reservation): Promise<ApiError> {
     });
   }
   const left = Number(key.allowance_micro) - Number(key.spent_micro);
-  return new ApiError('insufficient_quota', `credits: this task needs ${credits(r.credits_reserved_micro)} and this key's allowance has ${credits(left)} left`);
+  return new ApiError('insufficient_quota', `credits: this task needs ${least}${credits(r.credits_reserved_micro)} and this key's allowance has ${credits(left)} left`);
 }
 
 /** The estimate of the key's soonest-finishing task, in whole seconds (at least 1). */

@@ -66,11 +66,7 @@ const seconds = (value: number) => `${+value.toFixed(2)} s`;
 /** Throws 400 naming the field, the value and the limit when `info` breaks `limits`. */
 export function checkMediaLimits(field: string, info: MediaInfo, limits: MediaLimits): void {
   const fail = (message: string) => invalidField(field, message);
-  const allowed = limits.formats.map((f) => FORMAT_NAMES[f]).join(', ');
-  if (!limits.formats.includes(info.container)) {
-    const name = info.container === 'other' ? (info.formatName ?? 'unrecognised') : FORMAT_NAMES[info.container];
-    throw fail(`format ${name} is not accepted; use ${allowed}`);
-  }
+  checkMediaFormat(field, info.container, limits, info.formatName);
   if (limits.kind !== 'audio' && !info.hasVideo) throw fail(`no ${limits.kind} stream found`);
   if (limits.kind === 'audio' && !info.hasAudio) throw fail('no audio stream found');
   if (info.bytes > limits.maxBytes) throw fail(`size ${formatBytes(info.bytes)} is over the ${formatBytes(limits.maxBytes)} limit`);
@@ -80,16 +76,29 @@ export function checkMediaLimits(field: string, info: MediaInfo, limits: MediaLi
     if (d === undefined) throw fail('duration could not be read');
     if (d < min - DURATION_TOLERANCE_SEC || d > max + DURATION_TOLERANCE_SEC) throw fail(`duration ${seconds(d)} is outside ${min}–${max} s`);
   }
-  if (limits.kind !== 'audio') checkFrame(info, limits, fail);
+  if (limits.kind !== 'audio') {
+    if (!info.width || !info.height) throw fail('width and height could not be read');
+    checkFrameSize(field, info.width, info.height, limits);
+  }
   if (limits.fpsAbove !== undefined && !(info.fps !== undefined && info.fps > limits.fpsAbove)) {
     throw fail(`frame rate ${info.fps === undefined ? 'unknown' : `${+info.fps.toFixed(2)} fps`} must be above ${limits.fpsAbove} fps`);
   }
   if (limits.noAlpha && info.hasAlpha) throw fail('images with an alpha (transparency) channel are not accepted');
 }
 
-function checkFrame(info: MediaInfo, limits: MediaLimits, fail: (message: string) => Error): void {
-  const { width, height } = info;
-  if (!width || !height) throw fail('width and height could not be read');
+/** 400 naming the field unless `container` is one the field takes; `name` is the prober's name for an unknown one. */
+export function checkMediaFormat(field: string, container: MediaInfo['container'], limits: MediaLimits, name?: string): void {
+  if (limits.formats.includes(container)) return;
+  const shown = container === 'other' ? (name ?? 'unrecognised') : FORMAT_NAMES[container];
+  throw invalidField(field, `format ${shown} is not accepted; use ${limits.formats.map((f) => FORMAT_NAMES[f]).join(', ')}`);
+}
+
+/** Pixels vidgate decodes at most in one frame (64 MP): larger images are refused from their header, whatever the field allows. */
+export const MAX_DECODE_PIXELS = 64 * 1024 * 1024;
+
+/** 400 naming the field when a frame of `width`×`height` breaks the field's size rules, or is too large to decode. */
+export function checkFrameSize(field: string, width: number, height: number, limits: MediaLimits): void {
+  const fail = (message: string) => invalidField(field, message);
   const size = `${width}×${height}`;
   const short = Math.min(width, height);
   const long = Math.max(width, height);
@@ -103,4 +112,5 @@ function checkFrame(info: MediaInfo, limits: MediaLimits, fail: (message: string
   if (limits.maxAspect !== undefined && long / short > limits.maxAspect + 1e-9) {
     throw fail(`aspect ratio ${size} is outside 1:${limits.maxAspect}–${limits.maxAspect}:1`);
   }
+  if (width * height > MAX_DECODE_PIXELS) throw fail(`size ${size} is over the ${MAX_DECODE_PIXELS / 1024 / 1024}-megapixel limit`);
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { cappedCommand, NO_CAPS, type ProcessCaps } from './caps.ts';
 
 /** ffmpeg exited with an error; `detail` is the tail of what it printed. */
 export class FfmpegError extends Error {
@@ -12,6 +13,7 @@ export class FfmpegError extends Error {
 
 export type FfmpegRun = {
   ffmpegPath: string;
+  caps?: ProcessCaps;
   args: string[];
   signal: AbortSignal;
   /** Where relative paths in the arguments point. */
@@ -27,13 +29,12 @@ const STDERR_TAIL = 4000;
  * Runs ffmpeg with an argument array (no shell), reading `-progress pipe:1`. Killed at once on
  * abort. Its progress pipe also ends it if this process dies: the next write gets SIGPIPE.
  */
-export function runFfmpeg({ ffmpegPath, args, signal, cwd, durationSec, onProgress }: FfmpegRun): Promise<void> {
+export function runFfmpeg({ ffmpegPath, caps = NO_CAPS, args, signal, cwd, durationSec, onProgress }: FfmpegRun): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const child = spawn(ffmpegPath, ['-nostdin', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-stats_period', '0.25', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd,
-    });
+    const all = ['-nostdin', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-stats_period', '0.25', ...localInputsOnly(args)];
+    const [command, commandArgs, options] = cappedCommand(ffmpegPath, all, caps);
+    const child = spawn(command, commandArgs, { ...options, stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-STDERR_TAIL);
@@ -55,4 +56,9 @@ export function runFfmpeg({ ffmpegPath, args, signal, cwd, durationSec, onProgre
       reject(new FfmpegError(`ffmpeg exited with ${code ?? killedBy}`, stderr.trim()));
     });
   });
+}
+
+/** Every input may be read only from a local file (CONTRACT §8.11): `-protocol_whitelist file` before each `-i`. */
+function localInputsOnly(args: string[]): string[] {
+  return args.flatMap((arg) => (arg === '-i' ? ['-protocol_whitelist', 'file', arg] : [arg]));
 }

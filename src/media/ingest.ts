@@ -1,9 +1,12 @@
 import { copyFile, link, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { invalidField } from '../contract/errors.ts';
-import { checkMediaLimits, formatBytes, type MediaInfo, type MediaNeed } from '../contract/media-limits.ts';
+import { ApiError, invalidField } from '../contract/errors.ts';
+import { checkFrameSize, checkMediaFormat, checkMediaLimits, formatBytes, type MediaInfo, type MediaNeed } from '../contract/media-limits.ts';
 import { downloadToFile, fetchFailure, TooLargeError } from '../net/guarded-download.ts';
 import type { OutboundGuard } from '../net/outbound-guard.ts';
+import type { Slots } from '../util/slots.ts';
+import { demuxersFor, type ProcessCaps } from './caps.ts';
+import { readMediaHeader } from './header.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from './probe.ts';
 
 /** One request medium, fetched, probed and within its limits. */
@@ -14,49 +17,91 @@ export type IngestDeps = {
   ffprobePath: string;
   inputsDir: string;
   deadlineMs: number;
+  /** Media fetched and probed at once in this process (VIDGATE_INGEST_CONCURRENCY). */
+  slots: Slots;
+  /** Bounds on each ffprobe (VIDGATE_MEDIA_MEMORY). */
+  caps: ProcessCaps;
   /** vidgate's own uploads: a file URL is read from disk, not fetched (the guard would refuse this host anyway). */
   ownFiles?: { localPathOf(url: string, field: string): Promise<string | null> };
 };
 
 /**
- * Fetches every medium a request names (at once, under one deadline), probes each and checks
- * its limits. All-or-nothing: on any failure the task's input folder is removed.
+ * Fetches every medium a request names (at once, under one deadline), reads each header, probes
+ * it and checks its limits. All-or-nothing: the first failure stops the other downloads, and
+ * the task's input folder is removed once they have stopped.
  */
 export async function ingestMedia(deps: IngestDeps, taskId: string, needs: MediaNeed[]): Promise<IngestedMedium[]> {
   if (needs.length === 0) return [];
   const folder = inputFolder(deps.inputsDir, taskId);
   await mkdir(folder, { recursive: true });
   const deadline = AbortSignal.timeout(deps.deadlineMs);
-  try {
-    return await Promise.all(needs.map((need) => ingestOne(deps, folder, need, deadline)));
-  } catch (error) {
+  const siblings = new AbortController();
+  const signal = AbortSignal.any([deadline, siblings.signal]);
+  let firstFailure: unknown;
+  const outcomes = await Promise.allSettled(
+    needs.map((need) =>
+      ingestOne(deps, folder, need, { deadline, signal }).catch((error: unknown) => {
+        if (!siblings.signal.aborted) {
+          firstFailure = error;
+          siblings.abort();
+        }
+        throw error;
+      }),
+    ),
+  );
+  if (siblings.signal.aborted) {
     await rm(folder, { recursive: true, force: true });
-    throw error;
+    throw firstFailure;
   }
+  return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<IngestedMedium>).value);
 }
 
 export function inputFolder(inputsDir: string, taskId: string): string {
   return path.join(inputsDir, taskId);
 }
 
-async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, deadline: AbortSignal): Promise<IngestedMedium> {
-  const file = path.join(folder, need.field.replace(/[^a-z0-9_]+/gi, '-'));
-  const own = await deps.ownFiles?.localPathOf(need.url, need.field);
-  let bytes: number;
+type Signals = { deadline: AbortSignal; signal: AbortSignal };
+
+async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, signals: Signals): Promise<IngestedMedium> {
+  if (!(await deps.slots.acquire(signals.signal))) throw busy(signals.deadline, deps.deadlineMs);
   try {
-    bytes = own ? await linkInto(own, file, need.limits.maxBytes) : await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal: deadline });
-  } catch (error) {
-    throw invalidField(need.field, ingestFailure(error, need, deps.deadlineMs, deadline));
+    const file = path.join(folder, need.field.replace(/[^a-z0-9_]+/gi, '-'));
+    const bytes = await fetchInto(deps, need, file, signals);
+    // The header first: a format the field refuses, or an image too large to decode, is refused before ffprobe reads it.
+    const header = await readMediaHeader(file);
+    if (header.container) checkMediaFormat(need.field, header.container, need.limits, header.name);
+    if (header.width && header.height) checkFrameSize(need.field, header.width, header.height, need.limits);
+    let info: MediaInfo;
+    try {
+      info = toMediaInfo(await runFfprobe(deps.ffprobePath, file, { signal: signals.signal, caps: deps.caps, formats: demuxersFor(need.limits.formats) }), bytes);
+    } catch (error) {
+      if (error instanceof ProbeError) throw invalidField(need.field, `${error.message} (expected ${need.limits.kind}: ${need.limits.formats.join(', ')})`);
+      throw error;
+    }
+    checkMediaLimits(need.field, info, need.limits);
+    return { ...need, path: file, info };
+  } finally {
+    deps.slots.release();
   }
-  let info: MediaInfo;
+}
+
+async function fetchInto(deps: IngestDeps, need: MediaNeed, file: string, { deadline, signal }: Signals): Promise<number> {
   try {
-    info = toMediaInfo(await runFfprobe(deps.ffprobePath, file, deadline), bytes);
+    const own = await deps.ownFiles?.localPathOf(need.url, need.field);
+    return own ? await linkInto(own, file, need.limits.maxBytes) : await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal });
   } catch (error) {
-    if (error instanceof ProbeError) throw invalidField(need.field, `${error.message} (expected ${need.limits.kind})`);
-    throw error;
+    if (error instanceof ApiError) throw error;
+    if (error instanceof TooLargeError) throw invalidField(need.field, `file is larger than the ${formatBytes(need.limits.maxBytes)} limit`);
+    throw invalidField(need.field, fetchFailure(error, deadline, deps.deadlineMs));
   }
-  checkMediaLimits(need.field, info, need.limits);
-  return { ...need, path: file, info };
+}
+
+/** No ingest slot came free within the media deadline: the server is busy, not the request wrong. */
+function busy(deadline: AbortSignal, deadlineMs: number): Error {
+  if (!deadline.aborted) return new Error('stopped: another medium of the request failed');
+  return new ApiError('service_unavailable', `media: the server is busy fetching other media and could not start within ${deadlineMs / 1000} s; retry shortly`, {
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(deadlineMs / 1000))) },
+  });
 }
 
 /** An uploaded file becomes a task input by a hard link (a copy across file systems), so it outlives the upload's expiry. */
@@ -68,9 +113,4 @@ async function linkInto(source: string, file: string, maxBytes: number): Promise
     return copyFile(source, file);
   });
   return size;
-}
-
-function ingestFailure(error: unknown, need: MediaNeed, deadlineMs: number, deadline: AbortSignal): string {
-  if (error instanceof TooLargeError) return `file is larger than the ${formatBytes(need.limits.maxBytes)} limit`;
-  return fetchFailure(error, deadline, deadlineMs);
 }

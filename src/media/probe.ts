@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { MediaInfo } from '../contract/media-limits.ts';
+import { cappedCommand, DEMUXERS, NO_CAPS, type ProcessCaps } from './caps.ts';
 
 const run = promisify(execFile);
 
@@ -34,15 +35,25 @@ export type ProbeOutput = z.infer<typeof probeSchema>;
 /** A file ffprobe could not read as media. */
 export class ProbeError extends Error {}
 
-/** Runs ffprobe on a file (argument array, no shell) and returns its parsed JSON. */
-export async function runFfprobe(ffprobePath: string, file: string, signal?: AbortSignal): Promise<ProbeOutput> {
+export type ProbeOptions = {
+  signal?: AbortSignal;
+  caps?: ProcessCaps;
+  /** The demuxers ffprobe may use (`-format_whitelist`); default: every container the contract accepts. */
+  formats?: string;
+};
+
+const ALL_DEMUXERS = [...new Set(Object.values(DEMUXERS).flatMap((d) => d.split(',')))].join(',');
+
+/**
+ * Runs ffprobe on a local file (argument array, no shell): only the file protocol and the
+ * allowed demuxers (CONTRACT §8.11), under the process caps and a 30 s time cap.
+ */
+export async function runFfprobe(ffprobePath: string, file: string, { signal, caps = NO_CAPS, formats = ALL_DEMUXERS }: ProbeOptions = {}): Promise<ProbeOutput> {
+  const args = ['-v', 'error', '-protocol_whitelist', 'file', '-format_whitelist', formats, '-print_format', 'json', '-show_format', '-show_streams', file];
   let stdout: string;
   try {
-    ({ stdout } = await run(ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], {
-      maxBuffer: 8 * 1024 * 1024,
-      timeout: 30_000,
-      signal,
-    }));
+    const [command, commandArgs, options] = cappedCommand(ffprobePath, args, caps);
+    ({ stdout } = await run(command, commandArgs, { ...options, maxBuffer: 8 * 1024 * 1024, timeout: 30_000, killSignal: 'SIGKILL', signal }));
   } catch {
     throw new ProbeError('is not a readable media file');
   }

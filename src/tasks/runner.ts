@@ -7,6 +7,7 @@ import type { ChannelRouter } from '../channels/router.ts';
 import { TaskFailure } from '../contract/errors.ts';
 import { SubmitError, type UpstreamResult } from '../engines/upstream.ts';
 import { inputFolder } from '../media/ingest.ts';
+import { demuxersFor, type ProcessCaps } from '../media/caps.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from '../media/probe.ts';
 import type { ResultFiles } from '../media/results.ts';
 import { acceptJob, markSubmitUnknown } from '../queue/channel-jobs.ts';
@@ -31,6 +32,7 @@ export type TaskRunnerDeps = {
   /** Each attempt works in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
   workDir: string;
   ffprobePath: string;
+  mediaCaps: ProcessCaps;
   /** Bounds on fetching an upstream's result home (CONTRACT §8.10). */
   resultLimits: { maxBytes: number; timeoutMs: number };
   logger: Logger;
@@ -172,7 +174,7 @@ export class TaskRunner implements JobHandler {
 
   private async checkVideo(file: string): Promise<void> {
     try {
-      const info = toMediaInfo(await runFfprobe(this.deps.ffprobePath, file), (await stat(file)).size);
+      const info = toMediaInfo(await runFfprobe(this.deps.ffprobePath, file, { caps: this.deps.mediaCaps, formats: demuxersFor(['mp4', 'mov']) }), (await stat(file)).size);
       if (info.hasVideo) return;
     } catch (error) {
       if (!(error instanceof ProbeError)) throw error;

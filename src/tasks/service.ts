@@ -1,14 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { Caller } from '../auth/accounts.ts';
-import { reserveCredits } from '../billing/ledger.ts';
+import { checkAdmission, reserveCredits } from '../billing/ledger.ts';
 import type { PriceBook } from '../billing/price-book.ts';
 import { checkCallbackUrl } from '../callbacks/destination.ts';
 import { ApiError } from '../contract/errors.ts';
 import { MAX_SEED } from '../contract/fields.ts';
 import { newTaskId, TASK_ID_PATTERN } from '../contract/ids.ts';
 import type { MediaInfo } from '../contract/media-limits.ts';
-import type { NormalizedRequest, TaskPlan } from '../contract/model-spec.ts';
+import type { ModelSpec, NormalizedRequest, TaskPlan } from '../contract/model-spec.ts';
 import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
 import { type TaskView, toTaskView } from '../contract/task-view.ts';
 import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
@@ -68,12 +68,13 @@ export class TaskService {
     }
     const spec = modelSpec(body.model);
     const request = spec.normalize(body as never);
-    if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
     if (idempotency) {
       const replay = await this.replay(caller, idempotency);
       if (replay) return replay;
     }
     const channel = await this.deps.router.firstChoice(request.model); // after a replay: the task it made stands whatever the channels do now
+    await this.admit(caller, spec, request); // before any outbound request: DNS for the callback, media fetches
+    if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
 
     const now = clock.now();
     const id = newTaskId(Math.floor(now / 1000));
@@ -97,6 +98,19 @@ export class TaskService {
       }
       throw error;
     }
+  }
+
+  /**
+   * 402/429 before any work when the key could not pay even the model's smallest quote: the
+   * exact one when the request names no media, else one second's (CONTRACT §8.1).
+   */
+  private async admit(caller: Caller, spec: ModelSpec, request: NormalizedRequest): Promise<void> {
+    const seconds = request.media.length === 0 ? spec.plan(request, {}).billed_seconds : 1;
+    const minimum = this.deps.prices.quote(request.model, request.quality, seconds).micro;
+    await checkAdmission(this.deps.store.db, {
+      id: '', user_id: caller.userId, key_id: caller.keyId, credits_reserved_micro: minimum, unlimited: caller.unlimited,
+      maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now: this.deps.clock.now(),
+    }, request.media.length > 0);
   }
 
   /** The caller's task; 400 for a malformed id, 404 for another user's or a missing task. */

@@ -3,7 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
-export type MediaServer = { origin: string; url(name: string): string; hits: string[]; close(): Promise<void> };
+export type MediaServer = {
+  origin: string;
+  url(name: string): string;
+  hits: string[];
+  /** Resolves once `count` requests to /hang have been closed by the client. */
+  hangsClosed(count: number): Promise<void>;
+  close(): Promise<void>;
+};
 
 /**
  * A loopback file server for media tests. Besides files from `dir` it serves
@@ -11,6 +18,12 @@ export type MediaServer = { origin: string; url(name: string): string; hits: str
  */
 export async function startMediaServer(dir: string, host = '127.0.0.2'): Promise<MediaServer> {
   const hits: string[] = [];
+  let closedHangs = 0;
+  const hangWaiters: { count: number; resolve(): void }[] = [];
+  const hangClosed = () => {
+    closedHangs += 1;
+    for (const waiter of hangWaiters.filter((w) => closedHangs >= w.count)) waiter.resolve();
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     hits.push(url.pathname);
@@ -22,7 +35,10 @@ export async function startMediaServer(dir: string, host = '127.0.0.2'): Promise
       res.writeHead(Number(url.pathname.slice(8))).end('nope');
       return;
     }
-    if (url.pathname === '/hang') return; // never answers: for deadline tests
+    if (url.pathname === '/hang') {
+      req.socket.once('close', hangClosed);
+      return; // never answers: for deadline tests
+    }
     const chunked = url.pathname.startsWith('/chunked/');
     const file = path.join(dir, path.basename(decodePath(url.pathname)));
     let size: number;
@@ -42,6 +58,7 @@ export async function startMediaServer(dir: string, host = '127.0.0.2'): Promise
     origin,
     url: (name) => `${origin}/${name}`,
     hits,
+    hangsClosed: (count) => (closedHangs >= count ? Promise.resolve() : new Promise((resolve) => hangWaiters.push({ count, resolve }))),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -95,7 +95,7 @@ describe('media checks at create time', () => {
     it('rejects clips breaking the limits', async () => {
       await rejects(i2v({ video_urls: [url('clip-1s-640x360.mp4')] }), 'video_urls[0]', /duration 1(\.\d+)? s is outside 2–10 s/);
       await rejects(i2v({ video_urls: [url('clip-12s-320x240.mp4')], duration: 15 }), 'video_urls[0]', /duration 12(\.\d+)? s is outside 2–10 s/);
-      await rejects(i2v({ video_urls: [url('clip-3s-640x360.webm')] }), 'video_urls[0]', /format matroska is not accepted; use MP4, MOV/);
+      await rejects(i2v({ video_urls: [url('clip-3s-640x360.webm')] }), 'video_urls[0]', /format webm is not accepted; use MP4, MOV/);
     });
   });
 

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TaskFailure } from '../../contract/errors.ts';
+import type { ProcessCaps } from '../../media/caps.ts';
 import { FfmpegError, runFfmpeg } from '../../media/ffmpeg.ts';
 import type { RenderContext, Renderer, RenderJob } from '../engine.ts';
 import { type FfmpegPlan, OUTPUT_FILE } from './graph.ts';
@@ -29,9 +30,11 @@ export function renderPlan(job: RenderJob): FfmpegPlan {
 export class LocalEngine implements Renderer {
   readonly name = 'local';
   private readonly ffmpegPath: string;
+  private readonly caps: ProcessCaps | undefined;
 
-  constructor(options: { ffmpegPath: string }) {
+  constructor(options: { ffmpegPath: string; caps?: ProcessCaps }) {
     this.ffmpegPath = options.ffmpegPath;
+    this.caps = options.caps;
   }
 
   estimateSeconds(job: Pick<RenderJob, 'quality' | 'output'>): number {
@@ -48,7 +51,7 @@ export class LocalEngine implements Renderer {
     try {
       for (const [i, args] of plan.commands.entries()) {
         await runFfmpeg({
-          ffmpegPath: this.ffmpegPath, args, signal, cwd: workDir,
+          ffmpegPath: this.ffmpegPath, caps: this.caps, args, signal, cwd: workDir,
           ...(i === last ? { durationSec: job.output.durationSec, onProgress } : {}),
         });
       }
