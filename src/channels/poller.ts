@@ -8,7 +8,8 @@ import type { Store } from '../store/db.ts';
 import { loadRenderJob } from '../tasks/render-job.ts';
 import type { TaskSettlement } from '../tasks/settlement.ts';
 import { TaskReader } from '../tasks/task-store.ts';
-import { raiseProgress } from '../tasks/transitions.ts';
+import { markUncancellable, raiseProgress } from '../tasks/transitions.ts';
+import { ENGINE_CATALOG } from '../engines/catalog.ts';
 import type { Clock } from '../util/clock.ts';
 import { PollLoop } from '../util/poll-loop.ts';
 import { type Channel, upstreamModel } from './channel.ts';
@@ -77,14 +78,18 @@ export class UpstreamPoller {
     const accepted = jobs.filter((job) => job.phase === 'accepted' && job.upstream_id);
     if (accepted.length > 0) {
       const handles = new Map(accepted.map((job) => [job.task_id, handleOf(job)]));
+      const unreported = new Set(handles.keys());
       const applying: Promise<void>[] = [];
       const report = (taskId: string, status: UpstreamStatus) => {
         const handle = handles.get(taskId);
-        if (handle) applying.push(this.apply(channel, handle, status));
+        if (!handle || !unreported.delete(taskId)) return;
+        applying.push(this.apply(channel, handle, status));
       };
       try {
         await channel.upstream!.poll([...handles.values()], report, this.stopping.signal);
       } finally {
+        // Not reported is unavailable: it still times out (CONTRACT §8.7).
+        for (const taskId of unreported) applying.push(this.apply(channel, handles.get(taskId)!, { state: 'unavailable' }));
         await Promise.all(applying);
       }
     }
@@ -94,13 +99,17 @@ export class UpstreamPoller {
   private async apply(channel: Channel, handle: UpstreamHandle, status: UpstreamStatus): Promise<void> {
     const { store, clock, logger } = this.deps;
     const now = clock.now();
+    const unfinished = status.state === 'queued' || status.state === 'running' || status.state === 'unrecognised' || status.state === 'unavailable';
+    // Whatever the upstream says or fails to say (errors, a revoked key, a status we don't know), a job past the timeout ends.
+    if (unfinished && now - handle.submittedAt > channel.settings.timeout) {
+      await channel.upstream!.cancel(handle).catch(() => {}); // best effort; we stop waiting either way
+      return this.fail(handle.taskId, new TaskFailure('generation_timeout', `the video was not ready within ${Math.round(channel.settings.timeout / 60_000)} minutes`));
+    }
     switch (status.state) {
       case 'queued':
+        return this.showProgress(channel, handle, status.progress, now);
       case 'running':
-        if (now - handle.submittedAt > channel.settings.timeout) {
-          await channel.upstream!.cancel(handle).catch(() => {}); // best effort; we stop waiting either way
-          return this.fail(handle.taskId, new TaskFailure('generation_timeout', `the video was not ready within ${Math.round(channel.settings.timeout / 60_000)} minutes`));
-        }
+        if (!ENGINE_CATALOG[channel.settings.engine].cancelsRunning) await store.write((trx) => markUncancellable(trx, handle.taskId, now));
         return this.showProgress(channel, handle, status.progress, now);
       case 'succeeded':
         if (await store.write((trx) => readyToFetch(trx, handle.taskId, JSON.stringify(status.result), now))) {
@@ -143,7 +152,7 @@ export class UpstreamPoller {
     const upstreamJob = { ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey };
     const sentAt = Number(job.submitted_at ?? job.created_at);
     const lookup = await channel.upstream!.lookup(upstreamJob, {
-      submitKey, sentAt, owned: (ids) => ownedUpstreamIds(store.db, channel.name, ids), signal: this.stopping.signal,
+      submitKey, sentAt, owned: (ids) => ownedUpstreamIds(store.db, ids), signal: this.stopping.signal,
     });
     const now = clock.now();
     if (lookup.state === 'found') {

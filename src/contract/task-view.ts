@@ -21,6 +21,8 @@ export type TaskViewSource = {
   error_code: TaskErrorCode | null;
   error_message: string | null;
   result_url: string | null;
+  /** False once the upstream cannot stop the job any more. */
+  can_cancel: boolean;
 };
 
 /** The task object of CONTRACT §3, shared by create, get and callbacks. */
@@ -71,7 +73,7 @@ export function toTaskView(task: TaskViewSource): TaskView {
     status: task.status,
     progress: task.progress,
     type: 'video',
-    task_info: { can_cancel: !isTerminal(task.status), estimated_time: task.estimated_time, video_duration: task.video_duration },
+    task_info: { can_cancel: !isTerminal(task.status) && task.can_cancel, estimated_time: task.estimated_time, video_duration: task.video_duration },
     usage: { billing_rule: task.billing_rule, credits_reserved: microToCredits(task.credits_reserved_micro), user_group: task.user_group },
   };
   if (isTerminal(task.status)) view.usage.credits_charged = microToCredits(task.credits_charged_micro ?? 0);

@@ -44,7 +44,7 @@ export type LookupContext = {
   submitKey: string;
   /** When the lost submit was sent (unix ms). */
   sentAt: number;
-  /** Of these upstream ids, the ones some task already owns (so a lookup never adopts another's job). */
+  /** Of these upstream ids, the ones a job of any channel already owns (so a lookup never adopts another's job). */
   owned(upstreamIds: string[]): Promise<Set<string>>;
   signal: AbortSignal;
 };

@@ -122,10 +122,10 @@ export async function failWaitingJob(q: Q, taskId: string, error: string, now: n
   return updated(result);
 }
 
-/** Of these upstream ids on `channel`, the ones a job already owns. */
-export async function ownedUpstreamIds(q: Q, channel: string, upstreamIds: string[]): Promise<Set<string>> {
+/** Of these upstream ids, the ones a job of any channel already owns (channels may share an upstream account). */
+export async function ownedUpstreamIds(q: Q, upstreamIds: string[]): Promise<Set<string>> {
   if (upstreamIds.length === 0) return new Set();
-  const rows = await q.selectFrom('jobs').select('upstream_id').where('channel', '=', channel).where('upstream_id', 'in', upstreamIds).execute();
+  const rows = await q.selectFrom('jobs').select('upstream_id').where('upstream_id', 'in', upstreamIds).execute();
   return new Set(rows.map((r) => r.upstream_id!));
 }
 

@@ -31,6 +31,8 @@ export type UsersTable = {
   max_files: number | null;
   /** Why the user has a quota of its own, shown by GET /api/v1/files/quota. */
   max_files_reason: string | null;
+  /** Bytes of live uploads the user may keep; null = VIDGATE_FILE_QUOTA_BYTES. */
+  max_file_bytes: number | null;
 };
 
 export type ApiKeysTable = {
@@ -103,6 +105,8 @@ export type TasksTable = {
   started_at: number | null;
   /** When the sweeper deleted the task's inputs and result. */
   swept_at: number | null;
+  /** 0 once the upstream runs the job and cannot stop it (CONTRACT §8.7): a cancel is refused. */
+  can_cancel: number;
 };
 
 export type TaskInputsTable = {
@@ -136,6 +140,8 @@ export type JobsTable = {
   /** When it may be claimed: queued, after any backoff; running, when the lease runs out. */
   run_at: number;
   lease_owner: string | null;
+  /** A new random token at every claim: statements of a lease carry it, so a re-claim by the same worker fences out the old run. */
+  lease_token: string | null;
   lease_expires_at: number | null;
   last_error: string | null;
   created_at: number;

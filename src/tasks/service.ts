@@ -10,7 +10,7 @@ import { newTaskId, TASK_ID_PATTERN } from '../contract/ids.ts';
 import type { MediaInfo } from '../contract/media-limits.ts';
 import type { ModelSpec, NormalizedRequest, TaskPlan } from '../contract/model-spec.ts';
 import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
-import { type TaskView, toTaskView } from '../contract/task-view.ts';
+import { isTerminal, type TaskView, toTaskView } from '../contract/task-view.ts';
 import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
 import type { Store } from '../store/db.ts';
 import { type Channel, estimateSeconds } from '../channels/channel.ts';
@@ -132,8 +132,9 @@ export class TaskService {
     const task = await this.ownTask(caller, taskId);
     const cancelled = await store.write((trx) => settlement.cancel(trx, task.id, clock.now()));
     if (!cancelled) {
-      const now = (await this.reader.findTask(task.id))?.status ?? task.status;
-      throw new ApiError('invalid_request', `task_id: the task is ${now} and can no longer be cancelled`, { param: 'task_id' });
+      const now = (await this.reader.findTask(task.id)) ?? task;
+      const why = isTerminal(now.status) ? `is ${now.status}` : 'is already being made upstream, which cannot stop it; it will finish and be charged,';
+      throw new ApiError('invalid_request', `task_id: the task ${why} and can no longer be cancelled`, { param: 'task_id' });
     }
     hooks?.taskCancelled?.(task.id);
     hooks?.taskEnded?.();
@@ -203,6 +204,7 @@ export class TaskService {
       engine: channel.name,
       started_at: null,
       swept_at: null,
+      can_cancel: 1,
     };
   }
 

@@ -58,7 +58,13 @@ export async function markFailed(q: Q, taskId: string, code: TaskErrorCode, mess
     .executeTakeFirst();
 }
 
-/** pending or processing → cancelled, at the owner's request; nothing charged. */
+/** The upstream runs the job and cannot stop it: from now on the task runs to its end and is charged (CONTRACT §8.7). */
+export async function markUncancellable(q: Q, taskId: string, now: number): Promise<boolean> {
+  const result = await q.updateTable('tasks').set({ can_cancel: 0, updated_at: now }).where('id', '=', taskId).where('status', '=', 'processing').where('can_cancel', '=', 1).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** pending or processing → cancelled, at the owner's request, while it can still be stopped; nothing charged. */
 export async function markCancelled(q: Q, taskId: string, now: number): Promise<Row | undefined> {
   return q
     .updateTable('tasks')
@@ -68,6 +74,7 @@ export async function markCancelled(q: Q, taskId: string, now: number): Promise<
     })
     .where('id', '=', taskId)
     .where('status', 'in', ['pending', 'processing'])
+    .where('can_cancel', '=', 1)
     .returningAll()
     .executeTakeFirst();
 }

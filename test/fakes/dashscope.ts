@@ -37,6 +37,8 @@ export type FakeDashScope = {
    * 'hang' (the task is created, the answer never comes); 'drop' (the connection dies before any task exists).
    */
   nextSubmits: ({ status: number; code: string } | 'hang' | 'drop')[];
+  /** When set, every task query and list answers this HTTP status (a broken status route, a revoked key). */
+  queryFailure: number | null;
   /** Where video_url points (default: this server); another origin tests the outbound guard. */
   resultOrigin: string | null;
   /** When each task reached its end (for the benchmark). */
@@ -64,6 +66,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     queries: { total: 0, single: 0, list: 0, throttled: 0 },
     script: () => ({ queueMs: 50, runMs: 200 }),
     nextSubmits: [],
+    queryFailure: null,
     resultOrigin: null,
     endTime: (task) => task.cancelledAt ?? task.createdAt + (task.script.queueMs ?? 0) + (task.script.runMs ?? 0),
     close: async () => {},
@@ -92,6 +95,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     const status = statusOf(task, now);
     if (status === 'UNKNOWN') return { output: { task_id: task.id, task_status: 'UNKNOWN' } };
     const output: Record<string, unknown> = { task_id: task.id, task_status: status, submit_time: stamp(task.createdAt) };
+    if (task.body.input?.prompt !== undefined) output.orig_prompt = task.body.input.prompt;
     if (status === 'SUCCEEDED') {
       output.video_url = `${fake.resultOrigin ?? origin}/results/${task.id}.mp4?Expires=${Math.floor(now / 1000) + 86_400}`;
       output.end_time = stamp(fake.endTime(task));
@@ -130,6 +134,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
 
     if (url.pathname.startsWith('/api/v1/tasks')) {
       fake.queries.total += 1;
+      if (fake.queryFailure !== null) return send(res, fake.queryFailure, { code: fake.queryFailure === 401 ? 'InvalidApiKey' : 'InternalError', message: 'scripted failure' });
       if (overRate(now)) {
         fake.queries.throttled += 1;
         return send(res, 429, { code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded, please try again later.' });
@@ -159,10 +164,11 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     const status = url.searchParams.get('status');
     const model = url.searchParams.get('model_name');
     const since = parseStamp(url.searchParams.get('start_time'));
+    const until = parseStamp(url.searchParams.get('end_time'));
     const pageNo = Math.max(1, Number(url.searchParams.get('page_no') ?? 1));
     const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get('page_size') ?? 10)));
     const matching = [...fake.tasks.values()]
-      .filter((t) => (!status || statusOf(t, now) === status) && (!model || t.model === model) && (since === null || t.createdAt >= since))
+      .filter((t) => (!status || statusOf(t, now) === status) && (!model || t.model === model) && (since === null || t.createdAt >= since) && (until === null || t.createdAt < until + 1000))
       .sort((a, b) => b.createdAt - a.createdAt);
     const data = matching.slice((pageNo - 1) * pageSize, pageNo * pageSize).map((t) => ({
       task_id: t.id, status: statusOf(t, now), model_name: t.model, gmt_create: t.createdAt, region: 'ap-southeast-1',

@@ -13,6 +13,6 @@ export async function seedTask(store: Store, taskId: string, now = 1_000): Promi
     params_json: '{}', callback_url: null, output_width: 1280, output_height: 720, output_fps: 30, output_duration_ms: 2000, video_duration: 2,
     billed_seconds: 2, billing_rule: 'per_second', credits_reserved_micro: 0, credits_charged_micro: null, user_group: 'default',
     estimated_time: 10, error_code: null, error_message: null, result_path: null, created_at: now, updated_at: now, finished_at: null,
-    engine: 'local', started_at: null, swept_at: null,
+    engine: 'local', started_at: null, swept_at: null, can_cancel: 1,
   }).execute();
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { TaskFailure } from '../../contract/errors.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
@@ -15,6 +16,8 @@ const LIST_ABOVE = 20;
 const LIST_WINDOW_SLACK_MS = 14 * 3_600_000;
 const UNFINISHED = ['PENDING', 'RUNNING'] as const;
 const THROTTLED_TRIES = 3;
+// A lost submit's lookup asks about at most this many unowned tasks of the model; more is "unsure".
+const MAX_LOOKUP_CANDIDATES = 5;
 
 /**
  * Alibaba Model Studio (DashScope), the first-party home of all four models: async create with
@@ -57,17 +60,28 @@ export class DashScopeEngine implements Upstream {
 
   /**
    * DashScope takes no id of ours, so a lost submit is matched in the task list: the task of
-   * that model created around the send that no job owns. One → found; none → absent; more → unsure.
+   * that model created in the submit's window (start to answer deadline, widened for the
+   * service's zone) that no job of any channel owns. One → found; none → absent; more → unsure.
    */
   async lookup(job: UpstreamJob, context: LookupContext): Promise<Lookup> {
     if (Date.now() - context.sentAt < this.settleMs) return { state: 'unsure' };
-    const listed = await this.listTasks({ model_name: job.upstreamModel, start_time: listTime(context.sentAt - LIST_WINDOW_SLACK_MS) }, context.signal);
+    const window = { start_time: listTime(context.sentAt - LIST_WINDOW_SLACK_MS), end_time: listTime(context.sentAt + this.settleMs + LIST_WINDOW_SLACK_MS) };
+    const listed = await this.listTasks({ model_name: job.upstreamModel, ...window }, context.signal);
     if (!listed) return { state: 'unsure' };
     const owned = await context.owned(listed.map((t) => t.task_id));
-    // The window is wide (zones): only tasks no job owns are candidates, and they must be one.
-    const candidates = listed.filter((t) => !owned.has(t.task_id));
-    if (candidates.length === 0) return { state: 'absent' };
-    return candidates.length === 1 ? { state: 'found', accepted: { upstreamId: candidates[0].task_id } } : { state: 'unsure' };
+    const unowned = listed.filter((t) => !owned.has(t.task_id) && (t.model_name === undefined || t.model_name === job.upstreamModel));
+    if (unowned.length > MAX_LOOKUP_CANDIDATES) return { state: 'unsure' };
+    // The window is wide (zones) and the account may be shared: a candidate must also carry the prompt we sent.
+    const sentPrompt = dashscopeBody(job).input.prompt ?? '';
+    const ours: string[] = [];
+    for (const candidate of unowned) {
+      const response = await this.paced(`/tasks/${encodeURIComponent(candidate.task_id)}`, {}, context.signal);
+      const query = response && taskQuerySchema.safeParse(response.body);
+      if (!query?.success) return { state: 'unsure' };
+      if ((query.data.output.orig_prompt ?? '') === sentPrompt) ours.push(candidate.task_id);
+    }
+    if (ours.length === 0) return { state: 'absent' };
+    return ours.length === 1 ? { state: 'found', accepted: { upstreamId: ours[0] } } : { state: 'unsure' };
   }
 
   async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
@@ -120,8 +134,8 @@ export class DashScopeEngine implements Upstream {
   }
 
   /** Every page of the batch list for these filters; null when a page could not be read. */
-  private async listTasks(filters: Record<string, string>, signal: AbortSignal): Promise<{ task_id: string; status: string }[] | null> {
-    const tasks: { task_id: string; status: string }[] = [];
+  private async listTasks(filters: Record<string, string>, signal: AbortSignal): Promise<ListedTask[] | null> {
+    const tasks: ListedTask[] = [];
     for (let page = 1; ; page += 1) {
       const response = await this.paced('/tasks', { ...filters, page_no: page, page_size: PAGE_SIZE }, signal);
       const parsed = response && listSchema.safeParse(response.body);
@@ -138,6 +152,8 @@ export class DashScopeEngine implements Upstream {
     return response?.status === 200 ? response : null;
   }
 }
+
+type ListedTask = z.infer<typeof listSchema>['data'][number];
 
 /** `20230420000000`-style time for the list filter (UTC; the slack covers the service's zone). */
 function listTime(ms: number): string {

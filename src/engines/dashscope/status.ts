@@ -9,6 +9,8 @@ export const taskQuerySchema = z.object({
     task_status: z.string(),
     video_url: z.string().optional(),
     code: z.string().optional(),
+    /** The prompt the task was created with: how a lookup tells our lost submit from another's task. */
+    orig_prompt: z.string().optional(),
   }),
   usage: z
     .object({
@@ -26,7 +28,7 @@ export const errorSchema = z.object({ code: z.string().optional() });
 
 /** The batch list `GET /tasks?status=…&page_no=…&page_size=…`: task ids with their status. */
 export const listSchema = z.object({
-  data: z.array(z.object({ task_id: z.string(), status: z.string() })).default([]),
+  data: z.array(z.object({ task_id: z.string(), status: z.string(), model_name: z.string().optional() })).default([]),
   total: z.number().optional(),
   total_page: z.number().optional(),
 });
