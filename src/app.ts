@@ -25,6 +25,8 @@ import { OutboundGuard } from './net/outbound-guard.ts';
 import { boundedResolver, type HostResolver } from './net/resolver.ts';
 import { type Db, migrateToLatest, openStore, type Store } from './store/db.ts';
 import { openSignalBus } from './store/signals.ts';
+import { databaseClock } from './store/db-clock.ts';
+import { isPostgres } from './store/dialect.ts';
 import { Worker } from './queue/worker.ts';
 import { CallbackDeliverer } from './callbacks/deliverer.ts';
 import { CallbackService } from './callbacks/service.ts';
@@ -65,10 +67,11 @@ export type App = {
 /** The composition root: store (migrated), guard, services, the HTTP server and, if asked, a worker. */
 export async function createApp(options: AppOptions): Promise<App> {
   const { settings } = options;
-  const clock = options.clock ?? systemClock;
   const store = openStore(settings);
   const { db } = store;
   await migrateToLatest(db);
+  const dbClock = !options.clock && isPostgres(db) ? await databaseClock(db) : null;
+  const clock = options.clock ?? dbClock ?? systemClock;
   const bootstrap = await ensureBootstrapKey(db, settings, clock.now());
   const policy = options.addressPolicy ?? new AddressPolicy(settings.outbound_allow);
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
@@ -187,6 +190,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await sweeper?.stop();
       await signals.close();
       await guard.close();
+      dbClock?.close();
       await store.close();
     },
   };

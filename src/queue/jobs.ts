@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
-import { pickedBy } from '../store/dialect.ts';
+import { pickedBy, randomToken } from '../store/dialect.ts';
 import { insertRow } from '../store/precompiled.ts';
 import type { Database, JobsTable } from '../store/schema.ts';
 
@@ -33,7 +33,9 @@ export async function claimDueJobs(q: Q, { workerId, limit, now, leaseMs }: Clai
   const expires = now + leaseMs;
   return q
     .updateTable('jobs')
-    .set((eb) => ({ state: 'running', lease_owner: workerId, lease_expires_at: expires, run_at: expires, attempts: eb('attempts', '+', 1), updated_at: now }))
+    .set((eb) => ({
+      state: 'running', lease_owner: workerId, lease_token: randomToken(q), lease_expires_at: expires, run_at: expires, attempts: eb('attempts', '+', 1), updated_at: now,
+    }))
     .where(pickedBy(q, 'task_id', q.selectFrom('jobs').select('task_id').where(DUE_STATES).where('run_at', '<=', now).orderBy('run_at').limit(limit)))
     .where(DUE_STATES)
     .where('run_at', '<=', now)
@@ -88,15 +90,24 @@ export async function returnJob(q: Q, job: LeaseFence, now: number, runAt = now)
 export async function cancelJob(q: Q, taskId: string, now: number): Promise<JobRow | undefined> {
   return q
     .updateTable('jobs')
-    .set({ state: 'cancelled', lease_owner: null, lease_expires_at: null, updated_at: now })
+    .set({ state: 'cancelled', lease_owner: null, lease_token: null, lease_expires_at: null, updated_at: now })
     .where('task_id', '=', taskId)
     .where('state', 'in', ['queued', 'running', 'waiting', 'parked'])
     .returningAll()
     .executeTakeFirst();
 }
 
-/** Which lease a statement acts under. */
-export type LeaseFence = { taskId: string; workerId: string };
+/**
+ * Which lease a statement acts under: the worker and the claim's fencing token, which changes at
+ * every claim (CONTRACT §8.8), so a worker that lost its lease and claimed the job again is two
+ * leases, and the old run's statements miss.
+ */
+export type LeaseFence = { taskId: string; workerId: string; token: string };
+
+/** The fence of a job as a claim returned it. */
+export function fenceOf(job: JobRow, workerId: string): LeaseFence {
+  return { taskId: job.task_id, workerId, token: job.lease_token ?? '' };
+}
 
 type JobUpdate = UpdateQueryBuilder<Database, 'jobs', 'jobs', UpdateResult>;
 
@@ -105,6 +116,7 @@ export function fenced(query: JobUpdate, job: LeaseFence, now: number): JobUpdat
     .where('task_id', '=', job.taskId)
     .where('state', '=', 'running')
     .where('lease_owner', '=', job.workerId)
+    .where('lease_token', '=', job.token)
     .where('lease_expires_at', '>', now);
 }
 

@@ -4,7 +4,7 @@ import type { Store } from '../store/db.ts';
 import type { Clock } from '../util/clock.ts';
 import { PollLoop } from '../util/poll-loop.ts';
 import { type BackoffPolicy, retryDelayMs } from './backoff.ts';
-import { claimDueJobs, heartbeatJob, type JobRow, type LeaseFence, LeaseLostError, retryJob, returnJob } from './jobs.ts';
+import { claimDueJobs, fenceOf, heartbeatJob, type JobRow, type LeaseFence, LeaseLostError, retryJob, returnJob } from './jobs.ts';
 
 /** A claimed job as its handler sees it; `signal` aborts when the lease is lost or the worker must stop. */
 export type Lease = { job: JobRow; fence: LeaseFence; signal: AbortSignal };
@@ -91,7 +91,7 @@ export class Worker {
 
   private launch(job: JobRow): void {
     const controller = new AbortController();
-    const lease: Lease = { job, fence: { taskId: job.task_id, workerId: this.id }, signal: controller.signal };
+    const lease: Lease = { job, fence: fenceOf(job, this.id), signal: controller.signal };
     const done = this.execute(lease, controller).finally(() => {
       this.running.delete(job.task_id);
       this.notify();

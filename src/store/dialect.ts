@@ -1,4 +1,4 @@
-import { type Expression, type Kysely, PostgresAdapter, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import { type RawBuilder, type Expression, type Kysely, PostgresAdapter, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 
 /** Whether the store is PostgreSQL (a few statements and migrations differ). */
 export function isPostgres(db: Kysely<any>): boolean {
@@ -23,4 +23,9 @@ export function pickedBy(db: Kysely<any>, column: string, pick: SelectQueryBuild
  */
 export async function lockForSetup(trx: Kysely<any>, name: string): Promise<void> {
   if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+}
+
+/** A fresh random token per row of the statement (a lease's fencing token): each dialect's own random source. */
+export function randomToken(db: Kysely<any>): RawBuilder<string> {
+  return isPostgres(db) ? sql<string>`md5(random()::text || clock_timestamp()::text)` : sql<string>`lower(hex(randomblob(16)))`;
 }

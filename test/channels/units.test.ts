@@ -7,7 +7,7 @@ import type { Channel } from '../../src/channels/channel.ts';
 import { ChannelRouter } from '../../src/channels/router.ts';
 import { loadSettings } from '../../src/config.ts';
 import type { Upstream } from '../../src/engines/upstream.ts';
-import { claimDueJobs, enqueueJob } from '../../src/queue/jobs.ts';
+import { claimDueJobs, fenceOf, enqueueJob } from '../../src/queue/jobs.ts';
 import { systemClock } from '../../src/util/clock.ts';
 import { seedTask } from '../helpers/tasks.ts';
 import { failureFor, statusOf } from '../../src/engines/dashscope/status.ts';
@@ -101,7 +101,7 @@ describeOnEachStore('routing by many workers at once', (handle) => {
     // Eight workers, each holding one job, all routing at once (each in its own transaction on PostgreSQL).
     const leases = await Promise.all(ids.map((_, i) => store.write((trx) => claimDueJobs(trx, { workerId: `w${i}`, limit: 1, now, leaseMs: 60_000 }))));
     const decisions = await Promise.all(leases.map(([job]) =>
-      store.write((trx) => router.route(trx, { taskId: job.task_id, workerId: job.lease_owner! }, job.model, [], now))));
+      store.write((trx) => router.route(trx, fenceOf(job, job.lease_owner!), job.model, [], now))));
     const routedTo = decisions.flatMap((d) => (d.kind === 'routed' ? [d.channel.name] : [])).sort();
     assert.deepEqual(routedTo, ['roomy', 'roomy', 'tight']);
     assert.deepEqual(decisions.filter((d) => d.kind === 'parked').length, 5);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { retryDelayMs } from '../../src/queue/backoff.ts';
-import { claimDueJobs, completeJob, enqueueJob, failJob, heartbeatJob, retryJob, returnJob } from '../../src/queue/jobs.ts';
+import { claimDueJobs, completeJob, enqueueJob, failJob, fenceOf, heartbeatJob, retryJob, returnJob } from '../../src/queue/jobs.ts';
 import { describeOnEachStore } from '../helpers/store.ts';
 import { seedTask } from '../helpers/tasks.ts';
 
@@ -48,18 +48,18 @@ describeOnEachStore('job queue statements', (handle) => {
   it('reclaims a job whose lease ran out, and fences the old owner out', async () => {
     const t = 20_000;
     const id = await newJob(t);
-    await claim('w1', t);
-    assert.equal(await heartbeatJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + 500, LEASE), true, 'heartbeat extends the lease');
+    const [mine] = await claim('w1', t);
+    assert.equal(await heartbeatJob(handle.store.db, fenceOf(mine, 'w1'), t + 500, LEASE), true, 'heartbeat extends the lease');
     assert.deepEqual(await claim('w2', t + 1_200), [], 'still leased after the heartbeat');
     const [taken] = await claim('w2', t + 1_600);
     assert.equal(taken.task_id, id);
     assert.equal(taken.attempts, 2);
-    const old = { taskId: id, workerId: 'w1' };
+    const old = fenceOf(mine, 'w1');
     assert.equal(await heartbeatJob(handle.store.db, old, t + 1_700, LEASE), false);
     assert.equal(await completeJob(handle.store.db, old, t + 1_700), false);
     assert.equal(await failJob(handle.store.db, old, 'x', t + 1_700), false);
     assert.equal(await retryJob(handle.store.db, old, t + 2_000, 'x', t + 1_700), false);
-    assert.equal(await completeJob(handle.store.db, { taskId: id, workerId: 'w2' }, t + 1_700), true);
+    assert.equal(await completeJob(handle.store.db, fenceOf(taken, 'w2'), t + 1_700), true);
     assert.equal((await job(id)).state, 'done');
     assert.deepEqual(await claim('w3', t + 100_000), [], 'a done job is never claimed again');
   });
@@ -67,26 +67,42 @@ describeOnEachStore('job queue statements', (handle) => {
   it('refuses to act on an expired lease even before anyone reclaims it', async () => {
     const t = 30_000;
     const id = await newJob(t);
-    await claim('w1', t);
-    assert.equal(await completeJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + LEASE), false);
+    const [mine] = await claim('w1', t);
+    assert.equal(await completeJob(handle.store.db, fenceOf(mine, 'w1'), t + LEASE), false);
+    await handle.store.db.deleteFrom('jobs').where('task_id', '=', id).execute();
+  });
+
+  it('fences out a worker\'s own old run when the same worker claims the job again (CONTRACT §8.8)', async () => {
+    const t = 35_000;
+    const id = await newJob(t);
+    const [first] = await claim('w1', t);
+    // The store was out longer than the lease: w1 missed its heartbeats, and its next claim takes the same job back.
+    const [second] = await claim('w1', t + LEASE + 1);
+    assert.equal(second.task_id, id);
+    assert.notEqual(second.lease_token, first.lease_token, 'every claim has a token of its own');
+    const stale = fenceOf(first, 'w1');
+    assert.equal(await heartbeatJob(handle.store.db, stale, t + LEASE + 2, LEASE), false);
+    assert.equal(await completeJob(handle.store.db, stale, t + LEASE + 2), false);
+    assert.equal(await retryJob(handle.store.db, stale, t + LEASE + 5, 'x', t + LEASE + 2), false);
+    assert.equal(await completeJob(handle.store.db, fenceOf(second, 'w1'), t + LEASE + 2), true);
     await handle.store.db.deleteFrom('jobs').where('task_id', '=', id).execute();
   });
 
   it('retries at the given time and hands back unrun jobs without counting the attempt', async () => {
     const t = 40_000;
     const id = await newJob(t);
-    await claim('w1', t);
-    assert.equal(await retryJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + 5_000, 'boom', t + 10), true);
+    const [first] = await claim('w1', t);
+    assert.equal(await retryJob(handle.store.db, fenceOf(first, 'w1'), t + 5_000, 'boom', t + 10), true);
     const retried = await job(id);
     assert.deepEqual([retried.state, retried.run_at, retried.last_error, retried.lease_owner], ['queued', t + 5_000, 'boom', null]);
     assert.deepEqual(await claim('w1', t + 4_999), []);
     const [again] = await claim('w1', t + 5_000);
     assert.equal(again.attempts, 2);
-    assert.equal(await returnJob(handle.store.db, { taskId: id, workerId: 'w1' }, t + 5_010), true);
+    assert.equal(await returnJob(handle.store.db, fenceOf(again, 'w1'), t + 5_010), true);
     const returned = await job(id);
     assert.deepEqual([returned.state, returned.attempts, returned.run_at], ['queued', 1, t + 5_010]);
     const [third] = await claim('w2', t + 5_010);
-    assert.equal(await failJob(handle.store.db, { taskId: id, workerId: 'w2' }, 'gave up', t + 5_020), true);
+    assert.equal(await failJob(handle.store.db, fenceOf(third, 'w2'), 'gave up', t + 5_020), true);
     assert.equal((await job(third.task_id)).state, 'failed');
   });
 });
