@@ -82,7 +82,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const uploads = new UploadedFiles(settings.storage_dir);
   const files = new FileService({
     store, clock, files: uploads, guard, publicUrl: settings.public_url, ttlMs: settings.file_ttl, maxBytes: settings.file_max_bytes,
-    defaultQuota: settings.file_quota, fetchDeadlineMs: settings.media_deadline,
+    defaultQuota: settings.file_quota, defaultQuotaBytes: settings.file_quota_bytes, base64MaxBytes: settings.file_base64_max_bytes, fetchDeadlineMs: settings.media_deadline,
   });
   const mediaCaps = { memoryBytes: settings.media_memory };
   const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, mediaCaps, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
@@ -134,7 +134,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });
   const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, metrics, metricsToken: settings.metrics_token, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
     timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout },
   });
   let sweeper: Sweeper | null = null;

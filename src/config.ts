@@ -56,6 +56,10 @@ export const settingsSchema = z.strictObject({
   /** A connection with no byte in either direction for this long is cut. */
   idle_timeout: durationMs('30s', 100),
   file_quota: int(0).default(2000),
+  /** Bytes of live uploads a user may keep unless it has its own (CONTRACT §8.4). */
+  file_quota_bytes: byteSize('10GiB', 0),
+  /** The largest file a base64 upload may carry, decoded; bigger ones go through multipart. */
+  file_base64_max_bytes: byteSize('20MiB'),
   callback_timeout: durationMs('10s', 100),
   callback_retries: durationList('1s,2s,4s'),
   callback_concurrency: int(1, 1024).default(16),

@@ -114,14 +114,19 @@ describe('vidgate keys', () => {
     const read = async () => {
       const store = openStore({ data_dir: keysDir });
       try {
-        return await store.db.selectFrom('users').select(['max_files', 'max_files_reason']).where('name', '=', 'quinn').executeTakeFirstOrThrow();
+        const row = await store.db.selectFrom('users').select(['max_files', 'max_file_bytes', 'max_files_reason']).where('name', '=', 'quinn').executeTakeFirstOrThrow();
+        return { ...row, max_file_bytes: row.max_file_bytes === null ? null : Number(row.max_file_bytes) };
       } finally {
         await store.close();
       }
     };
-    assert.deepEqual(await read(), { max_files: 5, max_files_reason: 'trial' });
-    assert.match(keys('file-quota', '--user', 'quinn', '--files', 'default').stdout, /default file quota/);
-    assert.deepEqual(await read(), { max_files: null, max_files_reason: null });
+    assert.deepEqual(await read(), { max_files: 5, max_file_bytes: null, max_files_reason: 'trial' });
+    assert.match(keys('file-quota', '--user', 'quinn', '--bytes', '500MiB').stdout, /quinn may keep 524288000 bytes/);
+    assert.deepEqual(await read(), { max_files: 5, max_file_bytes: 524_288_000, max_files_reason: null });
+    assert.match(keys('file-quota', '--user', 'quinn', '--files', 'default', '--bytes', 'default').stdout, /the default number of files and the default bytes/);
+    assert.deepEqual(await read(), { max_files: null, max_file_bytes: null, max_files_reason: null });
+    assert.match(keys('file-quota', '--user', 'quinn', '--bytes', 'lots').stderr, /must be a size such as/);
+    assert.match(keys('file-quota', '--user', 'quinn').stderr, /say --files, --bytes or both/);
     assert.match(keys('file-quota', '--user', 'nobody', '--files', '1').stderr, /no user nobody/);
     assert.match(keys('file-quota', '--user', 'quinn', '--files', 'x').stderr, /not a whole number/);
   });

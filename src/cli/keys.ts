@@ -7,6 +7,7 @@ import { MODELS } from '../contract/models/index.ts';
 import { migrateToLatest, openStore, type Store } from '../store/db.ts';
 import { settingsOrExit } from './settings.ts';
 import { formatTable } from './table.ts';
+import { parseBytes } from '../util/bytes.ts';
 
 /** A mistake in the command line; printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -64,20 +65,22 @@ export function registerKeysCommands(program: Command): void {
 
   keys
     .command('file-quota')
-    .description("set how many live uploaded files a user may keep (default VIDGATE_FILE_QUOTA)")
+    .description('set how many live uploaded files, and how many bytes of them, a user may keep (defaults VIDGATE_FILE_QUOTA, VIDGATE_FILE_QUOTA_BYTES)')
     .requiredOption('--user <name>', 'the user')
-    .requiredOption('--files <n>', 'a whole number, or "default" to follow VIDGATE_FILE_QUOTA again', (v) => (v === 'default' ? v : parseCount(v)))
+    .option('--files <n>', 'a whole number, or "default" to follow VIDGATE_FILE_QUOTA again', (v) => (v === 'default' ? v : parseCount(v)))
+    .option('--bytes <size>', 'a size such as 500MiB or 20GiB, or "default" to follow VIDGATE_FILE_QUOTA_BYTES again', (v) => (v === 'default' ? v : parseSize(v)))
     .option('--reason <text>', 'why, shown to the user by GET /api/v1/files/quota')
     .action((o) =>
       withStore(async (store) => {
-        const files: number | null = o.files === 'default' ? null : o.files;
-        const updated = await store.db
-          .updateTable('users')
-          .set({ max_files: files, max_files_reason: files === null ? null : (o.reason ?? null) })
-          .where('name', '=', o.user)
-          .executeTakeFirst();
+        if (o.files === undefined && o.bytes === undefined) throw new UsageError('say --files, --bytes or both');
+        const change: { max_files?: number | null; max_file_bytes?: number | null; max_files_reason: string | null } = { max_files_reason: o.reason ?? null };
+        if (o.files !== undefined) change.max_files = o.files === 'default' ? null : o.files;
+        if (o.bytes !== undefined) change.max_file_bytes = o.bytes === 'default' ? null : o.bytes;
+        const updated = await store.db.updateTable('users').set(change).where('name', '=', o.user).executeTakeFirst();
         if (updated.numUpdatedRows !== 1n) throw new UsageError(`no user ${o.user}`);
-        process.stdout.write(files === null ? `${o.user} keeps the default file quota\n` : `${o.user} may keep ${files} files\n`);
+        const files = change.max_files === undefined ? '' : change.max_files === null ? ' the default number of files' : ` ${change.max_files} files`;
+        const bytes = change.max_file_bytes === undefined ? '' : change.max_file_bytes === null ? ' the default bytes' : ` ${change.max_file_bytes} bytes`;
+        process.stdout.write(`${o.user} may keep${files}${files && bytes ? ' and' : ''}${bytes}\n`);
       }),
     );
 
@@ -117,6 +120,12 @@ function parseCredits(value: string): number {
   const credits = Number(value);
   if (value.trim() === '' || !Number.isFinite(credits)) throw new InvalidArgumentError(`"${value}" is not a number of credits`);
   return creditsToMicro(credits);
+}
+
+function parseSize(value: string): number {
+  const bytes = parseBytes(value);
+  if (bytes === null) throw new InvalidArgumentError('must be a size such as 500MiB, 20GiB or 1048576');
+  return bytes;
 }
 
 function parseCount(value: string): number {

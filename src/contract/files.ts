@@ -62,6 +62,9 @@ export const quotaResponseSchema = z
       remain_files: z.number().int(),
       is_custom: z.boolean(),
       quota_reason: z.string(),
+      used_bytes: z.number().int().describe('Beyond the hosted API: bytes of live files'),
+      max_bytes: z.number().int(),
+      remain_bytes: z.number().int(),
     }),
   })
   .meta({ id: 'FileQuota' });

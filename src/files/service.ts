@@ -25,6 +25,10 @@ export type FileServiceDeps = {
   maxBytes: number;
   /** Live files a user may keep unless it has its own quota. */
   defaultQuota: number;
+  /** Bytes of live files a user may keep unless it has its own quota. */
+  defaultQuotaBytes: number;
+  /** The largest file a base64 upload may carry, decoded. */
+  base64MaxBytes: number;
   /** How long fetching a URL upload may take. */
   fetchDeadlineMs: number;
 };
@@ -37,7 +41,7 @@ export type UploadPart = { type: 'field'; fieldname: string; value: string } | {
 
 type Received = { partial: string; bytes: number; originalName?: string };
 
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const BASE64 = /^[A-Za-z0-9+/_\s-]*={0,2}\s*$/;
 const DATA_URL = /^data:[^,]*;base64,/i;
 
 /** The Files API: uploads by stream, base64 or URL, their quota, and the files they made; knows nothing of HTTP. */
@@ -67,7 +71,7 @@ export class FileService {
         }
         try {
           checkUploadPath(fields.upload_path ?? fields.uploadPath);
-          await this.checkRoom(caller);
+          await this.checkRoom(caller, 0);
         } catch (error) {
           part.file.resume();
           throw error;
@@ -91,14 +95,19 @@ export class FileService {
     }
   }
 
-  /** Stores base64 (plain or a data URL). */
+  /**
+   * Stores base64 (plain or a data URL), decoded once from the body's string: the upload is in
+   * memory about twice (the text and the bytes), and never more than VIDGATE_FILE_BASE64_MAX_BYTES.
+   */
   async fromBase64(caller: Caller, data: string, names: UploadNames): Promise<FileData> {
     const uploadPath = checkUploadPath(names.uploadPath);
-    const text = data.replace(DATA_URL, '').replace(/\s+/g, '');
-    if (!text || !BASE64.test(text)) throw invalidField('base64_data', 'is not base64 (plain, or a data:…;base64, URL)');
-    const content = Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64');
-    if (content.length > this.deps.maxBytes) throw this.tooLarge('base64_data');
-    await this.checkRoom(caller);
+    const text = data.slice(DATA_URL.exec(data)?.[0].length ?? 0);
+    if (!BASE64.test(text)) throw invalidField('base64_data', 'is not base64 (plain, or a data:…;base64, URL)');
+    if (Math.floor((text.length * 3) / 4) > this.deps.base64MaxBytes + 3 * 1024) throw base64TooLarge(this.deps.base64MaxBytes);
+    const content = Buffer.from(text, 'base64'); // Node's decoder takes both alphabets and skips white space
+    if (content.length === 0) throw invalidField('base64_data', 'is not base64 (plain, or a data:…;base64, URL)');
+    if (content.length > this.deps.base64MaxBytes) throw base64TooLarge(this.deps.base64MaxBytes);
+    await this.checkRoom(caller, content.length);
     const partial = this.deps.files.partialPath();
     await writeFile(partial, content);
     return this.commit(caller, 'base64_data', { partial, bytes: content.length }, { ...names, uploadPath });
@@ -107,7 +116,7 @@ export class FileService {
   /** Fetches a public URL through the outbound guard (every redirect re-checked) and stores it. */
   async fromUrl(caller: Caller, url: string, names: UploadNames): Promise<FileData> {
     const uploadPath = checkUploadPath(names.uploadPath);
-    await this.checkRoom(caller);
+    await this.checkRoom(caller, 0);
     const partial = this.deps.files.partialPath();
     const deadline = AbortSignal.timeout(this.deps.fetchDeadlineMs);
     let bytes: number;
@@ -124,9 +133,12 @@ export class FileService {
 
   /** The caller's user's file quota and what is used of it. */
   async quota(caller: Caller): Promise<QuotaData> {
-    const { max, custom, reason } = await this.limitOf(this.deps.store.db, caller.userId);
-    const used = await this.liveCount(this.deps.store.db, caller.userId);
-    return { user_group: caller.userGroup, used_files: used, max_files: max, remain_files: Math.max(0, max - used), is_custom: custom, quota_reason: reason };
+    const { max, maxBytes, custom, reason } = await this.limitOf(this.deps.store.db, caller.userId);
+    const used = await this.liveUse(this.deps.store.db, caller.userId);
+    return {
+      user_group: caller.userGroup, used_files: used.files, max_files: max, remain_files: Math.max(0, max - used.files), is_custom: custom, quota_reason: reason,
+      used_bytes: used.bytes, max_bytes: maxBytes, remain_bytes: Math.max(0, maxBytes - used.bytes),
+    };
   }
 
   /** The row of a file that may still be served, or null (unknown, expired, swept). */
@@ -194,7 +206,7 @@ export class FileService {
     await files.publish(received.partial, row.stored_name);
     try {
       await store.write(async (trx) => {
-        await this.checkRoom(caller, trx);
+        await this.checkRoom(caller, row.bytes, trx);
         await trx.insertInto('files').values(row).execute();
       });
     } catch (error) {
@@ -204,46 +216,57 @@ export class FileService {
     return this.view(row);
   }
 
-  /** 429 quota_exceeded when the user keeps as many live files as it may; in a write, the user's row is locked first. */
-  private async checkRoom(caller: Caller, trx: Db = this.deps.store.db): Promise<void> {
+  /**
+   * 429 quota_exceeded when the user keeps as many live files as it may, or `incoming` more
+   * bytes would pass its byte quota; in a write, the user's row is locked first.
+   */
+  private async checkRoom(caller: Caller, incoming: number, trx: Db = this.deps.store.db): Promise<void> {
     if (trx !== this.deps.store.db && isPostgres(trx)) await trx.selectFrom('users').select('id').where('id', '=', caller.userId).forUpdate().execute();
-    const { max } = await this.limitOf(trx, caller.userId);
-    const used = await this.liveCount(trx, caller.userId);
-    if (used < max) return;
-    const oldest = await trx
-      .selectFrom('files')
-      .select((eb) => eb.fn.min('expires_at').as('at'))
-      .where('user_id', '=', caller.userId)
-      .where('swept_at', 'is', null)
-      .where('expires_at', '>', this.deps.clock.now())
-      .executeTakeFirst();
-    const waitSec = Math.max(1, Math.ceil((Number(oldest?.at ?? 0) - this.deps.clock.now()) / 1000));
-    throw new ApiError('quota_exceeded', `file: this user keeps ${used} of ${max} files; files expire ${this.deps.ttlMs / 3_600_000} h after upload`, {
-      param: 'file',
-      headers: { 'retry-after': String(waitSec) },
-    });
+    const limit = await this.limitOf(trx, caller.userId);
+    const used = await this.liveUse(trx, caller.userId);
+    const ttl = `files expire ${this.deps.ttlMs / 3_600_000} h after upload`;
+    let refusal: string | null = null;
+    if (used.files >= limit.max) refusal = `file: this user keeps ${used.files} of ${limit.max} files; ${ttl}`;
+    else if (used.bytes + incoming > limit.maxBytes || (incoming === 0 && used.bytes >= limit.maxBytes)) {
+      refusal = `file: this user keeps ${formatBytes(used.bytes)} of ${formatBytes(limit.maxBytes)}${incoming ? `, too little for ${formatBytes(incoming)} more` : ''}; ${ttl}`;
+    }
+    if (!refusal) return;
+    const waitSec = Math.max(1, Math.ceil((Number(used.nextExpiry ?? 0) - this.deps.clock.now()) / 1000));
+    throw new ApiError('quota_exceeded', refusal, { param: 'file', headers: { 'retry-after': String(waitSec) } });
   }
 
-  private async limitOf(db: Db, userId: string): Promise<{ max: number; custom: boolean; reason: string }> {
-    const user = await db.selectFrom('users').select(['max_files', 'max_files_reason']).where('id', '=', userId).executeTakeFirst();
-    const own = user?.max_files ?? null;
-    return own === null ? { max: this.deps.defaultQuota, custom: false, reason: '' } : { max: own, custom: true, reason: user?.max_files_reason ?? '' };
+  private async limitOf(db: Db, userId: string): Promise<{ max: number; maxBytes: number; custom: boolean; reason: string }> {
+    const user = await db.selectFrom('users').select(['max_files', 'max_file_bytes', 'max_files_reason']).where('id', '=', userId).executeTakeFirst();
+    const custom = (user?.max_files ?? null) !== null || (user?.max_file_bytes ?? null) !== null;
+    return {
+      max: user?.max_files ?? this.deps.defaultQuota,
+      maxBytes: user?.max_file_bytes === null || user?.max_file_bytes === undefined ? this.deps.defaultQuotaBytes : Number(user.max_file_bytes),
+      custom,
+      reason: custom ? (user?.max_files_reason ?? '') : '',
+    };
   }
 
-  private async liveCount(db: Db, userId: string): Promise<number> {
+  /** The user's live (unexpired, unswept) files: how many, their bytes, and when the first expires. */
+  private async liveUse(db: Db, userId: string): Promise<{ files: number; bytes: number; nextExpiry: number | null }> {
     const row = await db
       .selectFrom('files')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('bytes').as('bytes'), eb.fn.min<number>('expires_at').as('next')])
       .where('user_id', '=', userId)
       .where('swept_at', 'is', null)
       .where('expires_at', '>', this.deps.clock.now())
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return { files: Number(row.n), bytes: Number(row.bytes ?? 0), nextExpiry: row.next === null ? null : Number(row.next) };
   }
 
   private tooLarge(field: Field): ApiError {
     return new ApiError('request_too_large', `${field}: the file is larger than the ${formatBytes(this.deps.maxBytes)} limit`, { param: field });
   }
+}
+
+function base64TooLarge(maxBytes: number): ApiError {
+  return new ApiError('request_too_large', `base64_data: the file is larger than the ${formatBytes(maxBytes)} a base64 upload may carry; send it to /api/v1/files/upload/stream as multipart/form-data`, {
+    param: 'base64_data',
+  });
 }
 
 /** Over the size limit, by our count or by the multipart parser's. */

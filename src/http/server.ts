@@ -32,6 +32,7 @@ export type HttpDeps = {
   /** Where uploaded files are stored, and the largest one taken. */
   filesDir: string;
   fileMaxBytes: number;
+  base64MaxBytes: number;
   metrics: Metrics;
   /** When set, /metrics wants it as a Bearer token. */
   metricsToken?: string;
@@ -79,7 +80,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(
     async (api) => {
       addAuthHook(api, deps.callers);
-      await api.register(filesRoutes, { files: deps.files, maxBytes: deps.fileMaxBytes });
+      await api.register(filesRoutes, { files: deps.files, maxBytes: deps.fileMaxBytes, base64MaxBytes: deps.base64MaxBytes });
     },
     { prefix: '/api/v1' },
   );

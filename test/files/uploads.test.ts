@@ -38,7 +38,7 @@ for (const kind of STORE_KINDS) describe(`Files API (${kind})`, () => {
   before(async () => {
     media = await startMediaServer(fixtures, '127.0.0.2');
     refused = await startMediaServer(fixtures, '127.0.0.1');
-    server = await startTestServer({ VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_MEDIA_DEADLINE: '3s', VIDGATE_FILE_MAX_BYTES: String(5 * 1024 * 1024) }, { clock, store: kind });
+    server = await startTestServer({ VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32', VIDGATE_MEDIA_DEADLINE: '3s', VIDGATE_FILE_MAX_BYTES: String(5 * 1024 * 1024), VIDGATE_FILE_BASE64_MAX_BYTES: '1MiB' }, { clock, store: kind });
   });
   after(async () => {
     await server.close();
@@ -138,7 +138,10 @@ for (const kind of STORE_KINDS) describe(`Files API (${kind})`, () => {
   it("keeps each user within its file quota, answering 429 with when a file frees up", async () => {
     const key = await server.newKey({ user: 'quota-user' });
     const quota = async () => (await server.call('GET', '/api/v1/files/quota', { key })).body.data;
-    assert.deepEqual(await quota(), { user_group: 'default', used_files: 0, max_files: 2000, remain_files: 2000, is_custom: false, quota_reason: '' });
+    const defaultBytes = 10 * 1024 ** 3;
+    assert.deepEqual(await quota(), {
+      user_group: 'default', used_files: 0, max_files: 2000, remain_files: 2000, is_custom: false, quota_reason: '', used_bytes: 0, max_bytes: defaultBytes, remain_bytes: defaultBytes,
+    });
     await server.app.db.updateTable('users').set({ max_files: 2, max_files_reason: 'trial' }).where('name', '=', 'quota-user').execute();
     const png = readFileSync(fixture('image-640x360.png')).toString('base64');
     const results = await Promise.all([1, 2, 3, 4].map(() => server.call('POST', '/api/v1/files/upload/base64', { body: { base64_data: png }, key })));
@@ -147,9 +150,36 @@ for (const kind of STORE_KINDS) describe(`Files API (${kind})`, () => {
     assert.equal(refusedUpload.body.error.code, 'quota_exceeded');
     assert.match(refusedUpload.body.error.message, /^file: this user keeps 2 of 2 files/);
     assert.ok(Number(refusedUpload.headers.get('retry-after')) > 71 * 3600);
-    assert.deepEqual(await quota(), { user_group: 'default', used_files: 2, max_files: 2, remain_files: 0, is_custom: true, quota_reason: 'trial' });
+    const size = readFileSync(fixture('image-640x360.png')).length;
+    assert.deepEqual(await quota(), {
+      user_group: 'default', used_files: 2, max_files: 2, remain_files: 0, is_custom: true, quota_reason: 'trial',
+      used_bytes: 2 * size, max_bytes: defaultBytes, remain_bytes: defaultBytes - 2 * size,
+    });
     const stream = await upload(form([['file', { file: fixture('random-21MB.bin'), filename: 'big.png' }]]), key);
     assert.equal(stream.status, 429, 'a full user is refused before the file is read');
+  });
+
+  it('keeps each user within its byte quota too, under the same lock (CONTRACT §8.4)', async () => {
+    const key = await server.newKey({ user: 'bytes-user' });
+    const png = readFileSync(fixture('image-640x360.png'));
+    // Room for two of these files, not three.
+    await server.app.db.updateTable('users').set({ max_file_bytes: 2 * png.length + 10 }).where('name', '=', 'bytes-user').execute();
+    const results = await Promise.all([1, 2, 3, 4].map(() => server.call('POST', '/api/v1/files/upload/base64', { body: { base64_data: png.toString('base64') }, key })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 200, 429, 429], 'concurrent uploads cannot overfill the byte quota');
+    const refused = results.find((r) => r.status === 429)!;
+    assert.match(refused.body.error.message, /^file: this user keeps .* of .*, too little for .* more; files expire 72 h after upload$/);
+    const quota = (await server.call('GET', '/api/v1/files/quota', { key })).body.data;
+    assert.deepEqual([quota.used_bytes, quota.remain_bytes, quota.is_custom], [2 * png.length, 10, true]);
+  });
+
+  it('caps base64 uploads at VIDGATE_FILE_BASE64_MAX_BYTES, pointing to the multipart upload (CONTRACT §8.4)', async () => {
+    // The test server allows 1 MiB of base64: just over it decoded, and far over it as a body.
+    for (const bytes of [1024 * 1024 + 4096, 3 * 1024 * 1024]) {
+      const res = await server.call('POST', '/api/v1/files/upload/base64', { body: { base64_data: Buffer.alloc(bytes, 1).toString('base64') } });
+      assert.equal(res.status, 413, String(bytes));
+      assert.equal(res.body.error.code, 'request_too_large');
+      assert.match(res.body.error.message, /^base64_data: .*larger than the 1 MB a base64 upload may carry; send .*to \/api\/v1\/files\/upload\/stream as multipart\/form-data$/);
+    }
   });
 
   it('lets every model read an uploaded file by its file_url, and refuses an expired one', async () => {

@@ -5,6 +5,7 @@ import { base64UploadSchema, fileUploadResponseSchema, quotaResponseSchema, uplo
 import type { FileService, UploadPart } from '../../files/service.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
+import { formatBytes } from '../../contract/media-limits.ts';
 
 const uploadErrors = { ...errorResponses, 413: errorResponses[400] };
 const uploaded = (data: z.infer<typeof fileUploadResponseSchema>['data']) => ({ success: true as const, code: 200 as const, msg: 'File uploaded successfully', data });
@@ -12,7 +13,7 @@ const common = { tags: ['files'], security: [{ bearerAuth: [] }] };
 const expiry = 'Files are served for 72 h (VIDGATE_FILE_TTL); the returned `file_url` is accepted as a media URL by every model.';
 
 /** The EvoLink Files API under /api/v1/files: uploads by stream, base64 and URL, and the quota. */
-export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: number }> = async (app, { files, maxBytes }) => {
+export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: number; base64MaxBytes: number }> = async (app, { files, maxBytes, base64MaxBytes }) => {
   await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
 
   app.post('/files/upload/stream', {
@@ -26,9 +27,10 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
     handler: async (request) => uploaded(await files.fromParts(callerOf(request), uploadParts(request.parts()))),
   });
 
-  // Base64 bodies are a third larger than the file they carry.
+  // Base64 is a third larger than the file it carries (a little more with line breaks); the service checks the decoded size.
   app.post('/files/upload/base64', {
-    bodyLimit: Math.ceil((maxBytes * 4) / 3) + 64 * 1024,
+    bodyLimit: Math.ceil(base64MaxBytes * 1.36) + 64 * 1024,
+    config: { tooLargeMessage: `base64_data: larger than the ${formatBytes(base64MaxBytes)} a base64 upload may carry; send the file to /api/v1/files/upload/stream as multipart/form-data` },
     schema: { ...common, summary: 'Upload a file as base64', description: expiry, body: base64UploadSchema, response: { 200: fileUploadResponseSchema, ...uploadErrors } },
     handler: async (request) => uploaded(await files.fromBase64(callerOf(request), request.body.base64_data, uploadNames(request.body))),
   });
