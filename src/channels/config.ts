@@ -35,6 +35,8 @@ export const channelSchema = z.strictObject({
   webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   /** fal: where fal publishes its webhook signing keys. */
   webhook_jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** fal: the operator's fal user id; webhooks signed for any other account are refused. */
+  fal_user_id: z.string().min(1).max(200).optional(),
 });
 
 export type ChannelConfig = z.infer<typeof channelSchema>;
@@ -57,6 +59,9 @@ export const channelListSchema = z
       seen.add(channel.name);
       const entry = ENGINE_CATALOG[channel.engine];
       if (entry.needsBaseUrl && !channel.base_url) ctx.addIssue({ code: 'custom', path: at('base_url'), message: `is required for the ${channel.engine} engine` });
+      if (channel.webhook_url && !channel.fal_user_id) {
+        ctx.addIssue({ code: 'custom', path: at('fal_user_id'), message: "is required with webhook_url: webhooks are accepted only for this fal account's user id" });
+      }
       for (const issue of modelIssues(channel)) ctx.addIssue({ code: 'custom', path: at('models'), message: issue });
     });
   });

@@ -150,17 +150,17 @@ describe('fal webhook signatures', () => {
   const other = generateKeyPairSync('ed25519');
   const jwks = { keys: [{ kty: 'OKP', crv: 'Ed25519', x: (keys.publicKey.export({ format: 'jwk' }) as { x: string }).x }] };
   const body = Buffer.from('{"request_id":"r1","status":"OK"}');
-  const headers = (timestamp: number, key = keys.privateKey, payload = body) => {
-    const message = `r1\nu1\n${timestamp}\n${createHash('sha256').update(payload).digest('hex')}`;
+  const headers = (timestamp: number, key = keys.privateKey, payload = body, user = 'u1') => {
+    const message = `r1\n${user}\n${timestamp}\n${createHash('sha256').update(payload).digest('hex')}`;
     return {
-      'x-fal-webhook-request-id': 'r1', 'x-fal-webhook-user-id': 'u1', 'x-fal-webhook-timestamp': String(timestamp),
+      'x-fal-webhook-request-id': 'r1', 'x-fal-webhook-user-id': user, 'x-fal-webhook-timestamp': String(timestamp),
       'x-fal-webhook-signature': sign(null, Buffer.from(message), key).toString('hex'),
     };
   };
 
   it('accepts fal\'s signature over the exact body within five minutes, nothing else', async () => {
     let fetched = 0;
-    const verifier = new FalWebhookVerifier(async () => (fetched += 1, jwks));
+    const verifier = new FalWebhookVerifier(async () => (fetched += 1, jwks), 'u1');
     const now = 1_800_000_000_000;
     const t = now / 1000;
     assert.equal(await verifier.verify(headers(t), body, now), 'r1');
@@ -168,6 +168,7 @@ describe('fal webhook signatures', () => {
     assert.equal(await verifier.verify(headers(t), Buffer.from(`${body} `), now), null, 'another body');
     assert.equal(await verifier.verify(headers(t - 301), body, now), null, 'too old');
     assert.equal(await verifier.verify({ ...headers(t), 'x-fal-webhook-signature': 'zz' }, body, now), null);
+    assert.equal(await verifier.verify(headers(t, keys.privateKey, body, 'u2'), body, now), null, "another fal account's, validly signed");
     assert.equal(fetched, 1, 'the keys are fetched once and kept');
   });
 });

@@ -21,7 +21,7 @@ describe('the fal engine against a fake fal queue', () => {
     polled = await startTestServer({ ...env, VIDGATE_CHANNELS: JSON.stringify([{ ...base, name: 'fal', poll_interval: '100ms' }]) }, { worker: true });
     // Polls rarely: only fal's webhook can finish its tasks quickly.
     const port = await freePort();
-    const webhook = { ...base, name: 'fal-hooks', poll_interval: '60s', webhook_url: `http://127.0.0.1:${port}`, webhook_jwks_url: `${fake.baseUrl}/.well-known/jwks.json` };
+    const webhook = { ...base, name: 'fal-hooks', poll_interval: '60s', webhook_url: `http://127.0.0.1:${port}`, webhook_jwks_url: `${fake.baseUrl}/.well-known/jwks.json`, fal_user_id: 'user-1' };
     hooked = await startTestServer({ ...env, VIDGATE_PORT: String(port), VIDGATE_CHANNELS: JSON.stringify([webhook]) }, { worker: true });
   });
   after(async () => {
@@ -106,6 +106,19 @@ describe('the fal engine against a fake fal queue', () => {
     await hooked.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'forged', duration: 2 } });
     for (let i = 0; i < 100 && fake.webhooks.length === before; i += 1) await new Promise((r) => setTimeout(r, 20));
     assert.equal(fake.webhooks.at(-1)!.status, 401);
+  });
+
+  it("refuses a validly signed webhook of another fal account (CONTRACT §8.12)", async () => {
+    fake.webhookUserId = 'someone-else';
+    try {
+      fake.script = () => ({ queueMs: 0, runMs: 20, outcome: 'ok' });
+      const before = fake.webhooks.length;
+      await hooked.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'other account', duration: 2 } });
+      for (let i = 0; i < 100 && fake.webhooks.length === before; i += 1) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(fake.webhooks.at(-1)!.status, 401);
+    } finally {
+      fake.webhookUserId = 'user-1';
+    }
   });
 
   it('a submit whose answer was lost is named by fal\'s webhook and adopted, never sent twice', async () => {

@@ -31,6 +31,8 @@ export type FakeFal = {
   webhooks: { requestId: string; status: number }[];
   /** Sign the next webhook with the wrong key. */
   forgeNextWebhook: boolean;
+  /** The fal account the webhooks are signed for (another account's webhook is validly signed too). */
+  webhookUserId: string;
   close(): Promise<void>;
 };
 
@@ -48,7 +50,7 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
   const hanging = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
   const fake: FakeFal = {
-    baseUrl: '', apiKey, requests: new Map(), submits: [], calls: [], nextSubmits: [], webhooks: [], forgeNextWebhook: false,
+    baseUrl: '', apiKey, requests: new Map(), submits: [], calls: [], nextSubmits: [], webhooks: [], forgeNextWebhook: false, webhookUserId: 'user-1',
     script: () => ({ queueMs: 50, runMs: 200, outcome: 'ok' }),
     close: async () => {},
   };
@@ -72,13 +74,14 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
       request_id: r.id, gateway_request_id: r.id, status: ok ? 'OK' : 'ERROR', payload: ok ? { video: { url: options.videoUrl } } : { detail: 'failed' },
     }));
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const message = Buffer.from(`${r.id}\nuser-1\n${timestamp}\n${createHash('sha256').update(body).digest('hex')}`);
+    const userId = fake.webhookUserId;
+    const message = Buffer.from(`${r.id}\n${userId}\n${timestamp}\n${createHash('sha256').update(body).digest('hex')}`);
     const key = fake.forgeNextWebhook ? forger.privateKey : keys.privateKey;
     fake.forgeNextWebhook = false;
     const res = await fetch(r.webhook, {
       method: 'POST', body,
       headers: {
-        'content-type': 'application/json', 'x-fal-webhook-request-id': r.id, 'x-fal-webhook-user-id': 'user-1',
+        'content-type': 'application/json', 'x-fal-webhook-request-id': r.id, 'x-fal-webhook-user-id': userId,
         'x-fal-webhook-timestamp': timestamp, 'x-fal-webhook-signature': sign(null, message, key).toString('hex'),
       },
     }).catch(() => null);

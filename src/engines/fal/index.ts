@@ -32,7 +32,7 @@ export class FalEngine implements Upstream {
     this.client = channelClient(settings, guard, { scheme: 'Key', defaultBaseUrl: FAL_QUEUE_URL });
     this.queries = queries;
     const jwksUrl = settings.webhook_jwks_url ?? FAL_JWKS_URL;
-    this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body);
+    this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body, settings.fal_user_id ?? '');
     this.webhookBase = settings.webhook_url ? `${settings.webhook_url.replace(/\/+$/, '')}/v1/webhooks/fal/${encodeURIComponent(settings.name)}` : null;
   }
 

@@ -10,14 +10,17 @@ const jwksSchema = z.object({ keys: z.array(z.object({ kty: z.literal('OKP'), cr
 
 /**
  * Checks a fal webhook: ED25519 over "{request_id}\n{user_id}\n{timestamp}\n{sha256 hex of the
- * raw body}" with any key of fal's JWKS, and a timestamp within five minutes.
+ * raw body}" with any key of fal's JWKS, a timestamp within five minutes, and the operator's own
+ * fal account as the user (fal signs every account's webhooks with the same keys: CONTRACT §8.12).
  */
 export class FalWebhookVerifier {
   private readonly fetchJwks: () => Promise<unknown>;
+  private readonly userId: string;
   private keys: { at: number; keys: KeyObject[] } | null = null;
 
-  constructor(fetchJwks: () => Promise<unknown>) {
+  constructor(fetchJwks: () => Promise<unknown>, userId: string) {
     this.fetchJwks = fetchJwks;
+    this.userId = userId;
   }
 
   /** The request id the webhook is about, or null when it is not fal's. */
@@ -27,7 +30,7 @@ export class FalWebhookVerifier {
     const userId = header('x-fal-webhook-user-id');
     const timestamp = header('x-fal-webhook-timestamp');
     const signature = header('x-fal-webhook-signature');
-    if (!requestId || !userId || !/^\d+$/.test(timestamp) || !/^[0-9a-f]+$/i.test(signature)) return null;
+    if (!requestId || userId !== this.userId || !/^\d+$/.test(timestamp) || !/^[0-9a-f]+$/i.test(signature)) return null;
     if (Math.abs(nowMs / 1000 - Number(timestamp)) > REPLAY_WINDOW_S) return null;
     const message = Buffer.from(`${requestId}\n${userId}\n${timestamp}\n${createHash('sha256').update(rawBody).digest('hex')}`, 'utf8');
     const signatureBytes = Buffer.from(signature, 'hex');
