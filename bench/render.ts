@@ -39,7 +39,7 @@ async function jobFor(body: Record<string, unknown>, quality: string): Promise<R
     const info = toMediaInfo(await runFfprobe('ffprobe', file), statSync(file).size);
     infos[need.field] = info;
     inputs[need.field] = {
-      field: need.field, url: need.url, kind: need.limits.kind, path: file, width: info.width ?? null, height: info.height ?? null,
+      field: need.field, url: need.url, kind: need.limits.kind, container: info.container, path: file, width: info.width ?? null, height: info.height ?? null,
       durationSec: info.durationSec ?? null, hasAudio: info.hasAudio,
     };
   }

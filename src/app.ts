@@ -26,6 +26,8 @@ import { boundedResolver, type HostResolver } from './net/resolver.ts';
 import { type Db, migrateToLatest, openStore, type Store } from './store/db.ts';
 import { openSignalBus } from './store/signals.ts';
 import { databaseClock } from './store/db-clock.ts';
+import { serverSecret } from './store/server-secrets.ts';
+import { InputUrls } from './channels/input-urls.ts';
 import { isPostgres } from './store/dialect.ts';
 import { Worker } from './queue/worker.ts';
 import { CallbackDeliverer } from './callbacks/deliverer.ts';
@@ -79,6 +81,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const guard = new OutboundGuard(policy, resolver, { logger });
   const results = new ResultFiles(settings.storage_dir, settings.public_url);
   const inputsDir = path.join(settings.storage_dir, 'inputs');
+  const inputUrls = new InputUrls(await serverSecret(db, 'input_urls'), settings.public_url);
   const uploads = new UploadedFiles(settings.storage_dir);
   const files = new FileService({
     store, clock, files: uploads, guard, publicUrl: settings.public_url, ttlMs: settings.file_ttl, maxBytes: settings.file_max_bytes,
@@ -135,12 +138,12 @@ export async function createApp(options: AppOptions): Promise<App> {
   const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
   const http = await buildHttpServer({
     callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
-    timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout },
+    timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, dir: inputsDir, clock },
   });
   let sweeper: Sweeper | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
-      store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, mediaCaps, logger,
+      store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, mediaCaps, logger, inputUrls,
       resultLimits: { maxBytes: settings.result_max_bytes, timeoutMs: settings.result_download_timeout },
       onAccepted: (channel) => poller?.notify(channel), // this process's poller follows what it submitted first
     });

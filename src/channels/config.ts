@@ -4,6 +4,9 @@ import { ENGINE_CATALOG, ENGINE_NAMES, type EngineName } from '../engines/catalo
 import { loadWorkflow } from '../engines/comfyui/workflow.ts';
 import { durationMs, int } from '../util/setting-fields.ts';
 
+/** The ways an upstream may get a task's inputs (CONTRACT §8.3). */
+export const INPUT_DELIVERIES = ['upload', 'signed_url', 'passthrough'] as const;
+
 const modelList = z.union([
   z.array(z.string()).min(1, { error: 'must name at least one model' }),
   z.record(z.string(), z.string().min(1)),
@@ -35,6 +38,15 @@ export const channelSchema = z.strictObject({
   webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   /** fal: where fal publishes its webhook signing keys. */
   webhook_jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * How the upstream gets the inputs vidgate probed (CONTRACT §8.3): `upload` them to its file
+   * store (default), a `signed_url` under VIDGATE_PUBLIC_URL, or `passthrough` the client's URL.
+   */
+  input_delivery: z.enum(INPUT_DELIVERIES, { error: `must be one of ${INPUT_DELIVERIES.join(', ')}` }).default('upload'),
+  /** fal: the storage API uploads go to. */
+  storage_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** evolink: its Files API (default: files-api.evolink.ai for the hosted service, else base_url). */
+  files_url: z.url({ protocol: /^https?$/ }).optional(),
   /** fal: the operator's fal user id; webhooks signed for any other account are refused. */
   fal_user_id: z.string().min(1).max(200).optional(),
 });

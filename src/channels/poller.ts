@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { TaskFailure } from '../contract/errors.ts';
 import { isTerminal } from '../contract/task-view.ts';
-import type { UpstreamHandle, UpstreamStatus } from '../engines/upstream.ts';
+import type { UpstreamHandle, UpstreamJob, UpstreamStatus } from '../engines/upstream.ts';
 import { adoptJob, claimDuePolls, failWaitingJob, ownedUpstreamIds, readyToFetch, resubmitJob } from '../queue/channel-jobs.ts';
 import type { JobRow } from '../queue/jobs.ts';
 import type { Store } from '../store/db.ts';
@@ -149,7 +149,7 @@ export class UpstreamPoller {
     const task = await this.reader.findTask(job.task_id);
     if (!task || isTerminal(task.status)) return;
     const submitKey = job.submit_key ?? '';
-    const upstreamJob = { ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey };
+    const upstreamJob = withInputUrls({ ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey }, job.input_urls);
     const sentAt = Number(job.submitted_at ?? job.created_at);
     const lookup = await channel.upstream!.lookup(upstreamJob, {
       submitKey, sentAt, owned: (ids) => ownedUpstreamIds(store.db, ids), signal: this.stopping.signal,
@@ -180,6 +180,13 @@ export class UpstreamPoller {
     if (ended) await this.deps.taskEnded(taskId);
     this.deps.capacityFreed();
   }
+}
+
+/** The job with the input URLs its lost submit carried, so a lookup describes the same request. */
+function withInputUrls(job: UpstreamJob, inputUrls: string | null): UpstreamJob {
+  if (!inputUrls) return job;
+  const urls = JSON.parse(inputUrls) as Record<string, string>;
+  return { ...job, inputs: Object.fromEntries(Object.entries(job.inputs).map(([field, input]) => [field, { ...input, url: urls[field] ?? input.url }])) };
 }
 
 function handleOf(job: JobRow): UpstreamHandle {

@@ -7,6 +7,8 @@ export type RenderInput = {
   /** Where the client's request pointed (upstream engines pass it on). */
   url: string;
   kind: MediaKind;
+  /** The container ffprobe found (jpeg, png, mp4, wav, …). */
+  container: string;
   path: string;
   width: number | null;
   height: number | null;

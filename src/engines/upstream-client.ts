@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, type Dispatcher, type FormData, request } from 'undici';
 import { TaskFailure } from '../contract/errors.ts';
@@ -13,7 +14,7 @@ export type UpstreamResponse = { status: number; body: unknown; headers: Record<
 
 type CallOptions = {
   json?: unknown;
-  body?: Buffer | string | FormData;
+  body?: Buffer | string | FormData | Readable;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -123,10 +124,13 @@ function resultTooLarge(maxBytes: number): TaskFailure {
   return new TaskFailure('service_error', `the upstream's result is larger than the ${formatBytes(maxBytes)} this gateway accepts`, { retryable: false });
 }
 
-/** A channel's client: its base URL (or the engine's default), its credential as `<scheme> <key>`, its timeout. */
-export function channelClient(settings: ChannelSettings, guard: OutboundGuard, options: { scheme?: string; defaultBaseUrl?: string } = {}): UpstreamClient {
+/**
+ * A channel's client: its base URL (or the engine's default; `baseUrl` for a second service of
+ * the same account, such as its file store), its credential as `<scheme> <key>`, its timeout.
+ */
+export function channelClient(settings: ChannelSettings, guard: OutboundGuard, options: { scheme?: string; defaultBaseUrl?: string; baseUrl?: string } = {}): UpstreamClient {
   return new UpstreamClient({
-    baseUrl: settings.base_url ?? options.defaultBaseUrl!, guard, timeoutMs: settings.request_timeout,
+    baseUrl: options.baseUrl ?? settings.base_url ?? options.defaultBaseUrl!, guard, timeoutMs: settings.request_timeout,
     headers: settings.api_key ? { authorization: `${options.scheme ?? 'Bearer'} ${settings.api_key}` } : {},
   });
 }

@@ -57,6 +57,12 @@ export type LookupContext = {
 export type Upstream = {
   /** A first guess of the time a job takes there, in seconds, before the channel has history. */
   estimateSeconds(job: Pick<RenderJob, 'model' | 'quality' | 'output'>): number;
+  /**
+   * Copies the job's stored inputs into the upstream's own file store (CONTRACT §8.3 `upload`)
+   * and answers the URL the upstream reads each from, by field. Absent: the engine hands files
+   * over itself in `submit` (ComfyUI), or has no store (then `upload` is refused at start-up).
+   */
+  uploadInputs?(job: UpstreamJob, signal: AbortSignal): Promise<Record<string, string>>;
   /** Resolves once the upstream accepted the job; throws SubmitError otherwise. */
   submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted>;
   /** Resolves a submit whose answer was lost: found, confirmed absent, or unsure. */

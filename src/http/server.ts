@@ -21,6 +21,9 @@ import { modelsRoutes } from './routes/models.ts';
 import { resultsRoutes } from './routes/results.ts';
 import { tasksRoutes } from './routes/tasks.ts';
 import { webhooksRoutes } from './routes/webhooks.ts';
+import { inputsRoutes } from './routes/inputs.ts';
+import type { InputUrls } from '../channels/input-urls.ts';
+import type { Clock } from '../util/clock.ts';
 import type { UpstreamWebhooks } from '../channels/webhooks.ts';
 
 export type HttpDeps = {
@@ -44,6 +47,8 @@ export type HttpDeps = {
   bodyLimit: number;
   /** Slow clients (CONTRACT §8.5): all headers within `headersMs`; no byte either way for `idleMs` cuts the connection. */
   timeouts: { headersMs: number; idleMs: number };
+  /** Stored task inputs served at signed URLs (CONTRACT §8.3). */
+  inputs: { urls: InputUrls; dir: string; clock: Clock };
   version: string;
   logger: FastifyBaseLogger;
   /** One log line per request; off unless debugging, as it costs throughput. */
@@ -77,6 +82,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   await app.register(consoleRoutes);
   await app.register(fileDownloadsRoutes, { files: deps.files, dir: deps.filesDir });
   await app.register(webhooksRoutes, { prefix: '/v1', webhooks: deps.webhooks });
+  await app.register(inputsRoutes, { prefix: '/v1', inputUrls: deps.inputs.urls, db: deps.db, clock: deps.inputs.clock, inputsDir: deps.inputs.dir });
   await app.register(
     async (api) => {
       addAuthHook(api, deps.callers);

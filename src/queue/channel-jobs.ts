@@ -18,9 +18,14 @@ const updated = (result: { numUpdatedRows: bigint }) => result.numUpdatedRows ==
 export async function routeJob(q: Q, job: LeaseFence, route: { channel: string; phase: 'render' | 'submitting'; tried: string; submitKey: string | null }, now: number): Promise<boolean> {
   const query = q.updateTable('jobs').set({
     channel: route.channel, phase: route.phase, tried_channels: route.tried, submit_key: route.submitKey,
-    upstream_id: null, upstream_ref: null, submitted_at: route.phase === 'submitting' ? now : null, updated_at: now,
+    upstream_id: null, upstream_ref: null, input_urls: null, submitted_at: route.phase === 'submitting' ? now : null, updated_at: now,
   });
   return updated(await fenced(query, job, now).executeTakeFirst());
+}
+
+/** Records the URLs a submit hands the upstream for the inputs, before it is sent (a lookup must send the same). */
+export async function recordInputUrls(q: Q, job: LeaseFence, urls: Record<string, string>, now: number): Promise<boolean> {
+  return updated(await fenced(q.updateTable('jobs').set({ input_urls: JSON.stringify(urls), updated_at: now }), job, now).executeTakeFirst());
 }
 
 /** No channel has room: the job waits, unleased and unrun (the attempt does not count), until unparked. */

@@ -5,6 +5,7 @@ import type { TaskStatus } from '../contract/task-view.ts';
 /** Table types for Kysely; times are unix ms, money integer micro-credits, booleans 0/1. */
 export type Database = {
   users: UsersTable;
+  server_secrets: ServerSecretsTable;
   api_keys: ApiKeysTable;
   ledger_entries: LedgerEntriesTable;
   tasks: TasksTable;
@@ -161,6 +162,8 @@ export type JobsTable = {
   upstream_result: string | null;
   /** When the submit was sent (unix ms). */
   submitted_at: number | null;
+  /** JSON field → URL the upstream was handed for each input in this submit (CONTRACT §8.3). */
+  input_urls: string | null;
 };
 
 /** One row per channel, shared by every process: health, submit and query pacing. */
@@ -238,3 +241,6 @@ export type FilesTable = {
   /** Set when the sweeper removed it (after expiry). */
   swept_at: number | null;
 };
+
+/** A secret every process of the install shares, made by the first that needs it. */
+export type ServerSecretsTable = { name: string; value: string };

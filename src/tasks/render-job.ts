@@ -12,6 +12,7 @@ export async function loadRenderJob(db: Db, task: TaskRow): Promise<RenderJob> {
       field: row.field,
       url: row.url,
       kind: row.kind,
+      container: row.container,
       path: row.path,
       width: row.width,
       height: row.height,

@@ -10,7 +10,9 @@ import { inputFolder } from '../media/ingest.ts';
 import { demuxersFor, type ProcessCaps } from '../media/caps.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from '../media/probe.ts';
 import type { ResultFiles } from '../media/results.ts';
-import { acceptJob, markSubmitUnknown } from '../queue/channel-jobs.ts';
+import { acceptJob, markSubmitUnknown, recordInputUrls } from '../queue/channel-jobs.ts';
+import { deliverInputs } from '../channels/input-delivery.ts';
+import type { InputUrls } from '../channels/input-urls.ts';
 import { completeJob, failJob, LeaseLostError } from '../queue/jobs.ts';
 import type { JobHandler, Lease } from '../queue/worker.ts';
 import type { Store } from '../store/db.ts';
@@ -33,6 +35,8 @@ export type TaskRunnerDeps = {
   workDir: string;
   ffprobePath: string;
   mediaCaps: ProcessCaps;
+  /** Signs input URLs for channels with `input_delivery: signed_url`. */
+  inputUrls: InputUrls;
   /** Bounds on fetching an upstream's result home (CONTRACT §8.10). */
   resultLimits: { maxBytes: number; timeoutMs: number };
   logger: Logger;
@@ -116,7 +120,14 @@ export class TaskRunner implements JobHandler {
   private async submit(lease: Lease, task: TaskRow, channel: Channel, submitKey: string): Promise<void> {
     const { store, clock } = this.deps;
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
-    const job = { ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey };
+    const stored = { ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey };
+    const job = await deliverInputs(stored, channel, this.deps.inputUrls, clock.now(), lease.signal);
+    if (job !== stored) {
+      const urls = Object.fromEntries(Object.values(job.inputs).map((input) => [input.field, input.url]));
+      await store.write(async (trx) => {
+        if (!(await recordInputUrls(trx, lease.fence, urls, clock.now()))) throw new LeaseLostError(task.id);
+      });
+    }
     let accepted;
     try {
       accepted = await channel.upstream!.submit(job, lease.signal);

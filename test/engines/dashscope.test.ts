@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startFakeDashScope, type FakeDashScope } from '../fakes/dashscope.ts';
@@ -12,6 +13,21 @@ function dashscopeChannel(fake: FakeDashScope, extra: Record<string, unknown> = 
   return { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', poll_interval: '100ms', request_timeout: '500ms', ...extra };
 }
 
+/** The create body with every oss:// URL swapped back for the media-server URL of the fixture whose bytes it holds. */
+function withClientUrls(fake: FakeDashScope, body: any): any {
+  const fixtures = fixturesDir();
+  return JSON.parse(JSON.stringify(body), (_key, value) => {
+    if (typeof value !== 'string' || !value.startsWith('oss://')) return value;
+    const object = fake.ossObjects.get(value.slice('oss://'.length));
+    assert.ok(object, `${value} was uploaded`);
+    assert.equal(object.model, body.model, 'uploaded under a policy for this model');
+    const name = readdirSync(fixtures).find((file) => readFileSync(path.join(fixtures, file)).equals(object.bytes));
+    assert.ok(name, `${value} holds a fixture's exact bytes`);
+    return `${mediaOrigin}/${name}`;
+  });
+}
+let mediaOrigin = '';
+
 describe('the dashscope engine against a fake Model Studio', () => {
   let fake: FakeDashScope;
   let media: MediaServer;
@@ -21,6 +37,7 @@ describe('the dashscope engine against a fake Model Studio', () => {
     const fixtures = fixturesDir();
     fake = await startFakeDashScope({ video: path.join(fixtures, 'clip-1s-640x360.mp4') });
     media = await startMediaServer(fixtures, '127.0.0.2');
+    mediaOrigin = media.origin;
     server = await startTestServer(
       { VIDGATE_CHANNELS: JSON.stringify([dashscopeChannel(fake)]), FAKE_DASHSCOPE_KEY: fake.apiKey, VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32' },
       { worker: true },
@@ -87,7 +104,9 @@ describe('the dashscope engine against a fake Model Studio', () => {
       fake.creates.length = 0;
       const task = await run(request);
       assert.equal(task.status, 'completed', JSON.stringify(task));
-      assert.deepEqual(fake.creates[0].body, expected, `body for ${JSON.stringify(request)}`);
+      // Uploaded (the default input_delivery): each client URL became an oss:// copy of exactly the bytes it served.
+      assert.deepEqual(withClientUrls(fake, fake.creates[0].body), expected, `body for ${JSON.stringify(request)}`);
+      assert.equal(fake.creates[0].headers['x-dashscope-ossresourceresolve'], 'enable');
     }
   });
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -41,6 +41,8 @@ export type FakeDashScope = {
   queryFailure: number | null;
   /** Where video_url points (default: this server); another origin tests the outbound guard. */
   resultOrigin: string | null;
+  /** Files uploaded to the account's temporary storage (UPSTREAMS-2.md §1.1), by object key. */
+  ossObjects: Map<string, { bytes: Buffer; model: string; contentType: string }>;
   /** When each task reached its end (for the benchmark). */
   endTime(task: FakeTask): number;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     script: () => ({ queueMs: 50, runMs: 200 }),
     nextSubmits: [],
     queryFailure: null,
+    ossObjects: new Map(),
     resultOrigin: null,
     endTime: (task) => task.cancelledAt ?? task.createdAt + (task.script.queueMs ?? 0) + (task.script.runMs ?? 0),
     close: async () => {},
@@ -116,10 +119,18 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     }
     if (req.headers.authorization !== `Bearer ${apiKey}`) return send(res, 401, { code: 'InvalidApiKey', message: 'Invalid API-key provided.' });
 
+    if (req.method === 'GET' && url.pathname === '/api/v1/uploads') {
+      const model = url.searchParams.get('model');
+      if (url.searchParams.get('action') !== 'getPolicy' || !model) return send(res, 400, { code: 'InvalidParameter', message: 'action=getPolicy and model are required' });
+      return send(res, 200, { data: oss.policyFor(model, now) });
+    }
+
     if (req.method === 'POST' && url.pathname === '/api/v1/services/aigc/video-generation/video-synthesis') {
       const body = JSON.parse(await readBody(req));
       fake.creates.push({ body, headers: req.headers });
       if (req.headers['x-dashscope-async'] !== 'enable') return send(res, 403, { code: 'AccessDenied', message: 'current user api does not support synchronous calls' });
+      const refusedUrl = mediaUrls(body).find((u) => u.startsWith('oss://') && !oss.readable(u, body.model, req.headers['x-dashscope-ossresourceresolve'] === 'enable'));
+      if (refusedUrl) return send(res, 400, { code: 'InvalidParameter', message: 'InternalError.Algo.InvalidParameter: The provided URL does not appear to be valid. Ensure it is correctly formatted.' });
       const scripted = fake.nextSubmits.shift();
       if (scripted === 'drop') return void req.socket.destroy();
       if (scripted && scripted !== 'hang') return send(res, scripted.status, { code: scripted.code, message: 'scripted failure' });
@@ -182,13 +193,81 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.baseUrl = `${origin}/api/v1`;
-  fake.close = () =>
-    new Promise((resolve) => {
+  const oss = await startFakeOss(fake.ossObjects);
+  fake.close = async () => {
+    await oss.close();
+    await new Promise<void>((resolve) => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       server.close(() => resolve());
     });
+  };
   return fake;
+}
+
+/** Every media URL of a create body, in both protocols (media arrays and flat fields). */
+function mediaUrls(body: any): string[] {
+  const input = body?.input ?? {};
+  return [...(input.media ?? []).map((m: { url: string }) => m.url), input.audio_url, input.img_url].filter((u): u is string => typeof u === 'string');
+}
+
+const OSS_ACCESS_KEY_ID = 'LTAI-fake-oss';
+const OSS_SECRET = 'fake-oss-secret';
+const POLICY_TTL_S = 300;
+
+/**
+ * The account's temporary storage as UPSTREAMS-2.md §1.1 describes it, on its own host
+ * (127.0.0.2, like a real OSS bucket host): getPolicy answers a signed POST policy bound to one
+ * model and upload_dir; the form POST must carry it, the key inside upload_dir, the file as the
+ * last field, and must not overwrite; a model reads the object only with the resolve header and
+ * only if it is the policy's model.
+ */
+async function startFakeOss(objects: FakeDashScope['ossObjects']) {
+  const dirs = new Map<string, string>(); // upload_dir → model
+  const sign = (policy: string) => createHmac('sha1', OSS_SECRET).update(policy).digest('base64');
+  const server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const form = await new Request('http://oss', { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }).formData();
+      const fields = [...form.keys()];
+      const field = (name: string) => String(form.get(name) ?? '');
+      const fail = (status: number, code: string) => res.writeHead(status, { 'content-type': 'application/xml' }).end(`<Error><Code>${code}</Code></Error>`);
+      if (fields.at(-1) !== 'file') return fail(400, 'InvalidArgument'); // the file must be the last field
+      if (field('OSSAccessKeyId') !== OSS_ACCESS_KEY_ID || field('Signature') !== sign(field('policy'))) return fail(403, 'SignatureDoesNotMatch');
+      const policy = JSON.parse(Buffer.from(field('policy'), 'base64').toString('utf8'));
+      if (Date.parse(policy.expiration) < Date.now()) return fail(403, 'AccessDenied'); // "Policy expired."
+      const key = field('key');
+      const dir = policy.conditions[0][2] as string;
+      if (!key.startsWith(`${dir}/`)) return fail(403, 'AccessDenied');
+      if (field('x-oss-forbid-overwrite') === 'true' && objects.has(key)) return fail(409, 'FileAlreadyExists');
+      const file = form.get('file') as File;
+      objects.set(key, { bytes: Buffer.from(await file.arrayBuffer()), model: dirs.get(dir)!, contentType: field('x-oss-content-type') });
+      res.writeHead(Number(field('success_action_status')) === 200 ? 200 : 204).end();
+    })().catch(() => res.writeHead(400).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+  const host = `http://127.0.0.2:${(server.address() as AddressInfo).port}`;
+  return {
+    policyFor(model: string, now: number) {
+      const dir = `dashscope-instant/fake-account/${new Date(now).toISOString().slice(0, 10)}/${randomUUID()}`;
+      dirs.set(dir, model);
+      const policy = Buffer.from(JSON.stringify({ expiration: new Date(now + POLICY_TTL_S * 1000).toISOString(), conditions: [['starts-with', '$key', dir]] })).toString('base64');
+      return {
+        policy, signature: sign(policy), upload_dir: dir, upload_host: host, expire_in_seconds: POLICY_TTL_S, max_file_size_mb: 100, capacity_limit_mb: 999999999,
+        oss_access_key_id: OSS_ACCESS_KEY_ID, x_oss_object_acl: 'private', x_oss_forbid_overwrite: 'true',
+      };
+    },
+    readable(url: string, model: string, resolveHeader: boolean): boolean {
+      const object = objects.get(url.slice('oss://'.length));
+      return resolveHeader && object !== undefined && object.model === model;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

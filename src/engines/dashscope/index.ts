@@ -6,7 +6,9 @@ import type { Pacer } from '../pacer.ts';
 import { channelClient, channelFailure, pacedGet, submitCallFailure, type UpstreamClient, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
-import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema } from './status.ts';
+import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema, uploadPolicySchema } from './status.ts';
+import { inputBlob, inputFileName, inputMime } from '../stored-input.ts';
+import { FormData } from 'undici';
 
 const CREATE_PATH = '/services/aigc/video-generation/video-synthesis';
 const PAGE_SIZE = 100;
@@ -41,10 +43,42 @@ export class DashScopeEngine implements Upstream {
     return 180; // "1–5 minutes" for 2.7 (UPSTREAMS.md §1.7)
   }
 
+  /**
+   * DashScope's temporary storage (UPSTREAMS-2.md §1.1): one upload policy for this task's
+   * model, then an OSS form POST per file; the model reads each as `oss://<key>` for 48 h.
+   */
+  async uploadInputs(job: UpstreamJob, signal: AbortSignal): Promise<Record<string, string>> {
+    const answer = await this.client.call('GET', '/uploads', { query: { action: 'getPolicy', model: job.upstreamModel }, signal });
+    const parsed = uploadPolicySchema.safeParse(answer.body);
+    if (answer.status !== 200 || !parsed.success) throw new Error(`getPolicy answered HTTP ${answer.status}`);
+    const policy = parsed.data.data;
+    const urls: Record<string, string> = {};
+    for (const input of Object.values(job.inputs)) {
+      const key = `${policy.upload_dir}/${await inputFileName(input)}`;
+      const form = new FormData();
+      form.append('OSSAccessKeyId', policy.oss_access_key_id);
+      form.append('Signature', policy.signature);
+      form.append('policy', policy.policy);
+      form.append('key', key);
+      if (policy.x_oss_object_acl) form.append('x-oss-object-acl', policy.x_oss_object_acl);
+      if (policy.x_oss_forbid_overwrite !== undefined) form.append('x-oss-forbid-overwrite', String(policy.x_oss_forbid_overwrite));
+      form.append('success_action_status', '200');
+      form.append('x-oss-content-type', inputMime(input));
+      form.append('file', await inputBlob(input), key.split('/').pop()); // OSS wants the file last
+      const stored = await this.client.call('POST', policy.upload_host, { body: form, signal });
+      if (stored.status !== 200 && stored.status !== 204) throw new Error(`OSS answered HTTP ${stored.status}`);
+      urls[input.field] = `oss://${key}`;
+    }
+    return urls;
+  }
+
   async submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted> {
     let response: UpstreamResponse;
+    const body = dashscopeBody(job);
+    // oss:// URLs are read only with this header (UPSTREAMS-2.md §1.1.5).
+    const headers: Record<string, string> = { 'X-DashScope-Async': 'enable', ...(JSON.stringify(body.input).includes('"oss://') ? { 'X-DashScope-OssResourceResolve': 'enable' } : {}) };
     try {
-      response = await this.client.call('POST', CREATE_PATH, { json: dashscopeBody(job), headers: { 'X-DashScope-Async': 'enable' }, signal });
+      response = await this.client.call('POST', CREATE_PATH, { json: body, headers, signal });
     } catch (error) {
       throw submitCallFailure(error);
     }

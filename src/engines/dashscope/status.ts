@@ -85,3 +85,20 @@ export function failureFor(code: string | undefined): TaskFailure {
   if (/^InternalError|Timeout/i.test(c)) return new TaskFailure('service_error', 'the upstream service failed while making the video');
   return new TaskFailure('unknown_error', 'the upstream service could not make the video');
 }
+
+const numberish = z.union([z.number(), z.string()]).optional();
+
+/** `GET /uploads?action=getPolicy` (UPSTREAMS-2.md §1.1.2): numbers may come as strings. */
+export const uploadPolicySchema = z.object({
+  data: z.object({
+    policy: z.string(),
+    signature: z.string(),
+    upload_dir: z.string(),
+    upload_host: z.string(),
+    oss_access_key_id: z.string(),
+    x_oss_object_acl: z.string().optional(),
+    x_oss_forbid_overwrite: z.union([z.string(), z.boolean()]).optional(),
+    expire_in_seconds: numberish,
+    max_file_size_mb: numberish,
+  }),
+});
