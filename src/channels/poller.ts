@@ -109,7 +109,7 @@ export class UpstreamPoller {
       case 'queued':
         return this.showProgress(channel, handle, status.progress, now);
       case 'running':
-        if (!ENGINE_CATALOG[channel.settings.engine].cancelsRunning) await store.write((trx) => markUncancellable(trx, handle.taskId, now));
+        if (!(status.cancellable ?? ENGINE_CATALOG[channel.settings.engine].cancelsRunning)) await store.write((trx) => markUncancellable(trx, handle.taskId, now));
         return this.showProgress(channel, handle, status.progress, now);
       case 'succeeded':
         if (await store.write((trx) => readyToFetch(trx, handle.taskId, JSON.stringify(status.result), now))) {

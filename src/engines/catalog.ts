@@ -36,6 +36,6 @@ export const ENGINE_CATALOG: Readonly<Record<EngineName, CatalogEntry>> = Object
     },
   },
   comfyui: { needsBaseUrl: true, models: null, cancelsRunning: true }, // /interrupt stops the running prompt
-  // The service's own can_cancel is not followed: once it runs, assume it bills.
+  // The service's own task_info.can_cancel decides; without one, a running job is assumed to bill.
   evolink: { needsBaseUrl: true, models: 'any', cancelsRunning: false },
 });

@@ -23,7 +23,8 @@ export type DownloadLimits = { signal: AbortSignal; maxBytes: number };
 
 /** An upstream job's state, mapped to ours. */
 export type UpstreamStatus =
-  | { state: 'queued' | 'running'; progress?: number }
+  /** `cancellable`: whether the upstream says it can still stop the job (else the engine catalog's `cancelsRunning` decides). */
+  | { state: 'queued' | 'running'; progress?: number; cancellable?: boolean }
   | { state: 'succeeded'; result: UpstreamResult }
   | { state: 'failed'; failure: TaskFailure }
   | { state: 'cancelled' }

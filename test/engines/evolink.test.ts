@@ -42,6 +42,10 @@ describe('the evolink engine against a second vidgate', () => {
     assert.equal(theirs.model, 'wan2.7-image-to-video');
     assert.equal(theirs.seed, 9);
     assert.equal(JSON.parse(theirs.params_json).prompt, 'a pan');
+    // Uploaded through the upstream's Files API (the default input_delivery): it read the bytes we probed, never the client's URL.
+    const [input] = await upstream.app.db.selectFrom('task_inputs').selectAll().where('task_id', '=', theirs.id).execute();
+    assert.match(input.url, new RegExp(`^${upstream.baseUrl}/files/file_[a-z0-9]{24}/[0-9a-f]{64}\\.png$`));
+    assert.equal(media.hits.filter((hit) => hit === '/image-640x360.png').length, 1, 'the client\'s server was asked once, by the gateway');
     const theirView = (await upstream.call('GET', `/v1/tasks/${theirs.id}`, { key: upstreamKey })).body;
     const [ours, original] = await Promise.all([fetch(task.results[0]), fetch(theirView.results[0])]);
     assert.deepEqual(Buffer.from(await ours.arrayBuffer()), Buffer.from(await original.arrayBuffer()), 'the same bytes');

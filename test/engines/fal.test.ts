@@ -1,10 +1,25 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type FakeFal, startFakeFal } from '../fakes/fal.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
 import { waitForTask } from '../helpers/poll.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/server.ts';
+
+/** The input with every fal storage URL swapped back for the media-server URL of the fixture whose bytes it holds. */
+function withClientUrls(fake: FakeFal, input: unknown): unknown {
+  const fixtures = fixturesDir();
+  return JSON.parse(JSON.stringify(input), (_key, value) => {
+    const stored = typeof value === 'string' ? fake.storage.get(value) : undefined;
+    if (!stored) return value;
+    const name = readdirSync(fixtures).find((file) => readFileSync(path.join(fixtures, file)).equals(stored.bytes));
+    assert.ok(name, `${value} holds a fixture's exact bytes`);
+    return `${mediaOrigin}/${name}`;
+  });
+}
+let mediaOrigin = '';
 
 describe('the fal engine against a fake fal queue', () => {
   let fake: FakeFal;
@@ -14,9 +29,10 @@ describe('the fal engine against a fake fal queue', () => {
 
   before(async () => {
     media = await startMediaServer(fixturesDir(), '127.0.0.2');
+    mediaOrigin = media.origin;
     // The result lives on another origin (a CDN): fetched through the guard, allowed here.
     fake = await startFakeFal({ videoUrl: media.url('clip-1s-640x360.mp4') });
-    const base = { engine: 'fal', base_url: fake.baseUrl, api_key_env: 'FAL_KEY', request_timeout: '500ms' };
+    const base = { engine: 'fal', base_url: fake.baseUrl, storage_url: fake.baseUrl, api_key_env: 'FAL_KEY', request_timeout: '500ms' };
     const env = { FAL_KEY: fake.apiKey, VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32' };
     polled = await startTestServer({ ...env, VIDGATE_CHANNELS: JSON.stringify([{ ...base, name: 'fal', poll_interval: '100ms' }]) }, { worker: true });
     // Polls rarely: only fal's webhook can finish its tasks quickly.
@@ -60,7 +76,8 @@ describe('the fal engine against a fake fal queue', () => {
       const task = await run(polled, body);
       assert.equal(task.status, 'completed', JSON.stringify(task));
       assert.equal(fake.submits[0].endpoint, endpoint);
-      assert.deepEqual(fake.submits[0].input, input);
+      // Uploaded to fal storage (the default input_delivery): each URL holds exactly the bytes the client's URL served.
+      assert.deepEqual(withClientUrls(fake, fake.submits[0].input), input);
       const app = endpoint.split('/').slice(0, 2).join('/');
       assert.ok(fake.calls.every((p) => p.startsWith(`/${app}/requests/`)), `status and result at the owner/app URLs fal returned: ${fake.calls}`);
       assert.ok(task.results[0].startsWith(polled.baseUrl));

@@ -29,6 +29,8 @@ export type FakeFal = {
   nextSubmits: (number | 'hang')[];
   /** Webhooks delivered (and the receiver's answers). */
   webhooks: { requestId: string; status: number }[];
+  /** Files in fal storage (UPSTREAMS-2.md §1.2.1), by file URL. */
+  storage: Map<string, { bytes: Buffer; contentType: string }>;
   /** Sign the next webhook with the wrong key. */
   forgeNextWebhook: boolean;
   /** The fal account the webhooks are signed for (another account's webhook is validly signed too). */
@@ -50,7 +52,7 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
   const hanging = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
   const fake: FakeFal = {
-    baseUrl: '', apiKey, requests: new Map(), submits: [], calls: [], nextSubmits: [], webhooks: [], forgeNextWebhook: false, webhookUserId: 'user-1',
+    baseUrl: '', apiKey, requests: new Map(), submits: [], calls: [], nextSubmits: [], webhooks: [], forgeNextWebhook: false, webhookUserId: 'user-1', storage: new Map(),
     script: () => ({ queueMs: 50, runMs: 200, outcome: 'ok' }),
     close: async () => {},
   };
@@ -93,6 +95,13 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
     const now = Date.now();
     if (url.pathname === '/.well-known/jwks.json') return json(res, 200, { keys: [{ kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: 'k1' }] });
     if (req.headers.authorization !== `Key ${apiKey}`) return json(res, 401, { detail: 'No user found for Key ID and Secret' });
+    if (req.method === 'POST' && url.pathname === '/storage/upload/initiate') {
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      const body = JSON.parse(text || '{}');
+      if (url.searchParams.get('storage_type') !== 'fal-cdn-v3' || typeof body.content_type !== 'string') return json(res, 422, { detail: 'content_type is required' });
+      return json(res, 200, cdn.initiate(body.content_type, String(body.file_name ?? `${Date.now()}.bin`)));
+    }
     const request = /^\/([^/]+\/[^/]+)\/requests\/([^/]+)(\/status|\/cancel)?$/.exec(url.pathname);
     if (request) {
       fake.calls.push(url.pathname);
@@ -137,12 +146,57 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
   const server = createServer((req, res) => void handle(req, res).catch((err) => json(res, 500, { detail: String(err) })));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () =>
-    new Promise((resolve) => {
+  const cdn = await startFakeCdn(fake.storage);
+  fake.close = async () => {
+    await cdn.close();
+    await new Promise<void>((resolve) => {
       for (const res of hanging) res.destroy();
       for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
       server.close(() => resolve());
     });
+  };
   return fake;
+}
+
+/**
+ * fal's CDN on its own host (127.0.0.2): a signed upload URL takes one PUT of the announced
+ * content type and nothing else; the file URL then serves the bytes to anyone holding it.
+ */
+async function startFakeCdn(storage: FakeFal['storage']) {
+  const pending = new Map<string, { contentType: string; fileUrl: string }>();
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const upload = /^\/upload\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'PUT' && upload) {
+        const slot = pending.get(upload[1]);
+        if (!slot || url.searchParams.get('signature') !== `sig-${upload[1]}`) return res.writeHead(403).end('SignatureDoesNotMatch');
+        if (req.headers['content-type'] !== slot.contentType) return res.writeHead(403).end('content type differs from the signed one');
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        pending.delete(upload[1]); // one use
+        storage.set(slot.fileUrl, { bytes: Buffer.concat(chunks), contentType: slot.contentType });
+        return res.writeHead(200).end();
+      }
+      const stored = req.method === 'GET' ? storage.get(`${origin}${url.pathname}`) : undefined;
+      if (!stored) return res.writeHead(404).end('not found');
+      res.writeHead(200, { 'content-type': stored.contentType, 'content-length': stored.bytes.length }).end(stored.bytes);
+    })().catch(() => res.writeHead(400).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+  const origin = `http://127.0.0.2:${(server.address() as AddressInfo).port}`;
+  return {
+    initiate(contentType: string, fileName: string) {
+      const id = randomUUID();
+      const fileUrl = `${origin}/files/${id}/${encodeURIComponent(fileName)}`;
+      pending.set(id, { contentType, fileUrl });
+      return { upload_url: `${origin}/upload/${id}?signature=sig-${id}`, file_url: fileUrl };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

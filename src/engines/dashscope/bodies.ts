@@ -21,7 +21,8 @@ export function dashscopeBody(job: UpstreamJob): DashScopeBody {
       return body(job, { ...text, media: imageToVideoMedia(job) }, { ...common, duration: p.duration, prompt_extend: p.prompt_extend });
     case 'wan2.7-video-edit':
       return body(job, { ...text, media: editMedia(job) }, {
-        ...common, ratio: p.aspect_ratio, duration: p.duration ?? 0, audio_setting: p.keep_original_sound ? 'origin' : 'auto', prompt_extend: p.prompt_extend,
+        // The probed length, never 0 ("as the input"): the upstream must not measure the clip itself (CONTRACT §8.3).
+        ...common, ratio: p.aspect_ratio, duration: p.duration ?? Math.round(job.output.durationSec), audio_setting: p.keep_original_sound ? 'origin' : 'auto', prompt_extend: p.prompt_extend,
       });
     case 'happyhorse-1.0-video-edit':
       return body(job, { prompt: p.prompt, media: editMedia(job) }, { ...common, audio_setting: p.keep_original_sound ? 'origin' : 'auto' });

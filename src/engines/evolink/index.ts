@@ -1,4 +1,6 @@
+import { FormData } from 'undici';
 import { z } from 'zod';
+import { inputBlob, inputFileName } from '../stored-input.ts';
 import { TaskFailure, TASK_ERROR_CODES, type TaskErrorCode } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
@@ -7,10 +9,17 @@ import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 
+/** The hosted service keeps its Files API on a host of its own (UPSTREAMS-2.md §1.3). */
+const HOSTED_API = 'api.evolink.ai';
+const HOSTED_FILES_URL = 'https://files-api.evolink.ai';
+
+const uploadedSchema = z.object({ data: z.object({ file_url: z.string().url() }) });
+
 const taskSchema = z.object({
   id: z.string(),
   status: z.string(),
   progress: z.number().optional(),
+  task_info: z.object({ can_cancel: z.boolean().optional() }).partial().optional(),
   results: z.array(z.string()).optional(),
   error: z.object({ code: z.string() }).partial().optional(),
 });
@@ -23,11 +32,29 @@ const taskSchema = z.object({
  */
 export class EvoLinkEngine implements Upstream {
   private readonly client: UpstreamClient;
+  private readonly files: UpstreamClient;
   private readonly queries: Pacer;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
+    const hosted = settings.base_url !== undefined && new URL(settings.base_url).hostname === HOSTED_API;
+    this.files = channelClient(settings, guard, { baseUrl: settings.files_url ?? (hosted ? HOSTED_FILES_URL : settings.base_url) });
     this.queries = queries;
+  }
+
+  /** The Files API (UPSTREAMS-2.md §1.3): each stored input streamed up once; the model reads its file_url. */
+  async uploadInputs(job: UpstreamJob, signal: AbortSignal): Promise<Record<string, string>> {
+    const urls: Record<string, string> = {};
+    for (const input of Object.values(job.inputs)) {
+      const form = new FormData();
+      form.append('upload_path', 'vidgate');
+      form.append('file', await inputBlob(input), await inputFileName(input));
+      const answer = await this.files.call('POST', '/api/v1/files/upload/stream', { body: form, signal });
+      const uploaded = uploadedSchema.safeParse(answer.body);
+      if (answer.status !== 200 || !uploaded.success) throw new Error(`the Files API answered HTTP ${answer.status}`);
+      urls[input.field] = uploaded.data.data.file_url;
+    }
+    return urls;
   }
 
   estimateSeconds(): number {
@@ -75,6 +102,7 @@ export class EvoLinkEngine implements Upstream {
 
   async close(): Promise<void> {
     await this.client.close();
+    await this.files.close();
   }
 
   private async queryTask(handle: UpstreamHandle, signal: AbortSignal): Promise<UpstreamStatus> {
@@ -91,7 +119,7 @@ function statusOf(task: z.infer<typeof taskSchema>): UpstreamStatus {
     case 'pending':
       return { state: 'queued' };
     case 'processing':
-      return { state: 'running', progress: task.progress };
+      return { state: 'running', progress: task.progress, cancellable: task.task_info?.can_cancel };
     case 'completed':
       return task.results?.[0]
         ? { state: 'succeeded', result: { url: task.results[0] } }

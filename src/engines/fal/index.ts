@@ -1,4 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { inputFileName, inputMime } from '../stored-input.ts';
 import { TaskFailure } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
 import type { OutboundGuard } from '../../net/outbound-guard.ts';
@@ -9,6 +12,10 @@ import { falInput } from './inputs.ts';
 import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
 
 export const FAL_QUEUE_URL = 'https://queue.fal.run';
+/** fal's storage API (UPSTREAMS-2.md §1.2.1). */
+export const FAL_STORAGE_URL = 'https://rest.fal.ai';
+
+const initiatedSchema = z.object({ upload_url: z.string().url(), file_url: z.string().url() });
 
 const submittedSchema = z.object({ request_id: z.string().min(1), status_url: z.string(), response_url: z.string(), cancel_url: z.string() });
 const statusSchema = z.object({ status: z.string() });
@@ -24,12 +31,14 @@ type FalRef = { status_url: string; response_url: string; cancel_url: string };
  */
 export class FalEngine implements Upstream {
   private readonly client: UpstreamClient;
+  private readonly storage: UpstreamClient;
   private readonly queries: Pacer;
   private readonly webhookBase: string | null;
   readonly webhooks: FalWebhookVerifier;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard, { scheme: 'Key', defaultBaseUrl: FAL_QUEUE_URL });
+    this.storage = channelClient(settings, guard, { scheme: 'Key', baseUrl: settings.storage_url ?? FAL_STORAGE_URL });
     this.queries = queries;
     const jwksUrl = settings.webhook_jwks_url ?? FAL_JWKS_URL;
     this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body, settings.fal_user_id ?? '');
@@ -38,6 +47,28 @@ export class FalEngine implements Upstream {
 
   estimateSeconds(): number {
     return 150;
+  }
+
+  /**
+   * fal storage (UPSTREAMS-2.md §1.2.1): initiate an upload for each file, PUT the stored bytes
+   * to the signed upload URL (its own host, no fal key), and hand the model the file URL.
+   */
+  async uploadInputs(job: UpstreamJob, signal: AbortSignal): Promise<Record<string, string>> {
+    const urls: Record<string, string> = {};
+    for (const input of Object.values(job.inputs)) {
+      const contentType = inputMime(input);
+      const answer = await this.storage.call('POST', '/storage/upload/initiate', {
+        query: { storage_type: 'fal-cdn-v3' }, json: { content_type: contentType, file_name: await inputFileName(input) }, headers: { accept: 'application/json' }, signal,
+      });
+      const initiated = initiatedSchema.safeParse(answer.body);
+      if (answer.status !== 200 || !initiated.success) throw new Error(`fal storage answered HTTP ${answer.status}`);
+      const put = await this.storage.call('PUT', initiated.data.upload_url, {
+        body: createReadStream(input.path), headers: { 'content-type': contentType, 'content-length': String((await stat(input.path)).size) }, signal,
+      });
+      if (put.status < 200 || put.status > 299) throw new Error(`fal's upload URL answered HTTP ${put.status}`);
+      urls[input.field] = initiated.data.file_url;
+    }
+    return urls;
   }
 
   async submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted> {
@@ -85,6 +116,7 @@ export class FalEngine implements Upstream {
 
   async close(): Promise<void> {
     await this.client.close();
+    await this.storage.close();
   }
 
   private async statusOf(handle: UpstreamHandle, signal: AbortSignal): Promise<UpstreamStatus> {
