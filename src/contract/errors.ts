@@ -6,6 +6,8 @@ export const API_ERRORS = Object.freeze({
   unauthorized: { status: 401, type: 'authentication_error' },
   insufficient_quota: { status: 402, type: 'insufficient_quota' },
   model_access_denied: { status: 403, type: 'invalid_request_error' },
+  /** The operator plane (CONTRACT §10): a key that is not an admin's. */
+  admin_required: { status: 403, type: 'permission_error' },
   task_not_found: { status: 404, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
   idempotency_conflict: { status: 409, type: 'invalid_request_error' },
