@@ -37,6 +37,8 @@ export type FakeDashScope = {
    * 'hang' (the task is created, the answer never comes); 'drop' (the connection dies before any task exists).
    */
   nextSubmits: ({ status: number; code: string } | 'hang' | 'drop')[];
+  /** The next this-many task-API calls answer 429 whatever the rate (a throttle, made deterministic). */
+  throttleNext: number;
   /** When set, every task query and list answers this HTTP status (a broken status route, a revoked key). */
   queryFailure: number | null;
   /** Where video_url points (default: this server); another origin tests the outbound guard. */
@@ -69,6 +71,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     script: () => ({ queueMs: 50, runMs: 200 }),
     nextSubmits: [],
     queryFailure: null,
+    throttleNext: 0,
     ossObjects: new Map(),
     resultOrigin: null,
     endTime: (task) => task.cancelledAt ?? task.createdAt + (task.script.queueMs ?? 0) + (task.script.runMs ?? 0),
@@ -146,7 +149,8 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     if (url.pathname.startsWith('/api/v1/tasks')) {
       fake.queries.total += 1;
       if (fake.queryFailure !== null) return send(res, fake.queryFailure, { code: fake.queryFailure === 401 ? 'InvalidApiKey' : 'InternalError', message: 'scripted failure' });
-      if (overRate(now)) {
+      if (fake.throttleNext > 0 || overRate(now)) {
+        fake.throttleNext = Math.max(0, fake.throttleNext - 1);
         fake.queries.throttled += 1;
         return send(res, 429, { code: 'Throttling.RateQuota', message: 'Requests rate limit exceeded, please try again later.' });
       }
