@@ -61,7 +61,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     loggerInstance: deps.logger,
     bodyLimit: deps.bodyLimit,
     connectionTimeout: deps.timeouts.idleMs,
-    maxParamLength: 512, // signed input tokens are ~150 characters
+    routerOptions: { maxParamLength: 512 }, // signed input tokens are ~150 characters
     // Node checks the headers deadline on this interval (30 s by default, which would triple it).
     http: { headersTimeout: deps.timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, deps.timeouts.headersMs) },
     logController: new LogController({ disableRequestLogging: !deps.logRequests }),

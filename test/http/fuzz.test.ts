@@ -39,18 +39,28 @@ describe('random and malformed bodies never produce a 5xx', () => {
   });
   after(() => server.close());
 
-  async function post(payload: string, contentType = 'application/json') {
+  /** Sends `payload` and checks the answer: never a 5xx, and every error in the §1 shape. */
+  async function send(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: string | Buffer, contentType = 'application/json') {
     const res = await server.app.http.inject({
-      method: 'POST',
-      url: '/v1/videos/generations',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': contentType },
+      method,
+      url,
+      headers: { authorization: `Bearer ${server.key}`, ...(payload === undefined ? {} : { 'content-type': contentType }) },
       payload,
     });
-    assert.ok(res.statusCode < 500, `${res.statusCode} for ${payload.slice(0, 300)}: ${res.body}`);
+    const shown = String(payload ?? '').slice(0, 300);
+    assert.ok(res.statusCode < 500, `${res.statusCode} for ${method} ${url} ${shown}: ${res.body}`);
     const body = res.json();
-    if (res.statusCode === 200) assert.match(body.id, /^task-unified-/);
-    else assert.equal(typeof body.error.code, 'string', res.body);
-    return res.statusCode;
+    if (res.statusCode >= 400) {
+      assert.deepEqual(Object.keys(body), ['error'], res.body);
+      for (const key of ['code', 'message', 'type'] as const) assert.equal(typeof body.error[key], 'string', res.body);
+    }
+    return { status: res.statusCode, body };
+  }
+
+  async function post(payload: string, contentType = 'application/json') {
+    const { status, body } = await send('POST', '/v1/videos/generations', payload, contentType);
+    if (status === 200) assert.match(body.id, /^task-unified-/);
+    return status;
   }
 
   it('model-shaped bodies (2000 runs)', async () => {
@@ -64,6 +74,50 @@ describe('random and malformed bodies never produce a 5xx', () => {
   });
   it('malformed text (1000 runs)', async () => {
     await fc.assert(fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 200 }), async (text) => void (await post(text))), { numRuns: 1000 });
+  });
+  it('arbitrary bytes as a JSON body, on create and the files routes (1500 runs)', async () => {
+    const routes = ['/v1/videos/generations', '/api/v1/files/upload/base64', '/api/v1/files/upload/url'];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.uint8Array({ maxLength: 300 }), async (route, bytes) => void (await send('POST', route, Buffer.from(bytes)))),
+      { numRuns: 1500 },
+    );
+  });
+  it('arbitrary JSON on the files routes (1000 runs)', async () => {
+    const field = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(...URLS), fc.base64String({ maxLength: 200 }), fc.constant('data:image/png;base64,iVBORw0K'));
+    const body = fc.dictionary(fc.constantFrom('base64_data', 'file_url', 'upload_path', 'uploadPath', 'file_name', 'fileName', '__proto__', 'constructor'), field, { maxKeys: 5 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('/api/v1/files/upload/base64', '/api/v1/files/upload/url'), body, async (route, value) => void (await send('POST', route, JSON.stringify(value)))),
+      { numRuns: 1000 },
+    );
+  });
+  it('arbitrary bytes as a multipart upload (500 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), fc.constantFrom('multipart/form-data; boundary=x', 'multipart/form-data', 'multipart/form-data; boundary='), async (bytes, type) => {
+        const framed = Buffer.concat([Buffer.from('--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'), Buffer.from(bytes), Buffer.from('\r\n--x--\r\n')]);
+        await send('POST', '/api/v1/files/upload/stream', bytes.length % 2 ? framed : Buffer.from(bytes), type);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('deeply nested JSON in any field (200 runs)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...FIELDS), fc.integer({ min: 1, max: 5000 }), fc.constantFrom('[', '{"a":'), async (field, depth, open) => {
+        const close = open === '[' ? ']' : '}';
+        await post(`{"model":"wan2.7-text-to-video","${field}":${open.repeat(depth)}1${close.repeat(depth)}}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('random queries on the task list and random cancels (1000 runs)', async () => {
+    const query = fc.dictionary(fc.constantFrom('limit', 'before', 'status', 'x'), fc.oneof(fc.string({ maxLength: 40 }), fc.integer().map(String)), { maxKeys: 3 });
+    await fc.assert(
+      fc.asyncProperty(query, fc.string({ maxLength: 60 }), async (params, id) => {
+        await send('GET', `/v1/tasks?${new URLSearchParams(params)}`);
+        const cancel = await send('DELETE', `/v1/tasks/${encodeURIComponent(id)}`);
+        assert.ok([400, 404].includes(cancel.status), `${cancel.status} for DELETE ${id}`);
+      }),
+      { numRuns: 1000 },
+    );
   });
   it('random task ids on get (500 runs)', async () => {
     await fc.assert(

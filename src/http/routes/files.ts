@@ -3,9 +3,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { base64UploadSchema, fileUploadResponseSchema, quotaResponseSchema, uploadNames, urlUploadSchema } from '../../contract/files.ts';
 import type { FileService, UploadPart } from '../../files/service.ts';
+import { ApiError } from '../../contract/errors.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
 import { formatBytes } from '../../contract/media-limits.ts';
+
+// The multipart parser's own errors (@fastify/busboy): a malformed body, not a fault of ours.
+const MULTIPART_PARSER_ERROR = /^Multipart: Boundary not found$|unexpected end of multipart data$/i;
 
 const uploadErrors = { ...errorResponses, 413: errorResponses[400] };
 const uploaded = (data: z.infer<typeof fileUploadResponseSchema>['data']) => ({ success: true as const, code: 200 as const, msg: 'File uploaded successfully', data });
@@ -24,7 +28,15 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
       consumes: ['multipart/form-data'],
       response: { 200: fileUploadResponseSchema, ...uploadErrors },
     },
-    handler: async (request) => uploaded(await files.fromParts(callerOf(request), uploadParts(request.parts()))),
+    handler: async (request) => {
+      try {
+        return uploaded(await files.fromParts(callerOf(request), uploadParts(request.parts())));
+      } catch (error) {
+        throw MULTIPART_PARSER_ERROR.test((error as Error)?.message ?? '') && !(error instanceof ApiError)
+          ? new ApiError('invalid_request', 'request body: not a readable multipart/form-data body (a boundary and whole parts are needed)')
+          : error;
+      }
+    },
   });
 
   // Base64 is a third larger than the file it carries (a little more with line breaks); the service checks the decoded size.
