@@ -6,7 +6,10 @@ import { createApp } from '../../src/app.ts';
 import { loadSettings } from '../../src/config.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-bench-'));
+// Any VIDGATE_* of the bench's environment comes along (bench/hostile.ts opens the outbound guard to its media server).
+const passed = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('VIDGATE_') && key !== 'VIDGATE_TEST_DATABASE_URL'));
 const settings = loadSettings({
+  ...passed,
   VIDGATE_DATA_DIR: dataDir,
   VIDGATE_LOG_LEVEL: 'warn',
   VIDGATE_BOOTSTRAP_KEY: process.env.BENCH_KEY,

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Caller } from '../auth/accounts.ts';
 import { ApiError, invalidField } from '../contract/errors.ts';
@@ -13,6 +12,7 @@ import type { FilesTable } from '../store/schema.ts';
 import type { Clock } from '../util/clock.ts';
 import { ACCEPTED_FILE_TYPES, checkUploadPath, FILE_KINDS, safeFileName, sniffFileType, uploadFolder } from './kinds.ts';
 import { type UploadedFiles, UploadTooLargeError } from './storage.ts';
+import { type Base64Upload, base64BodyLimit, receiveBase64Body } from './base64-body.ts';
 
 export type FileServiceDeps = {
   store: Store;
@@ -41,8 +41,6 @@ export type UploadPart = { type: 'field'; fieldname: string; value: string } | {
 
 type Received = { partial: string; bytes: number; originalName?: string };
 
-const BASE64 = /^[A-Za-z0-9+/_\s-]*={0,2}\s*$/;
-const DATA_URL = /^data:[^,]*;base64,/i;
 
 /** The Files API: uploads by stream, base64 or URL, their quota, and the files they made; knows nothing of HTTP. */
 export class FileService {
@@ -96,21 +94,26 @@ export class FileService {
   }
 
   /**
-   * Stores base64 (plain or a data URL), decoded once from the body's string: the upload is in
-   * memory about twice (the text and the bytes), and never more than VIDGATE_FILE_BASE64_MAX_BYTES.
+   * Stores a base64 upload (plain or a data URL) as its JSON body streams in, decoded chunk by
+   * chunk to disk: never whole in memory, at most VIDGATE_FILE_BASE64_MAX_BYTES (CONTRACT §8.4).
    */
-  async fromBase64(caller: Caller, data: string, names: UploadNames): Promise<FileData> {
-    const uploadPath = checkUploadPath(names.uploadPath);
-    const text = data.slice(DATA_URL.exec(data)?.[0].length ?? 0);
-    if (!BASE64.test(text)) throw invalidField('base64_data', 'is not base64 (plain, or a data:…;base64, URL)');
-    if (Math.floor((text.length * 3) / 4) > this.deps.base64MaxBytes + 3 * 1024) throw base64TooLarge(this.deps.base64MaxBytes);
-    const content = Buffer.from(text, 'base64'); // Node's decoder takes both alphabets and skips white space
-    if (content.length === 0) throw invalidField('base64_data', 'is not base64 (plain, or a data:…;base64, URL)');
-    if (content.length > this.deps.base64MaxBytes) throw base64TooLarge(this.deps.base64MaxBytes);
-    await this.checkRoom(caller, content.length);
+  async fromBase64Body(caller: Caller, body: Readable): Promise<FileData> {
+    await this.checkRoom(caller, 0);
     const partial = this.deps.files.partialPath();
-    await writeFile(partial, content);
-    return this.commit(caller, 'base64_data', { partial, bytes: content.length }, { ...names, uploadPath });
+    let upload: Base64Upload;
+    try {
+      upload = await receiveBase64Body(body, partial, this.deps.base64MaxBytes, base64BodyLimit(this.deps.base64MaxBytes));
+    } catch (error) {
+      await this.deps.files.remove(partial);
+      throw error;
+    }
+    try {
+      const names = uploadNames(upload.fields);
+      return await this.commit(caller, 'base64_data', { partial, bytes: upload.bytes }, { ...names, uploadPath: checkUploadPath(names.uploadPath) });
+    } catch (error) {
+      await this.deps.files.remove(partial);
+      throw error;
+    }
   }
 
   /** Fetches a public URL through the outbound guard (every redirect re-checked) and stores it. */
@@ -261,12 +264,6 @@ export class FileService {
   private tooLarge(field: Field): ApiError {
     return new ApiError('request_too_large', `${field}: the file is larger than the ${formatBytes(this.deps.maxBytes)} limit`, { param: field });
   }
-}
-
-function base64TooLarge(maxBytes: number): ApiError {
-  return new ApiError('request_too_large', `base64_data: the file is larger than the ${formatBytes(maxBytes)} a base64 upload may carry; send it to /api/v1/files/upload/stream as multipart/form-data`, {
-    param: 'base64_data',
-  });
 }
 
 /** Over the size limit, by our count or by the multipart parser's. */

@@ -71,8 +71,6 @@ export function toApiError(error: FastifyError | Error, request: FastifyRequest)
     return validationError(first, request, error.validationContext ?? 'body');
   }
   const code = (error as FastifyError).code;
-  const tooLarge = (request.routeOptions.config as { tooLargeMessage?: string } | undefined)?.tooLargeMessage;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' && tooLarge) return new ApiError('request_too_large', tooLarge);
   if (code && FASTIFY_CODES[code]) return new ApiError(...FASTIFY_CODES[code]);
   if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400) return new ApiError('invalid_request', 'request body: malformed JSON');
   const status = (error as FastifyError).statusCode ?? 500;

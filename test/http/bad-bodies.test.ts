@@ -81,6 +81,30 @@ describe('bad bodies (CONTRACT §8.9)', () => {
     assert.deepEqual(readdirSafe(stored).filter((name) => !name.startsWith('.')), []);
   });
 
+  it('reads a base64 upload as it streams, refusing a wrong shape naming the field', async () => {
+    const cases: [string, RegExp][] = [
+      ['{"base64_data":42}', /^base64_data: must be a string$/],
+      ['{"base64_data":["aGk="]}', /^base64_data: must be a string$/],
+      ['["aGk="]', /^request body: must be a JSON object/],
+      ['{"file_name":"x.png"}', /^base64_data: is required/],
+      ['{"base64_data":"%%%%"}', /^base64_data: is not base64/],
+      ['{"base64_data":"aGk=", "file_name": {"a":1}}', /^file_name: must be a string$/],
+      ['{"base64_data":"aGk="', /^request body: malformed JSON$/],
+      [`{"x":${'['.repeat(100)}${']'.repeat(100)},"base64_data":"aGk="}`, /^request body: nested more than 32 levels deep$/],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await post('/api/v1/files/upload/base64', payload);
+      assert.equal(res.status, 400, payload.slice(0, 60));
+      assert.match(res.body.error.message, message, payload.slice(0, 60));
+    }
+    // Base64 with line breaks and an escaped slash, as JSON encoders write it: decoded whole (a tiny PNG's bytes).
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAG7buVgAAAABJRU5ErkJggg==', 'base64');
+    const wrapped = png.toString('base64').replace(/(.{20})/g, '$1\\n').replace(/\//g, '\\/');
+    const ok = await post('/api/v1/files/upload/base64', `{"base64_data":"data:image/png;base64,${wrapped}","file_name":"dot.png"}`);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.data.file_size, png.length);
+  });
+
   it('keeps a well-formed escape in an uploaded URL and decodes the name', async () => {
     const res = await post('/api/v1/files/upload/url', JSON.stringify({ file_url: `${media.origin}/image-640x360%2Epng` }));
     assert.equal(res.status, 200, JSON.stringify(res.body));

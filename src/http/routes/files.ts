@@ -3,7 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { base64UploadSchema, fileUploadResponseSchema, quotaResponseSchema, uploadNames, urlUploadSchema } from '../../contract/files.ts';
 import type { FileService, UploadPart } from '../../files/service.ts';
+import type { Readable } from 'node:stream';
 import { ApiError } from '../../contract/errors.ts';
+import { base64BodyLimit, tooLargeForBase64 } from '../../files/base64-body.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
 import { formatBytes } from '../../contract/media-limits.ts';
@@ -39,12 +41,21 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
     },
   });
 
-  // Base64 is a third larger than the file it carries (a little more with line breaks); the service checks the decoded size.
-  app.post('/files/upload/base64', {
-    bodyLimit: Math.ceil(base64MaxBytes * 1.36) + 64 * 1024,
-    config: { tooLargeMessage: `base64_data: larger than the ${formatBytes(base64MaxBytes)} a base64 upload may carry; send the file to /api/v1/files/upload/stream as multipart/form-data` },
-    schema: { ...common, summary: 'Upload a file as base64', description: expiry, body: base64UploadSchema, response: { 200: fileUploadResponseSchema, ...uploadErrors } },
-    handler: async (request) => uploaded(await files.fromBase64(callerOf(request), request.body.base64_data, uploadNames(request.body))),
+  // The body streams into the service, which decodes base64_data to disk as it arrives (CONTRACT §8.4).
+  await app.register(async (streamed) => {
+    streamed.removeContentTypeParser('application/json');
+    streamed.addContentTypeParser('application/json', (_request, payload, done) => done(null, payload));
+    const rawLimit = base64BodyLimit(base64MaxBytes);
+    streamed.post('/files/upload/base64', {
+      bodyLimit: rawLimit,
+      // The schema documents the body; the service reads and checks it while it streams.
+      validatorCompiler: () => (value: unknown) => ({ value }),
+      schema: { ...common, summary: 'Upload a file as base64', description: `${expiry} At most ${formatBytes(base64MaxBytes)} decoded; larger files go to the multipart upload.`, body: base64UploadSchema, response: { 200: fileUploadResponseSchema, ...uploadErrors } },
+      handler: async (request) => {
+        if (Number(request.headers['content-length']) > rawLimit) throw tooLargeForBase64(base64MaxBytes); // refused before a byte is read
+        return uploaded(await files.fromBase64Body(callerOf(request), request.body as unknown as Readable));
+      },
+    });
   });
 
   app.post('/files/upload/url', {
