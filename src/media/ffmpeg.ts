@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { cappedCommand, NO_CAPS, type ProcessCaps } from './caps.ts';
+import { cappedCommand, DEMUXERS, demuxersFor, NO_CAPS, type ProcessCaps } from './caps.ts';
 
 /** ffmpeg exited with an error; `detail` is the tail of what it printed. */
 export class FfmpegError extends Error {
@@ -58,7 +58,10 @@ export function runFfmpeg({ ffmpegPath, caps = NO_CAPS, args, signal, cwd, durat
   });
 }
 
-/** Every input may be read only from a local file (CONTRACT §8.11): `-protocol_whitelist file` before each `-i`. */
+// The contract's containers, and lavfi for the sources the local engine draws itself.
+const INPUT_FORMATS = `${demuxersFor(Object.keys(DEMUXERS))},lavfi`;
+
+/** Every input is a local file of an allowed container (CONTRACT §8.11): both whitelists before each `-i`. */
 function localInputsOnly(args: string[]): string[] {
-  return args.flatMap((arg) => (arg === '-i' ? ['-protocol_whitelist', 'file', arg] : [arg]));
+  return args.flatMap((arg) => (arg === '-i' ? ['-protocol_whitelist', 'file', '-format_whitelist', INPUT_FORMATS, arg] : [arg]));
 }
