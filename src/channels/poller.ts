@@ -44,6 +44,8 @@ export class UpstreamPoller {
   private readonly reader: TaskReader;
   private readonly loops = new Map<string, { channel: Channel; loop: PollLoop }>();
   private readonly stopping = new AbortController();
+  /** Tasks this process already marked uncancellable: one write per task, not one per poll. */
+  private readonly marked = new Set<string>();
 
   constructor(deps: UpstreamPollerDeps) {
     this.deps = deps;
@@ -109,9 +111,10 @@ export class UpstreamPoller {
       case 'queued':
         return this.showProgress(channel, handle, status.progress, now);
       case 'running':
-        if (!(status.cancellable ?? ENGINE_CATALOG[channel.settings.engine].cancelsRunning)) await store.write((trx) => markUncancellable(trx, handle.taskId, now));
+        if (!(status.cancellable ?? ENGINE_CATALOG[channel.settings.engine].cancelsRunning)) await this.markUncancellable(handle.taskId, now);
         return this.showProgress(channel, handle, status.progress, now);
       case 'succeeded':
+        this.marked.delete(handle.taskId);
         if (await store.write((trx) => readyToFetch(trx, handle.taskId, JSON.stringify(status.result), now))) {
           this.deps.jobReady();
           this.deps.capacityFreed();
@@ -129,6 +132,12 @@ export class UpstreamPoller {
       case 'unavailable':
         return;
     }
+  }
+
+  private async markUncancellable(taskId: string, now: number): Promise<void> {
+    if (this.marked.has(taskId)) return;
+    await this.deps.store.write((trx) => markUncancellable(trx, taskId, now));
+    this.marked.add(taskId);
   }
 
   /** The engine's progress when it has one, else a curve in time; written only when it moves a step. */
@@ -171,6 +180,7 @@ export class UpstreamPoller {
   }
 
   private async fail(taskId: string, failure: TaskFailure): Promise<void> {
+    this.marked.delete(taskId);
     const { store, clock, settlement } = this.deps;
     const ended = await store.write(async (trx) => {
       const now = clock.now();
