@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, rename, rm, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { randomChars } from '../contract/ids.ts';
 import { fileNamesIn, removeIfOlderIn } from '../util/dir-files.ts';
@@ -22,6 +22,9 @@ export class ResultFiles {
   /** Moves a rendered file into place under a new unguessable name; returns its stored path. */
   async publish(file: string, taskId: string): Promise<string> {
     const name = `${taskId}-${randomChars(20)}.mp4`;
+    // The sweeper judges an unnamed file by its age: count it from now, not from when the render or download wrote it.
+    const now = new Date();
+    await utimes(file, now, now);
     await moveInto(file, this.dir, name);
     return `${RESULTS}/${name}`;
   }
