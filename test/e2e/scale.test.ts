@@ -95,7 +95,8 @@ describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
     VIDGATE_CALLBACK_RETRIES: '200ms,500ms,1s,2s,4s',
   }));
 
-  it('2 API processes and 3 workers, started together, one worker killed midway: 500 tasks complete exactly once, every callback arrives, the ledger balances', async () => {
+  // About 95–150 s on a 2-core machine (machines differ): past the suite's 120 s default, so it has its own bound.
+  it('2 API processes and 3 workers, started together, one worker killed midway: 500 tasks complete exactly once, every callback arrives, the ledger balances', { timeout: 300_000 }, async () => {
     const { db, fake, storage } = cluster;
     fake.script = () => ({ queueMs: 300, runMs: 1_500 });
     const receiver = await startReceiver(() => 204);
