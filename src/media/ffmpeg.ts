@@ -20,6 +20,8 @@ export type FfmpegRun = {
   cwd?: string;
   /** Output length in seconds, to turn `-progress` times into a fraction. */
   durationSec?: number;
+  /** Wall time one command may take before it is killed (CONTRACT §8.2); default 10 minutes. */
+  timeoutMs?: number;
   onProgress?(fraction: number): void;
 };
 
@@ -29,7 +31,9 @@ const STDERR_TAIL = 4000;
  * Runs ffmpeg with an argument array (no shell), reading `-progress pipe:1`. Killed at once on
  * abort. Its progress pipe also ends it if this process dies: the next write gets SIGPIPE.
  */
-export function runFfmpeg({ ffmpegPath, caps = NO_CAPS, args, signal, cwd, durationSec, onProgress }: FfmpegRun): Promise<void> {
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+export function runFfmpeg({ ffmpegPath, caps = NO_CAPS, args, signal, cwd, durationSec, onProgress, timeoutMs = DEFAULT_TIMEOUT_MS }: FfmpegRun): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const all = ['-nostdin', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-stats_period', '0.25', ...localInputsOnly(args)];
@@ -45,13 +49,21 @@ export function runFfmpeg({ ffmpegPath, caps = NO_CAPS, args, signal, cwd, durat
     });
     const abort = () => child.kill('SIGKILL');
     signal.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('error', (error) => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', abort);
       reject(new FfmpegError(`could not start ${ffmpegPath}: ${error.message}`, ''));
     });
     child.on('close', (code, killedBy) => {
+      clearTimeout(timer);
       signal.removeEventListener('abort', abort);
       if (signal.aborted) return reject(signal.reason);
+      if (timedOut) return reject(new FfmpegError(`ffmpeg ran past its ${Math.round(timeoutMs / 1000)} s time cap`, stderr.trim()));
       if (code === 0) return resolve();
       reject(new FfmpegError(`ffmpeg exited with ${code ?? killedBy}`, stderr.trim()));
     });
