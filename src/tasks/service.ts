@@ -73,7 +73,14 @@ export class TaskService {
       if (replay) return replay;
     }
     const channel = await this.deps.router.firstChoice(request.model); // after a replay: the task it made stands whatever the channels do now
-    await this.admit(caller, spec, request); // before any outbound request: DNS for the callback, media fetches
+    try {
+      await this.admit(caller, spec, request); // before any outbound request: DNS for the callback, media fetches
+    } catch (error) {
+      // A repeat whose first request committed meanwhile (spending the credits) answers that task, as a replay does.
+      const replay = idempotency ? await this.replay(caller, idempotency) : null;
+      if (replay) return replay;
+      throw error;
+    }
     if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
 
     const now = clock.now();
