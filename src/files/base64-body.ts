@@ -86,7 +86,8 @@ export async function receiveBase64Body(body: Readable, destination: string, max
     body.resume(); // the rest is read and dropped, so the error answer still reaches the client
     capped.destroy();
     file.destroy();
-    throw error instanceof ApiError ? error : new ApiError('invalid_request', 'request body: malformed JSON');
+    // The tokenizer's errors are the body's fault; a disk error is ours and stays a 500.
+    throw error instanceof ApiError || error === decoder.fileError ? error : new ApiError('invalid_request', 'request body: malformed JSON');
   }
 }
 
@@ -104,6 +105,11 @@ class Base64Decoder {
   private bytes = 0;
 
   private failure: Error | null = null;
+
+  /** The error writing the file hit, if any. */
+  get fileError(): Error | null {
+    return this.failure;
+  }
 
   constructor(file: WriteStream, maxBytes: number) {
     this.file = file;
