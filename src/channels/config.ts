@@ -34,6 +34,8 @@ export const channelSchema = z.strictObject({
   timeout: durationMs('2h', 1000),
   /** One HTTP call to the upstream, submit included; a submit that times out is looked up, not resent. */
   request_timeout: durationMs('30s', 100),
+  /** One input upload to the upstream's file store (CONTRACT §8.3): files run to 100 MB. */
+  upload_timeout: durationMs('5m', 100),
   /** fal: the public base URL fal's webhooks reach vidgate at (optional; polling works without it). */
   webhook_url: z.url({ protocol: /^https?$/ }).optional(),
   /** fal: where fal publishes its webhook signing keys. */

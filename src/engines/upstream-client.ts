@@ -18,6 +18,8 @@ type CallOptions = {
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** This call's own bound instead of the channel's request timeout (uploads of large inputs). */
+  timeoutMs?: number;
 };
 
 // Errors raised before a byte of the request left: the upstream cannot have started anything.
@@ -73,7 +75,8 @@ export class UpstreamClient {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(options.json);
     }
-    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
       const response = await request(url, { method, headers, body, signal, dispatcher: sameOrigin ? this.agent : this.guard.dispatcher });
       const text = await response.body.text();

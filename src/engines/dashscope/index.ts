@@ -30,12 +30,15 @@ const MAX_LOOKUP_CANDIDATES = 5;
 export class DashScopeEngine implements Upstream {
   readonly client: UpstreamClient;
   readonly queries: Pacer;
+  /** One input upload's bound (the channel's upload_timeout). */
+  private readonly uploadTimeoutMs: number;
   /** A lost submit is declared absent only once the list has surely had time to show it. */
   private readonly settleMs: number;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
     this.queries = queries;
+    this.uploadTimeoutMs = settings.upload_timeout;
     this.settleMs = Math.max(2000, 2 * settings.request_timeout);
   }
 
@@ -65,7 +68,7 @@ export class DashScopeEngine implements Upstream {
       form.append('success_action_status', '200');
       form.append('x-oss-content-type', inputMime(input));
       form.append('file', await inputBlob(input), key.split('/').pop()); // OSS wants the file last
-      const stored = await this.client.call('POST', policy.upload_host, { body: form, signal });
+      const stored = await this.client.call('POST', policy.upload_host, { body: form, signal, timeoutMs: this.uploadTimeoutMs });
       if (stored.status !== 200 && stored.status !== 204) throw new Error(`OSS answered HTTP ${stored.status}`);
       urls[input.field] = `oss://${key}`;
     }

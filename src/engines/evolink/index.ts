@@ -34,12 +34,15 @@ export class EvoLinkEngine implements Upstream {
   private readonly client: UpstreamClient;
   private readonly files: UpstreamClient;
   private readonly queries: Pacer;
+  /** One input upload's bound (the channel's upload_timeout). */
+  private readonly uploadTimeoutMs: number;
 
   constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
     const hosted = settings.base_url !== undefined && new URL(settings.base_url).hostname === HOSTED_API;
     this.files = channelClient(settings, guard, { baseUrl: settings.files_url ?? (hosted ? HOSTED_FILES_URL : settings.base_url) });
     this.queries = queries;
+    this.uploadTimeoutMs = settings.upload_timeout;
   }
 
   /** The Files API (UPSTREAMS-2.md §1.3): each stored input streamed up once; the model reads its file_url. */
@@ -49,7 +52,7 @@ export class EvoLinkEngine implements Upstream {
       const form = new FormData();
       form.append('upload_path', 'vidgate');
       form.append('file', await inputBlob(input), await inputFileName(input));
-      const answer = await this.files.call('POST', '/api/v1/files/upload/stream', { body: form, signal });
+      const answer = await this.files.call('POST', '/api/v1/files/upload/stream', { body: form, signal, timeoutMs: this.uploadTimeoutMs });
       const uploaded = uploadedSchema.safeParse(answer.body);
       if (answer.status !== 200 || !uploaded.success) throw new Error(`the Files API answered HTTP ${answer.status}`);
       urls[input.field] = uploaded.data.data.file_url;

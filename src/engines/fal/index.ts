@@ -33,6 +33,8 @@ export class FalEngine implements Upstream {
   private readonly client: UpstreamClient;
   private readonly storage: UpstreamClient;
   private readonly queries: Pacer;
+  /** One input upload's bound (the channel's upload_timeout). */
+  private readonly uploadTimeoutMs: number;
   private readonly webhookBase: string | null;
   readonly webhooks: FalWebhookVerifier;
 
@@ -40,6 +42,7 @@ export class FalEngine implements Upstream {
     this.client = channelClient(settings, guard, { scheme: 'Key', defaultBaseUrl: FAL_QUEUE_URL });
     this.storage = channelClient(settings, guard, { scheme: 'Key', baseUrl: settings.storage_url ?? FAL_STORAGE_URL });
     this.queries = queries;
+    this.uploadTimeoutMs = settings.upload_timeout;
     const jwksUrl = settings.webhook_jwks_url ?? FAL_JWKS_URL;
     this.webhooks = new FalWebhookVerifier(async () => (await this.client.call('GET', jwksUrl)).body, settings.fal_user_id ?? '');
     this.webhookBase = settings.webhook_url ? `${settings.webhook_url.replace(/\/+$/, '')}/v1/webhooks/fal/${encodeURIComponent(settings.name)}` : null;
@@ -63,7 +66,7 @@ export class FalEngine implements Upstream {
       const initiated = initiatedSchema.safeParse(answer.body);
       if (answer.status !== 200 || !initiated.success) throw new Error(`fal storage answered HTTP ${answer.status}`);
       const put = await this.storage.call('PUT', initiated.data.upload_url, {
-        body: createReadStream(input.path), headers: { 'content-type': contentType, 'content-length': String((await stat(input.path)).size) }, signal,
+        body: createReadStream(input.path), headers: { 'content-type': contentType, 'content-length': String((await stat(input.path)).size) }, signal, timeoutMs: this.uploadTimeoutMs,
       });
       if (put.status < 200 || put.status > 299) throw new Error(`fal's upload URL answered HTTP ${put.status}`);
       urls[input.field] = initiated.data.file_url;
