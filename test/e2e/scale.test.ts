@@ -89,7 +89,8 @@ describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
       { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', models: ['wan2.7-text-to-video'], weight: 19, submit_per_second: 100, poll_interval: '300ms', request_timeout: '2s' },
       { name: 'here', engine: 'local', models: ['wan2.7-text-to-video'], weight: 1 },
     ]),
-    VIDGATE_JOB_LEASE: '3s',
+    // Heartbeats every 2 s: a 3 s lease (1 s beats) was lost by live workers when the whole suite loads 2 cores.
+    VIDGATE_JOB_LEASE: '6s',
     VIDGATE_SWEEP_INTERVAL: '500ms',
     VIDGATE_WORKER_CONCURRENCY: '8',
     VIDGATE_CALLBACK_RETRIES: '200ms,500ms,1s,2s,4s',
