@@ -81,9 +81,14 @@ async function generate(client: VidgateClient, o: GenerateOptions): Promise<void
     callback_url: o.callbackUrl,
   }) as CreateTaskRequest;
   const created = await client.createTask(request);
+  if (!o.wait) {
+    say(`created ${created.id} (${created.usage.credits_reserved} credits reserved)`);
+    return o.json ? printJson(created) : void process.stdout.write(`${created.id}\n`);
+  }
+  // Ctrl-C is caught before the id is shown: whoever reads the line may interrupt at once.
+  const ctrlC = stopWaitingOnCtrlC(`stopped waiting; the task goes on: vidgate tasks get ${created.id}`);
   say(`created ${created.id} (${created.usage.credits_reserved} credits reserved)`);
-  if (!o.wait) return o.json ? printJson(created) : void process.stdout.write(`${created.id}\n`);
-  const task = await followTask(client, created, o.json === true);
+  const task = await followTask(client, created, o.json === true, ctrlC.signal).finally(ctrlC.dispose);
   const file = path.resolve(o.out ?? `${task.id}.mp4`);
   await saveVideo(client, task.results![0], file);
   if (o.json) return printJson({ ...task, file });
@@ -101,19 +106,16 @@ async function mediaUrl(client: VidgateClient, value: string, say: (line: string
 
 /**
  * Waits for the task with a progress bar (status and ETA) on a terminal, or a line per status
- * change otherwise. Ctrl-C stops waiting, not the task.
+ * change otherwise, until `signal` (Ctrl-C) stops the waiting, not the task.
  */
-async function followTask(client: VidgateClient, created: Task, quiet: boolean): Promise<Task> {
+async function followTask(client: VidgateClient, created: Task, quiet: boolean, signal: AbortSignal): Promise<Task> {
   const tty = !quiet && process.stderr.isTTY;
   const bar = tty ? new SingleBar({ format: ' {bar} {percentage}% | {status} | ETA {eta_s}', stream: process.stderr, hideCursor: true, clearOnComplete: false }) : null;
   bar?.start(100, 0, { status: created.status, eta_s: `${created.task_info.estimated_time}s` });
   let lastStatus = created.status;
-  const stop = new AbortController();
-  const interrupt = () => stop.abort(new Error(`stopped waiting; the task goes on: vidgate tasks get ${created.id}`));
-  process.once('SIGINT', interrupt);
   try {
     return await client.waitForTask(created.id, {
-      signal: stop.signal,
+      signal,
       intervalMs: 500,
       maxIntervalMs: 5000,
       onProgress(task) {
@@ -124,8 +126,15 @@ async function followTask(client: VidgateClient, created: Task, quiet: boolean):
     });
   } finally {
     bar?.stop();
-    process.removeListener('SIGINT', interrupt);
   }
+}
+
+/** An abort signal Ctrl-C fires (with `message`) instead of ending the process, until disposed. */
+function stopWaitingOnCtrlC(message: string): { signal: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  const interrupt = () => stop.abort(new Error(message));
+  process.once('SIGINT', interrupt);
+  return { signal: stop.signal, dispose: () => void process.removeListener('SIGINT', interrupt) };
 }
 
 /** Streams the result to `file` under a temporary name, so a half-written MP4 never has the final name. */

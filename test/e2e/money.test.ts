@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, waitForTask } from '../helpers/poll.ts';
 import { processesWorkingIn } from '../helpers/process.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -104,8 +104,7 @@ for (const store of STORE_KINDS) describe(`credits, limits, cancel and idempoten
       });
       const [callback] = await receiver.waitFor(1);
       assert.deepEqual(JSON.parse(callback.body), task);
-      for (let i = 0; i < 100 && server.app.worker!.busy > 0; i++) await sleep(20);
-      assert.equal(server.app.worker!.busy, 0, 'the render stopped');
+      await until(() => server.app.worker!.busy === 0, 'the render stopped');
       assert.deepEqual(processesWorkingIn(server.dataDir), []);
       const again = await server.call('DELETE', `/v1/tasks/${created.body.id}`, { key });
       assert.equal(again.status, 400);

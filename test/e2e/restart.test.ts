@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import SQLite from 'better-sqlite3';
+import { until } from '../helpers/poll.ts';
 import { processesWorkingIn, startVidgate, type VidgateProcess } from '../helpers/process.ts';
 import { videoFacts } from '../helpers/video.ts';
 
@@ -70,8 +71,7 @@ describe('restarts', () => {
     assert.equal(task.status, 'completed', JSON.stringify(task));
     assert.deepEqual(jobOf(dataDir, id), { state: 'done', attempts: 2 });
     assert.equal(files(path.join(dataDir, 'results')).length, 1, 'one result file');
-    for (let i = 0; i < 40 && files(path.join(dataDir, 'work')).length > 0; i += 1) await sleep(50); // removed right after the commit that completes it
-    assert.deepEqual(files(path.join(dataDir, 'work')), [], 'no temporary files');
+    await until(() => files(path.join(dataDir, 'work')).length === 0, 'no temporary files'); // removed right after the commit that completes it
     assert.deepEqual(processesWorkingIn(dataDir), [], 'no ffmpeg left running from the killed process');
     const video = path.join(dataDir, 'results', files(path.join(dataDir, 'results'))[0]);
     assert.ok(Math.abs((await videoFacts(video)).durationSec - 10) < 0.1);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { otherFileSystemDir } from '../helpers/dirs.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, waitForTask } from '../helpers/poll.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('result files', () => {
@@ -34,8 +34,7 @@ describe('result files', () => {
     const task = await waitForTask(server, created.body.id);
     assert.equal(task.status, 'completed');
     assert.equal(task.task_info.estimated_time, 0);
-    for (let i = 0; i < 40 && existsSync(inputs); i += 1) await sleep(50); // dropped right after the commit that completes it
-    assert.equal(existsSync(inputs), false, 'inputs dropped once the task is done');
+    await until(() => !existsSync(inputs), 'inputs dropped once the task is done'); // right after the commit that completes it
     const url: string = task.results[0];
     assert.match(url, new RegExp(`^${server.baseUrl}/v1/results/${task.id}-[a-z0-9]{20}\\.mp4$`));
 
@@ -61,8 +60,7 @@ describe('result files', () => {
     const expired = await fetch(url);
     assert.equal(expired.status, 404);
     assert.equal(((await expired.json()) as { error: { code: string } }).error.code, 'not_found');
-    for (let i = 0; i < 50 && readdirSync(resultsDir).length > 0; i++) await sleep(100);
-    assert.deepEqual(readdirSync(resultsDir), [], 'the sweeper deleted the file');
+    await until(() => readdirSync(resultsDir).length === 0, 'the sweeper deleted the file');
     const after = await server.call('GET', `/v1/tasks/${task.id}`);
     assert.equal(after.body.status, 'completed', 'the task itself stays');
   });
@@ -83,7 +81,7 @@ describe('the sweeper and Idempotency-Keys', () => {
     }
     await server.app.db.updateTable('idempotency_keys').set({ expires_at: Date.now() - 1 }).where('key', '=', 'old').execute();
     const keys = async () => (await server.app.db.selectFrom('idempotency_keys').select('key').execute()).map((r) => r.key);
-    for (let i = 0; i < 50 && (await keys()).length > 1; i++) await sleep(50);
+    await until(async () => (await keys()).length === 1, 'the stale entries were swept');
     assert.deepEqual(await keys(), ['fresh']);
   });
 });

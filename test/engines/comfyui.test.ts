@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type FakeComfyUi, startFakeComfyUi } from '../fakes/comfyui.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, untilAccepted, waitForTask } from '../helpers/poll.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const WORKFLOWS = new URL('../../workflows/', import.meta.url).pathname;
@@ -34,6 +33,7 @@ describe('the comfyui engine against a fake ComfyUI', () => {
     fake.steps = 4;
     fake.stepMs = 50;
     fake.refuseSockets = false;
+    fake.holdAtStep = null;
   });
 
   async function create(body: Record<string, unknown>) {
@@ -44,17 +44,17 @@ describe('the comfyui engine against a fake ComfyUI', () => {
 
   it('queues the filled workflow under its own prompt id, shows websocket progress, and copies the video home', async () => {
     fake.steps = 5;
-    fake.stepMs = 400;
+    fake.holdAtStep = 1;
     const id = await create({ model: 'wan2.7-text-to-video', prompt: 'a heron at dawn', negative_prompt: 'blurry', duration: 3, seed: 42 });
-    let seen = 0;
-    for (let i = 0; i < 100; i += 1) {
-      const { body } = await server.call('GET', `/v1/tasks/${id}`);
-      if (body.status !== 'processing' && body.status !== 'pending') break;
-      seen = Math.max(seen, body.progress);
-      await sleep(100);
-    }
-    assert.ok(seen >= 19, `progress from the sampler's steps reached the task (saw ${seen})`);
-    const task = await waitForTask(server, id, 20_000);
+    await until(() => fake.heldAt === 1, 'the sampler ran its first step');
+    await until(() => fake.connected(fake.prompts.at(-1)!.clientId), 'vidgate listens on the websocket');
+    fake.holdAtStep = 2; // this step's frame reaches the open socket
+    fake.resume();
+    await until(() => fake.heldAt === 2, 'the sampler ran its second step');
+    await until(async () => (await server.call('GET', `/v1/tasks/${id}`)).body.progress >= 38, 'the sampler\'s 2 of 5 steps reached the task as progress');
+    fake.holdAtStep = null;
+    fake.resume();
+    const task = await waitForTask(server, id);
     assert.equal(task.status, 'completed', JSON.stringify(task));
     const prompt = fake.prompts.at(-1)!;
     const job = await server.app.db.selectFrom('jobs').select(['submit_key', 'upstream_id']).where('task_id', '=', id).executeTakeFirstOrThrow();
@@ -71,7 +71,7 @@ describe('the comfyui engine against a fake ComfyUI', () => {
   });
 
   it('image-to-video uploads the first frame and names it in LoadImage', async () => {
-    const task = await waitForTask(server, await create({ model: 'wan2.7-image-to-video', image_start: media.url('image-640x360.png'), duration: 2 }), 20_000);
+    const task = await waitForTask(server, await create({ model: 'wan2.7-image-to-video', image_start: media.url('image-640x360.png'), duration: 2 }));
     assert.equal(task.status, 'completed', JSON.stringify(task));
     const image = fake.prompts.at(-1)!.graph['12'].inputs.image as string;
     assert.match(image, /^vidgate-task-unified-.*-image_start\.png$/);
@@ -80,13 +80,13 @@ describe('the comfyui engine against a fake ComfyUI', () => {
 
   it('follows the job by polling history when the websocket is refused', async () => {
     fake.refuseSockets = true;
-    const task = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'no socket', duration: 2 }), 20_000);
+    const task = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'no socket', duration: 2 }));
     assert.equal(task.status, 'completed');
   });
 
   it('a node error fails the task with service_error and no server details', async () => {
     fake.failNext = true;
-    const task = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 }), 20_000);
+    const task = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 }));
     assert.equal(task.status, 'failed');
     assert.equal(task.error.code, 'service_error');
     assert.ok(!/CUDA|srv/.test(task.error.message));
@@ -97,13 +97,12 @@ describe('the comfyui engine against a fake ComfyUI', () => {
     fake.stepMs = 100;
     const first = await create({ model: 'wan2.7-text-to-video', prompt: 'long', duration: 2 });
     const second = await create({ model: 'wan2.7-text-to-video', prompt: 'waiting', duration: 2 });
-    for (let i = 0; i < 100 && fake.prompts.filter((p) => p.graph['4'].inputs.text === 'waiting').length === 0; i += 1) await sleep(20);
-    await sleep(300);
+    await Promise.all([untilAccepted(server, first), untilAccepted(server, second)]);
     const [firstId, secondId] = await Promise.all([first, second].map(async (id) =>
       (await server.app.db.selectFrom('jobs').select('upstream_id').where('task_id', '=', id).executeTakeFirstOrThrow()).upstream_id!));
     assert.equal((await server.call('DELETE', `/v1/tasks/${second}`)).status, 200);
     assert.equal((await server.call('DELETE', `/v1/tasks/${first}`)).status, 200);
-    for (let i = 0; i < 50 && !(fake.deleted.includes(secondId) && fake.interrupts.includes(firstId)); i += 1) await sleep(20);
+    await until(() => fake.deleted.includes(secondId) && fake.interrupts.includes(firstId), 'ComfyUI was told to drop both');
     assert.ok(fake.deleted.includes(secondId), 'the pending prompt was deleted from the queue');
     assert.ok(fake.interrupts.includes(firstId), 'the running prompt was interrupted');
   });
@@ -111,11 +110,11 @@ describe('the comfyui engine against a fake ComfyUI', () => {
   it('a lost answer is found in the queue by its prompt id; a dropped one is absent and queued again', async () => {
     const before = fake.prompts.length;
     fake.nextPrompts.push('hang');
-    const found = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'hang', duration: 2 }), 20_000);
+    const found = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'hang', duration: 2 }));
     assert.equal(found.status, 'completed');
     assert.equal(fake.prompts.length, before + 1, 'queued once');
     fake.nextPrompts.push('drop');
-    const resent = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'drop', duration: 2 }), 20_000);
+    const resent = await waitForTask(server, await create({ model: 'wan2.7-text-to-video', prompt: 'drop', duration: 2 }));
     assert.equal(resent.status, 'completed');
     assert.equal(fake.prompts.length, before + 2, 'queued once, after the lookup found nothing');
   });
@@ -124,9 +123,9 @@ describe('the comfyui engine against a fake ComfyUI', () => {
     fake.steps = 100;
     fake.stepMs = 100;
     const id = await create({ model: 'wan2.7-text-to-video', prompt: 'forgotten', duration: 2 });
-    for (let i = 0; i < 100 && (await server.app.db.selectFrom('jobs').select('phase').where('task_id', '=', id).executeTakeFirstOrThrow()).phase !== 'accepted'; i += 1) await sleep(20);
+    await untilAccepted(server, id);
     fake.restart();
-    const task = await waitForTask(server, id, 20_000);
+    const task = await waitForTask(server, id);
     assert.equal(task.status, 'failed');
     assert.equal(task.error.code, 'service_error');
   });

@@ -11,7 +11,7 @@ import { DashScopeEngine } from '../../src/engines/dashscope/index.ts';
 import { Pacer } from '../../src/engines/pacer.ts';
 import { AddressPolicy } from '../../src/net/address-policy.ts';
 import { OutboundGuard } from '../../src/net/outbound-guard.ts';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, untilAccepted, waitForTask } from '../helpers/poll.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /** A channel on a fake DashScope, fast timings for tests. */
@@ -143,12 +143,13 @@ describe('the dashscope engine against a fake Model Studio', () => {
 
     fake.script = () => ({ runMs: 50, end: { status: 'SUSPENDED' } });
     const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 } });
-    await new Promise((r) => setTimeout(r, 600));
+    await untilAccepted(server, created.body.id);
+    const upstream = [...fake.tasks.values()].at(-1)!;
+    await until(() => upstream.answered.filter((status) => status === 'SUSPENDED').length >= 2, 'vidgate asked again after SUSPENDED');
     const middle = await server.call('GET', `/v1/tasks/${created.body.id}`);
     assert.equal(middle.body.status, 'processing', 'an unrecognised status is never shown or final');
-    const upstream = [...fake.tasks.values()].at(-1)!;
     upstream.script = { runMs: 50 }; // it finishes after all
-    const done = await waitForTask(server, created.body.id, 10_000);
+    const done = await waitForTask(server, created.body.id);
     assert.equal(done.status, 'completed');
   });
 
@@ -169,13 +170,11 @@ describe('the dashscope engine against a fake Model Studio', () => {
   it('cancels a PENDING upstream task when its task is cancelled', async () => {
     fake.script = () => ({ queueMs: 60_000, runMs: 100 });
     const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'cancel me', duration: 2 } });
-    for (let i = 0; i < 100 && fake.creates.length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 300)); // accepted and polled
+    await untilAccepted(server, created.body.id);
     const cancelled = await server.call('DELETE', `/v1/tasks/${created.body.id}`);
     assert.equal(cancelled.status, 200);
     const upstream = [...fake.tasks.values()].at(-1)!;
-    for (let i = 0; i < 40 && upstream.cancelledAt === undefined; i += 1) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(upstream.cancelledAt, 'the upstream task was cancelled');
+    await until(() => upstream.cancelledAt !== undefined, 'the upstream task was cancelled');
     const task = await waitForTask(server, created.body.id);
     assert.equal(task.status, 'cancelled');
     assert.equal(task.usage.credits_charged, 0);
@@ -195,7 +194,7 @@ describe('dashscope polling under the account\'s query limit', () => {
         const id = `up-${i}`;
         // 20 queued, 110 running (two list pages), 10 finished: those are asked for one by one.
         const script = i < 10 ? { runMs: 0 } : i < 30 ? { queueMs: 600_000 } : { runMs: 600_000 };
-        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000, script });
+        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000, script, answered: [] });
         return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: now - 1000 };
       });
       fake.throttleNext = 1; // the first list call is refused: backed off and asked again

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, untilAccepted, waitForTask } from '../helpers/poll.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // A vidgate whose only channel is another vidgate (local engine), reached over the EvoLink API.
@@ -53,20 +53,12 @@ describe('the evolink engine against a second vidgate', () => {
 
   it('cancels the upstream task when the task is cancelled', async () => {
     const created = await gateway.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'long one', duration: 15, quality: '1080p' } });
-    let theirs: { id: string; status: string } | undefined;
-    for (let i = 0; i < 100 && !theirs; i += 1) {
-      await new Promise((r) => setTimeout(r, 50));
-      theirs = await upstream.app.db.selectFrom('tasks').select(['id', 'status']).where('status', 'in', ['pending', 'processing']).executeTakeFirst();
-    }
-    assert.ok(theirs, 'the upstream got the task');
+    await untilAccepted(gateway, created.body.id);
+    const theirs = await upstream.app.db.selectFrom('tasks').select(['id', 'status']).where('status', 'in', ['pending', 'processing']).executeTakeFirstOrThrow();
     const cancelled = await gateway.call('DELETE', `/v1/tasks/${created.body.id}`);
     assert.equal(cancelled.status, 200);
-    let status = '';
-    for (let i = 0; i < 60 && status !== 'cancelled'; i += 1) {
-      await new Promise((r) => setTimeout(r, 50));
-      status = (await upstream.app.db.selectFrom('tasks').select('status').where('id', '=', theirs.id).executeTakeFirstOrThrow()).status;
-    }
-    assert.equal(status, 'cancelled', 'the upstream task was cancelled too');
+    await until(async () => (await upstream.app.db.selectFrom('tasks').select('status').where('id', '=', theirs.id).executeTakeFirstOrThrow()).status === 'cancelled',
+      'the upstream task was cancelled too');
   });
 
   it('fails with service_unavailable, all released, when the upstream account has no credits', async () => {

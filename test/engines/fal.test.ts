@@ -5,7 +5,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { type FakeFal, startFakeFal } from '../fakes/fal.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, untilAccepted, waitForTask } from '../helpers/poll.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/server.ts';
 
 /** The input with every fal storage URL swapped back for the media-server URL of the fixture whose bytes it holds. */
@@ -100,12 +100,10 @@ describe('the fal engine against a fake fal queue', () => {
   it('cancels a queued request with the returned cancel_url', async () => {
     fake.script = () => ({ queueMs: 60_000, runMs: 100, outcome: 'ok' });
     const created = await polled.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'c', duration: 2 } });
-    for (let i = 0; i < 100 && fake.requests.size === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
+    await untilAccepted(polled, created.body.id);
     assert.equal((await polled.call('DELETE', `/v1/tasks/${created.body.id}`)).status, 200);
     const request = [...fake.requests.values()].at(-1)!;
-    for (let i = 0; i < 50 && !request.cancelled; i += 1) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(request.cancelled, true);
+    await until(() => request.cancelled, 'the queued request was cancelled with its cancel_url');
   });
 
   it('a signed webhook makes vidgate look at once; a forged one is refused with 401', async () => {
@@ -121,7 +119,7 @@ describe('the fal engine against a fake fal queue', () => {
     fake.script = () => ({ queueMs: 0, runMs: 20, outcome: 'ok' });
     const before = fake.webhooks.length;
     await hooked.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'forged', duration: 2 } });
-    for (let i = 0; i < 100 && fake.webhooks.length === before; i += 1) await new Promise((r) => setTimeout(r, 20));
+    await until(() => fake.webhooks.length > before, 'fal sent its webhook');
     assert.equal(fake.webhooks.at(-1)!.status, 401);
   });
 
@@ -131,7 +129,7 @@ describe('the fal engine against a fake fal queue', () => {
       fake.script = () => ({ queueMs: 0, runMs: 20, outcome: 'ok' });
       const before = fake.webhooks.length;
       await hooked.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'other account', duration: 2 } });
-      for (let i = 0; i < 100 && fake.webhooks.length === before; i += 1) await new Promise((r) => setTimeout(r, 20));
+      await until(() => fake.webhooks.length > before, 'fal sent its webhook');
       assert.equal(fake.webhooks.at(-1)!.status, 401);
     } finally {
       fake.webhookUserId = 'user-1';

@@ -22,6 +22,13 @@ export type FakeComfyUi = {
   failNext: boolean;
   /** What the next POST /prompt gets instead: 'hang' (queued, never answered) or 'drop' (connection cut before queueing). */
   nextPrompts: ('hang' | 'drop')[];
+  /** Stop the running prompt after this step's progress frame, until `resume()` (tests wait for events, not time). */
+  holdAtStep: number | null;
+  /** The step the running prompt is held at, or null. */
+  heldAt: number | null;
+  resume(): void;
+  /** Whether a websocket of this client id is open. */
+  connected(clientId: string): boolean;
   /** Progress frames sent over the websocket. */
   progressFrames: number;
   /** Refuse websocket connections (the client must fall back to polling history). */
@@ -46,6 +53,7 @@ export async function startFakeComfyUi(options: { video: string }): Promise<Fake
   let number = 0;
   const fake: FakeComfyUi = {
     baseUrl: '', prompts: [], uploads: new Map(), interrupts: [], deleted: [], steps: 4, stepMs: 50, failNext: false, nextPrompts: [], progressFrames: 0, refuseSockets: false,
+    holdAtStep: null, heldAt: null, resume: () => {}, connected: (clientId) => sockets.has(clientId),
     restart: () => {
       pending.length = 0;
       running?.stop();
@@ -69,6 +77,7 @@ export async function startFakeComfyUi(options: { video: string }): Promise<Fake
     let timer: NodeJS.Timeout;
     const finish = (status: 'success' | 'error' | 'interrupted') => {
       clearTimeout(timer);
+      fake.heldAt = null;
       running = null;
       const saver = Object.entries(prompt.graph).find(([, n]) => n.class_type === 'SaveVideo');
       const outputs = status === 'success' && saver ? { [saver[0]]: { images: [{ filename: `${prompt.id}_00001_.mp4`, subfolder: 'vidgate', type: 'output' }], animated: [true] } } : {};
@@ -86,7 +95,16 @@ export async function startFakeComfyUi(options: { video: string }): Promise<Fake
       if (fails && step === 2) return finish('error');
       emit(prompt, 'progress', { node: '8', value: step, max: fake.steps });
       if (step >= fake.steps) return finish('success');
+      if (step === fake.holdAtStep) return hold();
       timer = setTimeout(tick, fake.stepMs);
+    };
+    const hold = () => {
+      fake.heldAt = step;
+      fake.resume = () => {
+        fake.heldAt = null;
+        fake.resume = () => {};
+        timer = setTimeout(tick, fake.stepMs);
+      };
     };
     running = { prompt, stop: () => clearTimeout(timer) };
     emit(prompt, 'execution_start', {});

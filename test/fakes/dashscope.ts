@@ -20,6 +20,8 @@ export type FakeTask = {
   createdAt: number;
   script: TaskScript;
   cancelledAt?: number;
+  /** The statuses its queries were answered, in order. */
+  answered: string[];
 };
 
 export type FakeDashScope = {
@@ -137,7 +139,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
       const scripted = fake.nextSubmits.shift();
       if (scripted === 'drop') return void req.socket.destroy();
       if (scripted && scripted !== 'hang') return send(res, scripted.status, { code: scripted.code, message: 'scripted failure' });
-      const task: FakeTask = { id: randomUUID(), model: body.model, body, createdAt: now, script: fake.script(body) };
+      const task: FakeTask = { id: randomUUID(), model: body.model, body, createdAt: now, script: fake.script(body), answered: [] };
       fake.tasks.set(task.id, task);
       if (scripted === 'hang') {
         hanging.add(res); // accepted, but the answer never comes
@@ -165,6 +167,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
       if (req.method === 'GET' && one) {
         fake.queries.single += 1;
         const task = fake.tasks.get(one[1]);
+        task?.answered.push(statusOf(task, now));
         return send(res, 200, task ? taskView(task, now) : { output: { task_id: one[1], task_status: 'UNKNOWN' } });
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/tasks') {

@@ -4,6 +4,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal } from '../../src/contract/task-view.ts';
 import type { TestServer } from './server.ts';
 
+/**
+ * Waits for `condition` to hold, checking every 20 ms: tests wait for the event itself, and the
+ * deadline is only a backstop for a broken build (generous, so a loaded machine never trips it).
+ */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) assert.fail(`${what} (still not so after ${timeoutMs} ms)`);
+    await sleep(20);
+  }
+}
+
 /** Polls a task (with `key`, default the server's) until it is terminal, checking that progress never goes down. */
 export async function waitForTask(server: TestServer, id: string, timeoutMs = 60_000, key?: string): Promise<any> {
   const end = Date.now() + timeoutMs;
@@ -30,4 +42,12 @@ export async function renderThrough(server: TestServer, body: Record<string, unk
   assert.equal(video.headers.get('content-type'), 'video/mp4');
   writeFileSync(file, Buffer.from(await video.arrayBuffer()));
   return task;
+}
+
+/** Waits until a task's upstream job is accepted: the upstream holds it under an id vidgate stored. */
+export async function untilAccepted(server: TestServer, taskId: string): Promise<void> {
+  await until(async () => {
+    const job = await server.app.db.selectFrom('jobs').select('phase').where('task_id', '=', taskId).executeTakeFirst();
+    return job?.phase === 'accepted';
+  }, `the job of ${taskId} was accepted upstream`);
 }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { type Db, openPostgres } from '../../src/store/db.ts';
 import { LocalSignalBus, PostgresSignalBus, type Signal, WAKE_ALL } from '../../src/store/signals.ts';
+import { until } from '../helpers/poll.ts';
 import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
 
 const silent = pino({ level: 'silent' });
@@ -14,11 +15,6 @@ function recording<T extends LocalSignalBus>(bus: T): T & { heard: Signal[] } {
   const heard: Signal[] = [];
   bus.subscribe((signal) => heard.push(signal));
   return Object.assign(bus, { heard });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await sleep(25);
-  assert.ok(condition(), what);
 }
 
 describe('the local signal bus', () => {

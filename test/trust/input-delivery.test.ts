@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { InputUrls } from '../../src/channels/input-urls.ts';
 import { startFakeDashScope, type FakeDashScope } from '../fakes/dashscope.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
-import { waitForTask } from '../helpers/poll.ts';
+import { until, waitForTask } from '../helpers/poll.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /** A client's media server that lies: vidgate (by its User-Agent) gets a 3 s clip, anyone else a 20 s one. */
@@ -53,7 +53,7 @@ describe('the upstream gets the bytes vidgate measured (CONTRACT §8.3)', () => 
     fake.script = () => ({ queueMs: 0, runMs: 3000 }); // long enough to fetch a signed input while the task runs
     const created = await server.call('POST', '/v1/videos/generations', { body });
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    for (let i = 0; i < 300 && fake.creates.length === before; i += 1) await new Promise((r) => setTimeout(r, 20));
+    await until(() => fake.creates.length > before, 'the upstream got the task');
     return { id: created.body.id as string, create: fake.creates.at(-1)! };
   }
 

@@ -63,7 +63,7 @@ describe('upstream jobs (CONTRACT §8.7)', () => {
     const first = await create('first, on ali-b');
     await waitUntil(server, first, (t) => t.status === 'processing');
     // Another app on the same account, same model, created just now.
-    fake.tasks.set('foreign-task', { id: 'foreign-task', model: 'wan2.7-t2v', body: { input: { prompt: 'not ours' } }, createdAt: Date.now(), script: { runMs: 60_000 } });
+    fake.tasks.set('foreign-task', { id: 'foreign-task', model: 'wan2.7-t2v', body: { input: { prompt: 'not ours' } }, createdAt: Date.now(), script: { runMs: 60_000 }, answered: [] });
 
     fake.nextSubmits.push('drop'); // the second submit never reaches the account: absent, so sent again
     const dropped = await create('second, dropped');
