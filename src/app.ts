@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -38,8 +37,7 @@ import { TaskSettlement } from './tasks/settlement.ts';
 import { TaskService } from './tasks/service.ts';
 import { type Clock, systemClock } from './util/clock.ts';
 import { Slots } from './util/slots.ts';
-
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+import { VERSION } from './version.ts';
 
 export type AppOptions = {
   settings: Settings;

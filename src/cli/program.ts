@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { VERSION } from '../version.ts';
+import { registerGenerateCommand } from './generate.ts';
+import { registerKeysCommands } from './keys.ts';
+import { registerTasksCommands } from './tasks.ts';
+
+const program = new Command('vidgate').description('Self-hosted, EvoLink-compatible video generation gateway').version(VERSION);
+
+// The server's modules load only for the commands that run it: help and the client commands start fast.
+program
+  .command('serve')
+  .description('start the API server and a worker (settings from VIDGATE_* and VIDGATE_CONFIG)')
+  .option('--no-worker', 'run the API only; tasks wait for a `vidgate worker` on the same store')
+  .action(async (options) => (await import('./serve.ts')).serveCommand(options));
+
+program.command('worker').description('run tasks from the store, without the API').action(async () => (await import('./serve.ts')).workerCommand());
+
+program.command('migrate').description('bring the store schema up to date and exit').action(async () => (await import('./migrate.ts')).migrateCommand());
+
+registerKeysCommands(program);
+registerGenerateCommand(program);
+registerTasksCommands(program);
+
+await program.parseAsync();
