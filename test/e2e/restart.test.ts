@@ -63,8 +63,12 @@ describe('restarts', () => {
     const id = created.body.id;
     await pollUntil(first, id, (task) => task.status === 'processing' && task.progress >= 10);
     assert.ok(files(path.join(dataDir, 'work')).length > 0, 'the render is under way in the work dir');
+    const rendering = processesWorkingIn(dataDir);
+    assert.ok(rendering.length > 0, 'ffmpeg renders for the first process');
     first.child.kill('SIGKILL');
     await first.exited;
+    // The render has seconds to go: its ffmpeg is gone long before that only because it dies with its parent.
+    await until(() => processesWorkingIn(dataDir).length === 0, "the killed process's ffmpeg died with it", 10_000);
 
     const second = await start(dataDir, { VIDGATE_JOB_LEASE: '2s' });
     const task = await pollUntil(second, id, (t) => t.status !== 'processing' && t.status !== 'pending');
