@@ -38,6 +38,7 @@ import { TaskService } from './tasks/service.ts';
 import { type Clock, systemClock } from './util/clock.ts';
 import { Slots } from './util/slots.ts';
 import { VERSION } from './version.ts';
+import { MODELS } from './contract/models/index.ts';
 
 export type AppOptions = {
   settings: Settings;
@@ -134,8 +135,10 @@ export async function createApp(options: AppOptions): Promise<App> {
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });
   const webhooks = new UpstreamWebhooks({ store, clock, router, logger, pollNow: (channel) => signals.publish({ kind: 'poll_channel', channel }) });
+  // /v1/models lists only what some channel serves: a model nothing serves would only answer 503.
+  const servedModels = new Set(Object.keys(MODELS).filter((id) => router.candidates(id).length > 0));
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
     timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, dir: inputsDir, clock },
   });
   let sweeper: Sweeper | null = null;

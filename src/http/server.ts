@@ -40,6 +40,8 @@ export type HttpDeps = {
   /** When set, /metrics wants it as a Bearer token. */
   metricsToken?: string;
   db: Db;
+  /** The models some channel serves: the only ones /v1/models lists. */
+  servedModels: ReadonlySet<string>;
   /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
   defaultRpm: number;
   /** Where finished videos are stored. */
@@ -98,7 +100,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       await v1.register(tasksRoutes, { tasks: deps.tasks });
       await v1.register(callbacksRoutes, { callbacks: deps.callbacks });
       await v1.register(creditsRoutes, { db: deps.db });
-      await v1.register(modelsRoutes);
+      await v1.register(modelsRoutes, { served: deps.servedModels });
     },
     { prefix: '/v1' },
   );

@@ -243,3 +243,18 @@ describe('API over HTTP', () => {
     });
   });
 });
+
+describe('GET /v1/models with channels that serve only some models', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ VIDGATE_CHANNELS: JSON.stringify([{ name: 'only-t2v', engine: 'local', models: ['wan2.7-text-to-video'] }]) });
+  });
+  after(() => server.close());
+
+  it('lists what the key may use and some channel serves, so every listed model can be created', async () => {
+    const models = await server.call('GET', '/v1/models');
+    assert.deepEqual(models.body.data.map((m: { id: string }) => m.id), ['wan2.7-text-to-video']);
+    const unserved = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-video-edit', video_urls: ['http://127.0.0.1:9/a.mp4'] } });
+    assert.equal(unserved.status, 503, 'an unlisted model is one no channel serves');
+  });
+});

@@ -9,10 +9,11 @@ const modelListSchema = z.object({
   data: z.array(z.object({ id: z.string(), object: z.literal('model'), owned_by: z.string() })),
 });
 
-export const modelsRoutes: FastifyPluginAsyncZod = async (app) => {
+export const modelsRoutes: FastifyPluginAsyncZod<{ served: ReadonlySet<string> }> = async (app, { served }) => {
   app.get('/models', {
     schema: {
       summary: 'List the models this key may use',
+      description: 'The models the key is allowed that some channel of this vidgate serves: creating a task for any of them can succeed.',
       tags: ['models'],
       security: [{ bearerAuth: [] }],
       response: { 200: modelListSchema, ...errorResponses },
@@ -20,7 +21,7 @@ export const modelsRoutes: FastifyPluginAsyncZod = async (app) => {
     handler: (request) => {
       const allowed = callerOf(request).allowedModels;
       const data = Object.values(MODELS)
-        .filter((model) => !allowed || allowed.has(model.id))
+        .filter((model) => served.has(model.id) && (!allowed || allowed.has(model.id)))
         .map((model) => ({ id: model.id, object: 'model' as const, owned_by: model.owned_by }));
       return { object: 'list' as const, data };
     },
