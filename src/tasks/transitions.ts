@@ -12,11 +12,11 @@ type Row = Selectable<TasksTable>;
  * transaction (tasks/settlement.ts is their only caller).
  */
 
-/** pending → processing, when a worker starts on it. */
+/** pending → processing, when a worker starts on it: progress 1, so a running task never shows 0. */
 export async function markProcessing(q: Q, taskId: string, now: number): Promise<boolean> {
   const result = await q
     .updateTable('tasks')
-    .set({ status: 'processing', started_at: now, updated_at: now })
+    .set({ status: 'processing', progress: 1, started_at: now, updated_at: now })
     .where('id', '=', taskId)
     .where('status', '=', 'pending')
     .executeTakeFirst();

@@ -35,6 +35,7 @@ describe('rendering with the local engine', () => {
     assert.equal(facts.audioCodec, 'aac');
     assert.ok(facts.fastStart, 'moov before mdat');
     assert.deepEqual([facts.width, facts.height, facts.fps], [expected.width, expected.height, expected.fps]);
+    assert.equal(facts.frames, Math.round(expected.seconds * expected.fps), `exactly ${expected.seconds} s of frames`);
     assert.ok(Math.abs(facts.durationSec - expected.seconds) < 0.1, `duration ${facts.durationSec}, expected ${expected.seconds}`);
   }
 

@@ -24,6 +24,7 @@ export async function waitForTask(server: TestServer, id: string, timeoutMs = 60
     const res = await server.call('GET', `/v1/tasks/${id}`, { key });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.ok(res.body.progress >= progress, `progress fell from ${progress} to ${res.body.progress}`);
+    if (res.body.status === 'processing') assert.ok(res.body.progress >= 1 && res.body.progress <= 99, `a processing task shows ${res.body.progress}%`);
     progress = res.body.progress;
     if (isTerminal(res.body.status)) return res.body;
     if (Date.now() > end) throw new Error(`task ${id} still ${res.body.status} after ${timeoutMs} ms`);

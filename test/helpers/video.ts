@@ -9,6 +9,8 @@ export type VideoFacts = {
   height: number;
   fps: number;
   durationSec: number;
+  /** Frames in the video stream. */
+  frames: number;
   videoCodec: string;
   audioCodec: string | null;
   /** The moov atom comes before the media data, so playback can start while downloading. */
@@ -28,6 +30,7 @@ export async function videoFacts(file: string): Promise<VideoFacts> {
     height: video.height,
     fps: num / den,
     durationSec: Number(probe.format.duration),
+    frames: Number(video.nb_frames),
     videoCodec: video.codec_name,
     audioCodec: audio?.codec_name ?? null,
     fastStart: bytes.indexOf('moov') < bytes.indexOf('mdat'),

@@ -32,7 +32,8 @@ function stillsPlan(job: RenderJob, first: RenderInput, last: RenderInput | unde
   }
   const audioIndex = inputCount(inputs);
   inputs.push(...audioInput(job, durationSec));
-  graph.push(`${video}${overlays(job)}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
+  // zoompan ends a frame early at some sizes: hold the last frame, and -t cuts the video at exactly the duration.
+  graph.push(`${video}${overlays(job)},tpad=stop_mode=clone:stop=${fps}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
   return { files: textFiles(job), commands: [renderCommand(job, inputs, graph)] };
 }
 
