@@ -1,4 +1,5 @@
-// Renders docs/console.png for the README: a fresh vidgate, one finished text-to-video task, the console in Chromium.
+// Renders the README's pictures of the console in Chromium, on a fresh vidgate: docs/console-empty.png
+// (before a key) and docs/console.png (one finished text-to-video task).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   await page.goto(`${settings.public_url}/console`);
+  await page.waitForSelector('#welcome');
+  await page.screenshot({ path: new URL('../docs/console-empty.png', import.meta.url).pathname, fullPage: true });
   await page.fill('#api-key', key);
   await page.click('#key-form button[type=submit]');
   await page.waitForSelector('#workspace:not([hidden])');

@@ -5,7 +5,11 @@ import { VidgateApiError, VidgateClient, VidgateTaskError } from '/console/sdk.j
 const $ = (id) => document.getElementById(id);
 const KEY_STORE = 'vidgate.key';
 const MEDIA_ACCEPT = { image: 'image/jpeg,image/png,image/webp,image/bmp', video: 'video/mp4,video/quicktime', audio: 'audio/wav,audio/mpeg' };
-const FIELD_LABELS = { image_start: 'First frame', image_end: 'Last frame', video_urls: 'Video', video_url: 'Video (alias)', video: 'Video (alias)', audio_urls: 'Audio', image_urls: 'Reference images' };
+const FIELD_LABELS = {
+  image_start: 'First frame', image_end: 'Last frame', video_urls: 'Video', video_url: 'Video (alias)', video: 'Video (alias)', audio_urls: 'Audio',
+  image_urls: 'Reference images', negative_prompt: 'What to avoid', aspect_ratio: 'Aspect ratio', duration: 'Length (seconds)', generation_mode: 'Mode',
+  prompt_extend: 'Let the model rewrite the prompt', keep_original_sound: 'Keep the sound of the source video', callback_url: 'Callback URL',
+};
 
 let client = null;
 let schemas = [];
@@ -107,6 +111,7 @@ function showFormError(error) {
 
 async function submitTask(event) {
   event.preventDefault();
+  if (!client) return showFormError(new Error('Enter an API key first.'));
   const model = $('model').value;
   $('submit').disabled = true;
   $('submit').textContent = 'Uploading and creating…';
@@ -143,16 +148,27 @@ function showTask(task) {
   if (video && player.dataset.src !== video) {
     player.dataset.src = video;
     player.src = video;
-    player.hidden = false;
     void player.play().catch(() => {}); // muted autoplay; the controls are there if the browser refuses
   } else if (!video) {
     player.removeAttribute('src');
     delete player.dataset.src;
-    player.hidden = true;
   }
-  $('download').hidden = !video;
+  const expired = video !== undefined && player.dataset.expired === video;
+  player.hidden = !video || expired;
+  $('download').hidden = !video || expired;
+  $('expired').hidden = !expired;
   if (video) $('download').href = video;
   document.querySelectorAll('#history-rows tr').forEach((row) => row.classList.toggle('selected', row.dataset.id === task.id));
+  const row = document.querySelector(`#history-rows tr[data-id="${CSS.escape(task.id)}"]`);
+  if (row) fillHistoryRow(row, task);
+}
+
+/** A result past VIDGATE_RESULT_TTL answers 404: say so instead of showing a black player and a dead link. */
+function showExpired() {
+  $('player').dataset.expired = $('player').dataset.src;
+  $('player').hidden = true;
+  $('download').hidden = true;
+  $('expired').hidden = false;
 }
 
 async function followTask(id) {
@@ -171,11 +187,15 @@ async function followTask(id) {
   }
 }
 
-function historyRow(task) {
-  const row = el('tr', { 'data-id': task.id });
+function fillHistoryRow(row, task) {
   const created = new Date(task.created * 1000).toLocaleString();
   const cells = [task.id, task.model, task.status, `${task.progress}%`, created, String(task.usage.credits_charged ?? task.usage.credits_reserved)];
-  for (const [i, text] of cells.entries()) row.append(el('td', i === 2 ? { class: `status-${task.status}` } : {}, text));
+  row.replaceChildren(...cells.map((text, i) => el('td', i === 2 ? { class: `status-${task.status}` } : {}, text)));
+}
+
+function historyRow(task) {
+  const row = el('tr', { 'data-id': task.id });
+  fillHistoryRow(row, task);
   row.addEventListener('click', () => {
     showTask(task);
     void followTask(task.id);
@@ -207,6 +227,7 @@ async function loadCredits() {
 async function useKey(key, remember) {
   const candidate = new VidgateClient({ baseUrl: location.origin, apiKey: key });
   $('key-error').hidden = true;
+  $('form-error').hidden = true;
   let allowed;
   try {
     allowed = new Set(await candidate.models());
@@ -220,7 +241,9 @@ async function useKey(key, remember) {
   $('model').replaceChildren(...schemas.filter((m) => allowed.has(m.id)).map((m) => el('option', { value: m.id }, m.id)));
   renderForm($('model').value);
   $('workspace').hidden = false;
+  $('welcome').hidden = true;
   $('forget').hidden = false;
+  $('remember').checked = remember;
   $('api-key').value = '';
   $('api-key').placeholder = `${key.slice(0, 10)}… in use`;
   await Promise.all([loadCredits(), loadHistory()]).catch(showFormError);
@@ -232,7 +255,9 @@ function forgetKey() {
   following?.abort();
   client = null;
   $('workspace').hidden = true;
+  $('welcome').hidden = false;
   $('forget').hidden = true;
+  $('remember').checked = false;
   $('credits').textContent = '';
   $('api-key').placeholder = 'sk-evo-…';
 }
@@ -246,6 +271,7 @@ async function start() {
   $('forget').addEventListener('click', forgetKey);
   $('model').addEventListener('change', () => renderForm($('model').value));
   $('task-form').addEventListener('submit', submitTask);
+  $('player').addEventListener('error', () => $('player').getAttribute('src') && showExpired());
   $('refresh').addEventListener('click', () => void loadHistory());
   $('more').addEventListener('click', () => void loadHistory(true));
   $('cancel').addEventListener('click', async () => {

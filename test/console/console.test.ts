@@ -34,11 +34,22 @@ describe('the web console in Chromium', () => {
     await server?.close();
   });
 
+  it('before a key shows only the key form and how to get a key: no form, no Generate, no error', async () => {
+    assert.equal(await page.isVisible('#welcome'), true);
+    for (const hidden of ['#workspace', '#submit', '#model', '#key-error', '#forget']) assert.equal(await page.isHidden(hidden), true, `${hidden} is hidden`);
+    assert.match(await page.textContent('#welcome') ?? '', /keys create --user NAME/);
+    assert.deepEqual(pageErrors, []);
+  });
+
   it('refuses an unknown key, then takes a good one and shows its credits', async () => {
-    await page.fill('#api-key', 'sk-evo-not-a-real-key-000000000000000000');
-    await page.click('#key-form button[type=submit]');
-    await page.waitForSelector('#key-error:not([hidden])');
-    assert.match(await page.textContent('#key-error') ?? '', /That key was refused: Authorization: the API key is unknown or disabled/);
+    for (const attempt of ['sk-evo-not-a-real-key-000000000000000000', 'sk-evo-another-bad-key-00000000000000000']) {
+      await page.fill('#api-key', attempt);
+      await page.click('#key-form button[type=submit]');
+      await page.waitForSelector('#key-error:not([hidden])');
+      assert.match(await page.textContent('#key-error') ?? '', /^That key was refused: Authorization: the API key is unknown or disabled/);
+      assert.equal(await page.$$eval('.error:not([hidden])', (nodes) => nodes.length), 1, 'one error at a time');
+      assert.equal(await page.isHidden('#workspace'), true, 'still no workspace');
+    }
     await page.fill('#api-key', server.key);
     await page.click('#key-form button[type=submit]');
     await page.waitForSelector('#workspace:not([hidden])');
@@ -106,6 +117,29 @@ describe('the web console in Chromium', () => {
     assert.match(input.url, new RegExp(`^${server.baseUrl}/files/file_[a-z0-9]{24}/image-640x360\\.png$`));
     assert.deepEqual([input.width, input.height], [640, 360]);
     await page.waitForFunction(() => document.getElementById('current-status')?.textContent?.startsWith('completed'), null, { timeout: 60_000 });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('after a reload, a remembered key is in use and the box says so', async () => {
+    await page.fill('#api-key', server.key);
+    await page.check('#remember');
+    await page.click('#key-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('api-key')?.placeholder.endsWith('in use'));
+    await page.reload();
+    await page.waitForSelector('#workspace:not([hidden])');
+    assert.equal(await page.isChecked('#remember'), true);
+    assert.equal(await page.isHidden('#welcome'), true);
+  });
+
+  it('says a result has expired instead of showing a black player and a dead link', async () => {
+    const [done] = await server.app.db.selectFrom('tasks').select('id').where('status', '=', 'completed').orderBy('created_at').limit(1).execute();
+    await server.app.db.updateTable('tasks').set({ finished_at: 1 }).where('id', '=', done.id).execute(); // finished long before the TTL
+    await page.reload();
+    await page.waitForSelector(`#history-rows tr[data-id="${done.id}"]`);
+    await page.click(`#history-rows tr[data-id="${done.id}"]`);
+    await page.waitForSelector('#expired:not([hidden])');
+    assert.equal(await page.isHidden('#player'), true);
+    assert.equal(await page.isHidden('#download'), true);
     assert.deepEqual(pageErrors, []);
   });
 });

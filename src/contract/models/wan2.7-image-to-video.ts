@@ -25,7 +25,7 @@ export const schema = z
     prompt: truncatedText(5000).optional(),
     negative_prompt: truncatedText(500).optional(),
     image_start: mediaUrl.optional().describe('First frame: JPEG/PNG(no alpha)/BMP/WEBP, 240–8000 px, 1:8–8:1, ≤20 MB'),
-    image_end: mediaUrl.optional().describe('Last frame; same limits as image_start'),
+    image_end: mediaUrl.optional().describe('Last frame: JPEG/PNG(no alpha)/BMP/WEBP, 240–8000 px, 1:8–8:1, ≤20 MB'),
     video_urls: oneUrlArray.optional().describe('Clip to continue: MP4/MOV, 2–10 s, 240–4096 px, ≤100 MB'),
     audio_urls: oneUrlArray.optional().describe('Driving audio: wav or mp3, 2–30 s, ≤15 MB'),
     quality,

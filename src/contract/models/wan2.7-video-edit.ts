@@ -13,7 +13,7 @@ export const schema = z
     prompt: truncatedText(5000).optional(),
     negative_prompt: truncatedText(500).optional(),
     image_urls: z.array(mediaUrl, { error: 'must be an array of URL strings' }).max(4, { error: 'must hold at most 4 URLs' }).optional()
-      .describe('Up to 4 reference images; image limits as for image-to-video'),
+      .describe('Up to 4 reference images: JPEG/PNG(no alpha)/BMP/WEBP, 240–8000 px, 1:8–8:1, ≤20 MB'),
     keep_original_sound: keepOriginalSound,
     aspect_ratio: aspectRatio.optional().describe('Omitted: follows the input clip'),
     duration: z.int({ error: 'must be 0 or an integer from 2 to 10' })
