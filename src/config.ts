@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { API_KEY_PATTERN } from './auth/secrets.ts';
@@ -28,7 +29,7 @@ export const settingsSchema = z.strictObject({
   dns_timeout: durationMs('5s', 100),
   /** DNS lookups in flight at once per process. */
   dns_concurrency: int(1, 1024).default(32),
-  database_url: z.string().optional(),
+  database_url: z.string().regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// URL (vidgate keeps its store in PostgreSQL, or without this setting in SQLite under VIDGATE_DATA_DIR)').optional(),
   worker_concurrency: int(1, 256).default(2),
   worker_poll: durationMs('1s', 10),
   job_lease: durationMs('30s', 300),
@@ -111,6 +112,22 @@ function fileSource(file: string): Source {
   if (values === null || values === undefined) values = {};
   if (typeof values !== 'object' || Array.isArray(values)) throw new SettingsError(`VIDGATE_CONFIG: ${file} must hold an object`);
   return { values: values as Record<string, unknown>, label: (key) => `${key} in ${file}` };
+}
+
+/** VIDGATE_ variables that are not settings: read by the CLI's client commands, the scripts and the tests. */
+const OTHER_VARIABLES = ['VIDGATE_CONFIG', 'VIDGATE_API_KEY', 'VIDGATE_BASE_URL', 'VIDGATE_ROOT', 'VIDGATE_APT_UPDATED', 'VIDGATE_TEST_DATABASE_URL', 'VIDGATE_CHROMIUM', 'VIDGATE_SDK_OUT'];
+
+/** A warning for each VIDGATE_ variable vidgate does not know (a typo, most likely), naming the closest real one. */
+export function unknownVariableWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = [...Object.keys(settingsSchema.shape).map((key) => ENV_PREFIX + key.toUpperCase()), ...OTHER_VARIABLES];
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.includes(name))
+    .map((name) => {
+      const guess = closest(name, known);
+      // A guess more than a third of the name away is no help.
+      const hint = distance(name, guess) <= Math.ceil(name.length / 3) ? `did you mean ${guess}?` : 'the README lists every setting';
+      return `${name} is not a vidgate setting and is ignored; ${hint}`;
+    });
 }
 
 /** Reads settings once: the config file (VIDGATE_CONFIG), then the environment, which wins. */

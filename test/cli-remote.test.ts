@@ -89,11 +89,13 @@ describe('vidgate generate and vidgate tasks', () => {
     const cases: [string[], Record<string, string>, number, RegExp][] = [
       [['generate', '--model', 'wan2.7-text-to-video', '--prompt', 'x', '--duration', '99'], {}, 1, /^vidgate: invalid_request: duration: must be from 2 to 15 \(got 99\)\n$/],
       [['generate', '--model', 'wan2.7-image-to-video', '--image-start', './nope.png'], {}, 2, /^vidgate: \.\/nope\.png: no such file/],
-      [['generate', '--model', 'wan2.7-text-to-video', '--duration', 'two'], {}, 1, /--duration.*must be a whole number/],
+      [['generate', '--model', 'wan2.7-text-to-video', '--duration', 'two'], {}, 2, /--duration.*must be a whole number/],
+      [['generate', '--prompt', 'x'], {}, 2, /required option '--model <id>' not specified/],
+      [['generate', '--model', 'wan2.7-text-to-video', '--bogus'], {}, 2, /unknown option '--bogus'/],
       [['tasks', 'get', 'task-unified-1-abcdefgh'], {}, 1, /^vidgate: task_not_found: task_id: no task/],
       [['tasks', 'ls'], { VIDGATE_API_KEY: 'sk-evo-wrong' }, 1, /^vidgate: unauthorized: /],
       [['tasks', 'ls'], { VIDGATE_API_KEY: '' }, 2, /^vidgate: no API key: pass --key or set VIDGATE_API_KEY\n$/],
-      [['tasks', 'ls', '--limit', '500'], {}, 1, /--limit.*1 to 100/],
+      [['tasks', 'ls', '--limit', '500'], {}, 2, /--limit.*1 to 100/],
       [['tasks', 'ls', '--base-url', 'http://127.0.0.1:2'], {}, 1, /^vidgate: cannot reach vidgate at http:\/\/127\.0\.0\.1:2: ECONNREFUSED/],
     ];
     for (const [args, env, status, message] of cases) {

@@ -3,6 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { findCallerByKey } from '../src/auth/accounts.ts';
 import { openStore } from '../src/store/db.ts';
@@ -14,13 +16,15 @@ after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 
 /** Starts `vidgate serve`, waits until it listens, returns its stdout so far, and stops it. */
-async function serveOnce(env: Record<string, string>): Promise<{ stdout: string; status: number }> {
+async function serveOnce(env: Record<string, string>): Promise<{ stdout: string; stderr: string; status: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     env: { ...process.env, VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: String(port), VIDGATE_LOG_LEVEL: 'warn', ...env },
   });
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', () => stdout.includes('listening on') && resolve());
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${stdout}`)));
@@ -29,7 +33,7 @@ async function serveOnce(env: Record<string, string>): Promise<{ stdout: string;
   const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   child.kill('SIGTERM');
   await new Promise((resolve) => child.on('exit', resolve));
-  return { stdout, status: res.status };
+  return { stdout, stderr, status: res.status };
 }
 
 describe('vidgate serve', () => {
@@ -47,12 +51,66 @@ describe('vidgate serve', () => {
     const { stdout, status } = await serveOnce({ VIDGATE_BOOTSTRAP_KEY: key, VIDGATE_BOOTSTRAP_CREDITS: '50' });
     assert.equal(status, 200);
     assert.doesNotMatch(stdout, /sk-evo-/);
+    const shown = /Its user's webhook signing secret .*\n  (whsec_\S+)\n/.exec(stdout)?.[1];
+    assert.ok(shown, `the webhook secret of the key's user is shown once: ${stdout}`);
+    const again = spawnSync(process.execPath, [MAIN, 'keys', 'webhook-secret', '--user', 'default'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir }, encoding: 'utf8' });
+    assert.equal(again.stdout, `${shown}\n`, again.stderr);
+  });
+
+  it('rotates a webhook secret, and warns when VIDGATE_BOOTSTRAP_WEBHOOK_SECRET can no longer apply', async () => {
+    const env = { ...process.env, VIDGATE_DATA_DIR: dataDir };
+    const before = spawnSync(process.execPath, [MAIN, 'keys', 'webhook-secret', '--user', 'default'], { env, encoding: 'utf8' }).stdout.trim();
+    const rotated = spawnSync(process.execPath, [MAIN, 'keys', 'webhook-secret', '--user', 'default', '--rotate', '--json'], { env, encoding: 'utf8' });
+    const answer = JSON.parse(rotated.stdout);
+    assert.match(answer.webhook_secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    assert.notEqual(answer.webhook_secret, before);
+    const stored = spawnSync(process.execPath, [MAIN, 'keys', 'webhook-secret', '--user', 'default'], { env, encoding: 'utf8' }).stdout.trim();
+    assert.equal(stored, answer.webhook_secret);
+    const missing = spawnSync(process.execPath, [MAIN, 'keys', 'webhook-secret', '--user', 'nobody'], { env, encoding: 'utf8' });
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr, 'vidgate: no user nobody\n');
+
+    const other = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const { stderr, status } = await serveOnce({ VIDGATE_BOOTSTRAP_KEY: `sk-evo-${'b'.repeat(32)}`, VIDGATE_BOOTSTRAP_WEBHOOK_SECRET: other });
+    assert.equal(status, 200);
+    assert.match(stderr, /^vidgate: warning: VIDGATE_BOOTSTRAP_WEBHOOK_SECRET is ignored: .* user default already has another secret .*keys webhook-secret --user default/m);
   });
   it('stops at a bad setting, naming it', () => {
     const run = spawnSync(process.execPath, [MAIN, 'serve'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir, VIDGATE_PORT: 'abc' }, encoding: 'utf8' });
     assert.equal(run.status, 2);
     assert.match(run.stderr, /^vidgate: invalid setting VIDGATE_PORT: /);
   });
+  it('says in one line which setting stops a start, and what to do: a database URL, an unreachable database, a busy port', async () => {
+    const serve = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [MAIN, 'serve'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
+    const mysql = serve({ VIDGATE_DATABASE_URL: 'mysql://x' });
+    assert.equal(mysql.status, 2);
+    assert.match(mysql.stderr, /^vidgate: invalid setting VIDGATE_DATABASE_URL: must be a postgres:\/\/ URL .*\n$/);
+
+    const closed = await freePort(); // nothing listens there
+    const down = serve({ VIDGATE_DATABASE_URL: `postgres://vidgate:hunter2@127.0.0.1:${closed}/vidgate` });
+    assert.equal(down.status, 2, down.stderr);
+    assert.equal(down.stderr, `vidgate: VIDGATE_DATABASE_URL: cannot use the PostgreSQL database at postgres://vidgate:***@127.0.0.1:${closed}/vidgate: nothing listens there; is PostgreSQL running?\n`);
+
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const taken = serve({ VIDGATE_PORT: String(port) });
+      assert.equal(taken.status, 2, taken.stderr);
+      assert.equal(taken.stderr, `vidgate: VIDGATE_PORT: 127.0.0.1:${port} is in use by another program; stop it, or set VIDGATE_PORT to a free port\n`);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('warns about a VIDGATE_ variable it does not know, naming the closest setting', () => {
+    const run = spawnSync(process.execPath, [MAIN, 'migrate'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir, VIDGATE_PROT: '9000', VIDGATE_XYZZY_PLUGH_QUUX: '1' }, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /^vidgate: warning: VIDGATE_PROT is not a vidgate setting and is ignored; did you mean VIDGATE_PORT\?$/m);
+    assert.match(run.stderr, /^vidgate: warning: VIDGATE_XYZZY_PLUGH_QUUX is not a vidgate setting and is ignored; the README lists every setting$/m);
+  });
+
   it('migrate brings the store up to date', () => {
     const run = spawnSync(process.execPath, [MAIN, 'migrate'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir }, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
@@ -92,7 +150,10 @@ describe('vidgate keys', () => {
     assert.equal(keys('topup', created.id, '--credits', '15').status, 0);
     assert.equal(keys('topup', '--user', 'pia', '--credits', '5').status, 0);
     const [listed] = JSON.parse(keys('list', '--json').stdout).filter((k: any) => k.user === 'pia');
-    assert.deepEqual([listed.allowanceMicro, listed.userBalanceMicro], [25_000_000, 30_000_000]);
+    assert.deepEqual([listed.allowance_credits, listed.remaining_credits, listed.user_balance_credits], [25, 25, 30]);
+    assert.deepEqual(Object.keys(listed).filter((name) => /[A-Z]/.test(name)), [], 'the API\'s snake_case');
+    assert.equal(listed.created, Math.floor(listed.created), 'Unix seconds');
+    assert.equal(keys('topup', created.id, '--credits', '-1').stdout, 'took back 1 credits\n');
     const takeBack = keys('topup', created.id, '--credits', '-26');
     assert.equal(takeBack.status, 2);
     assert.match(takeBack.stderr, /^vidgate: --credits: the key's allowance has less than 26 credits left/);

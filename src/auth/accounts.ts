@@ -105,6 +105,26 @@ export async function insertKey(trx: Transaction<Database>, key: string, spec: N
   return { keyId, userId: user.id, userGroup: user.user_group, webhookSecret: user.webhook_secret };
 }
 
+/** A user's webhook signing secret; null when there is no such user. */
+export async function webhookSecretOf(db: Db, user: string): Promise<string | null> {
+  const row = await db.selectFrom('users').select('webhook_secret').where('name', '=', user).executeTakeFirst();
+  return row?.webhook_secret ?? null;
+}
+
+/** Gives a user a new webhook signing secret (callbacks read it when they are sent); null when there is no such user. */
+export async function rotateWebhookSecret(db: Db, user: string): Promise<string | null> {
+  const secret = newWebhookSecret();
+  const updated = await db.updateTable('users').set({ webhook_secret: secret }).where('name', '=', user).executeTakeFirst();
+  return updated.numUpdatedRows === 1n ? secret : null;
+}
+
+/** The name and webhook secret of the user a key belongs to. */
+export async function ownerOfKey(db: Db, key: string): Promise<{ name: string; webhookSecret: string } | undefined> {
+  const row = await db.selectFrom('api_keys').innerJoin('users', 'users.id', 'api_keys.user_id').select(['users.name', 'users.webhook_secret'])
+    .where('api_keys.key_hash', '=', hashApiKey(key)).executeTakeFirst();
+  return row && { name: row.name, webhookSecret: row.webhook_secret };
+}
+
 export async function keyExists(db: Db, key: string): Promise<boolean> {
   const row = await db.selectFrom('api_keys').select('id').where('key_hash', '=', hashApiKey(key)).executeTakeFirst();
   return row !== undefined;

@@ -2,10 +2,13 @@ import { creditsToMicro } from '../billing/money.ts';
 import type { Settings } from '../config.ts';
 import type { Db } from '../store/db.ts';
 import { lockForSetup } from '../store/dialect.ts';
-import { countKeys, insertKey, keyExists } from './accounts.ts';
+import { countKeys, insertKey, keyExists, ownerOfKey } from './accounts.ts';
 import { newApiKey } from './secrets.ts';
 
-export type BootstrapOutcome = { created: false } | { created: true; key: string; generated: boolean; webhookSecret: string };
+export type BootstrapOutcome =
+  /** `ignored` names a setting that had no effect, and why. */
+  | { created: false; ignored?: string }
+  | { created: true; key: string; generated: boolean; webhookSecret: string; secretConfigured: boolean };
 
 /**
  * Makes sure the operator can call the API: the configured bootstrap key exists, or, in an
@@ -14,7 +17,7 @@ export type BootstrapOutcome = { created: false } | { created: true; key: string
 export async function ensureBootstrapKey(db: Db, settings: Settings, now: number): Promise<BootstrapOutcome> {
   const configured = settings.bootstrap_key;
   const present = (q: Db) => (configured ? keyExists(q, configured) : countKeys(q).then((n) => n > 0));
-  if (await present(db)) return { created: false };
+  if (await present(db)) return { created: false, ignored: await ignoredWebhookSecret(db, settings) };
   // Processes starting together on one new database: the first makes the key, the others see it.
   return db.transaction().execute(async (trx) => {
     await lockForSetup(trx, 'vidgate bootstrap key');
@@ -22,6 +25,16 @@ export async function ensureBootstrapKey(db: Db, settings: Settings, now: number
     const key = configured ?? newApiKey();
     const spec = { user: 'default', group: 'default', userCredits: creditsToMicro(settings.bootstrap_credits), webhookSecret: settings.bootstrap_webhook_secret };
     const { webhookSecret } = await insertKey(trx, key, spec, now);
-    return { created: true, key, generated: !configured, webhookSecret };
+    return { created: true, key, generated: !configured, webhookSecret, secretConfigured: settings.bootstrap_webhook_secret !== undefined };
   });
+}
+
+/** VIDGATE_BOOTSTRAP_WEBHOOK_SECRET applies only when the bootstrap key's user is made: say so when it differs from the stored one. */
+async function ignoredWebhookSecret(db: Db, settings: Settings): Promise<string | undefined> {
+  const wanted = settings.bootstrap_webhook_secret;
+  if (!wanted || !settings.bootstrap_key) return undefined;
+  const owner = await ownerOfKey(db, settings.bootstrap_key);
+  if (!owner || owner.webhookSecret === wanted) return undefined;
+  return `VIDGATE_BOOTSTRAP_WEBHOOK_SECRET is ignored: it applies only when the bootstrap key's user is created, and user ${owner.name} ` +
+    `already has another secret (see it with \`vidgate keys webhook-secret --user ${owner.name}\`, or --rotate it)`;
 }

@@ -51,7 +51,7 @@ export function registerGenerateCommand(program: Command): void {
       .option('--aspect-ratio <ratio>', 'e.g. 16:9, 9:16, 1:1')
       .option('--seed <n>', 'for repeatable output', wholeNumber)
       .option('--keep-original-sound', "keep the input clip's audio (video edits)")
-      .option('--no-prompt-extend', 'send the prompt as it is, without rewriting (wan2.7)')
+      .option('--prompt-extend', 'let the model rewrite the prompt first (wan2.7; off by default)')
       .option('--callback-url <url>', 'also POST the finished task there')
       .option('-o, --out <file>', 'where to save the MP4 (default ./<task id>.mp4)')
       .option('--no-wait', 'print the task and return at once'),
@@ -77,7 +77,7 @@ async function generate(client: VidgateClient, o: GenerateOptions): Promise<void
     aspect_ratio: o.aspectRatio,
     seed: o.seed,
     keep_original_sound: o.keepOriginalSound,
-    prompt_extend: o.promptExtend === false ? false : undefined,
+    prompt_extend: o.promptExtend ? true : undefined,
     callback_url: o.callbackUrl,
   }) as CreateTaskRequest;
   const created = await client.createTask(request);
@@ -110,7 +110,10 @@ async function mediaUrl(client: VidgateClient, value: string, say: (line: string
  */
 async function followTask(client: VidgateClient, created: Task, quiet: boolean, signal: AbortSignal): Promise<Task> {
   const tty = !quiet && process.stderr.isTTY;
-  const bar = tty ? new SingleBar({ format: ' {bar} {percentage}% | {status} | ETA {eta_s}', stream: process.stderr, hideCursor: true, clearOnComplete: false }) : null;
+  // The bar's characters are set, not left to cli-progress, which falls back to ==== in some terminals.
+  const bar = tty
+    ? new SingleBar({ format: ' {bar} {percentage}% | {status} | ETA {eta_s}', barCompleteChar: '\u2588', barIncompleteChar: '\u2591', stream: process.stderr, hideCursor: true, clearOnComplete: false })
+    : null;
   bar?.start(100, 0, { status: created.status, eta_s: `${created.task_info.estimated_time}s` });
   let lastStatus = created.status;
   try {

@@ -1,11 +1,12 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { createKey, disableKey, findKey, findUserId, KeySpecError, type KeyListing, listKeys } from '../auth/accounts.ts';
+import { createKey, disableKey, findKey, findUserId, KeySpecError, type KeyListing, listKeys, rotateWebhookSecret, webhookSecretOf } from '../auth/accounts.ts';
 import { newApiKey } from '../auth/secrets.ts';
 import { TopUpRefused, topUpCredits } from '../billing/ledger.ts';
 import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { MODELS } from '../contract/models/index.ts';
 import { migrateToLatest, openStore, type Store } from '../store/db.ts';
 import { settingsOrExit } from './settings.ts';
+import { startOrExit } from './startup-errors.ts';
 import { formatTable } from './table.ts';
 import { parseBytes } from '../util/bytes.ts';
 
@@ -45,7 +46,7 @@ export function registerKeysCommands(program: Command): void {
     .command('list')
     .description('list keys with their limits and credits (never their secrets)')
     .option('--json', 'print JSON')
-    .action((o) => withStore(async (store) => (o.json ? print(await listKeys(store.db)) : process.stdout.write(keyTable(await listKeys(store.db))))));
+    .action((o) => withStore(async (store) => (o.json ? print((await listKeys(store.db)).map(keyJson)) : process.stdout.write(keyTable(await listKeys(store.db))))));
 
   keys
     .command('topup')
@@ -59,7 +60,7 @@ export function registerKeysCommands(program: Command): void {
         const target = ref ? await findKey(store.db, ref) : await userTarget(store, o.user);
         if (!target) throw new UsageError(ref ? `no key ${ref}` : `no user ${o.user}`);
         await store.write((trx) => topUpCredits(trx, { userId: target.userId, keyId: target.keyId, amount: o.credits, now: Date.now() }));
-        process.stdout.write(`added ${microToCredits(o.credits)} credits\n`);
+        process.stdout.write(o.credits < 0 ? `took back ${microToCredits(-o.credits)} credits\n` : `added ${microToCredits(o.credits)} credits\n`);
       }),
     );
 
@@ -85,6 +86,21 @@ export function registerKeysCommands(program: Command): void {
     );
 
   keys
+    .command('webhook-secret')
+    .description("print a user's webhook signing secret (callbacks are signed with it), or --rotate it to a new one")
+    .requiredOption('--user <name>', 'the user')
+    .option('--rotate', 'replace the secret: callbacks from now on, retries included, are signed with the new one')
+    .option('--json', 'print JSON')
+    .action((o) =>
+      withStore(async (store) => {
+        const secret = o.rotate ? await rotateWebhookSecret(store.db, o.user) : await webhookSecretOf(store.db, o.user);
+        if (secret === null) throw new UsageError(`no user ${o.user}`);
+        if (o.json) return print({ user: o.user, webhook_secret: secret, rotated: o.rotate === true });
+        process.stdout.write(o.rotate ? `New webhook signing secret of ${o.user} (the old one no longer verifies):\n  ${secret}\n` : `${secret}\n`);
+      }),
+    );
+
+  keys
     .command('disable')
     .description('disable a key for good (it stops working within VIDGATE_AUTH_CACHE_TTL)')
     .argument('<key>', 'the key id (from keys list) or the key itself')
@@ -103,9 +119,10 @@ async function userTarget(store: Store, name: string): Promise<{ userId: string;
 }
 
 async function withStore(work: (store: Store) => Promise<unknown>): Promise<void> {
-  const store = openStore(settingsOrExit());
+  const settings = settingsOrExit();
+  const store = await startOrExit(settings, 'store', async () => openStore(settings));
   try {
-    await migrateToLatest(store.db);
+    await startOrExit(settings, 'store', () => migrateToLatest(store.db));
     await work(store);
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof KeySpecError || error instanceof TopUpRefused)) throw error;
@@ -142,6 +159,18 @@ function parseModels(value: string): string[] {
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A key as --json prints it: the API's words (snake_case, decimal credits, Unix seconds). */
+function keyJson(k: KeyListing) {
+  const credits = (micro: number) => microToCredits(micro);
+  return {
+    id: k.id, key_prefix: k.prefix, user: k.user, group: k.group, status: k.disabled ? 'disabled' : 'active', models: k.models,
+    unlimited_credits: k.unlimited, allowance_credits: k.allowanceMicro === null ? null : credits(k.allowanceMicro),
+    remaining_credits: k.allowanceMicro === null ? null : credits(k.allowanceMicro - k.spentMicro), used_credits: credits(k.usedMicro),
+    user_balance_credits: credits(k.userBalanceMicro), unfinished_tasks: k.unfinished, rpm: k.rpm, max_unfinished_tasks: k.maxUnfinished,
+    created: Math.floor(k.createdAt / 1000),
+  };
 }
 
 function keyTable(keys: KeyListing[]): string {

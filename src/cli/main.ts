@@ -3,4 +3,4 @@
 import { enableCompileCache } from 'node:module';
 
 enableCompileCache();
-await import('./program.ts');
+await (await import('./program.ts')).buildProgram().parseAsync();

@@ -1,4 +1,4 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { VidgateApiError, VidgateClient, VidgateTaskError } from '../sdk/index.ts';
 
 /** Options of the commands that talk to a running vidgate over HTTP. */
@@ -7,8 +7,9 @@ export type RemoteOptions = { baseUrl: string; key?: string; json?: boolean };
 /** Adds --base-url, --key and --json to a command. */
 export function withRemoteOptions(command: Command): Command {
   return command
-    .option('--base-url <url>', 'the vidgate to talk to (env VIDGATE_BASE_URL)', process.env.VIDGATE_BASE_URL ?? `http://127.0.0.1:${process.env.VIDGATE_PORT || 8080}`)
-    .option('--key <key>', 'API key (env VIDGATE_API_KEY)', process.env.VIDGATE_API_KEY)
+    .addOption(new Option('--base-url <url>', 'the vidgate to talk to').env('VIDGATE_BASE_URL').default(`http://127.0.0.1:${process.env.VIDGATE_PORT || 8080}`))
+    // Read from the environment when the command runs: help names the variable, never its value (a secret).
+    .addOption(new Option('--key <key>', 'API key').env('VIDGATE_API_KEY'))
     .option('--json', 'print JSON on stdout, and nothing else');
 }
 

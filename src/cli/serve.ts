@@ -1,18 +1,29 @@
 import { type App, createApp } from '../app.ts';
 import { settingsOrExit } from './settings.ts';
+import { startOrExit } from './startup-errors.ts';
 
 /** `serve`: the API, and a worker unless `--no-worker` (the embedded default runs both). */
 export async function serveCommand(options: { worker: boolean }): Promise<void> {
   const settings = settingsOrExit();
-  const app = await createApp({ settings, worker: options.worker });
+  const app = await startOrExit(settings, 'store', () => createApp({ settings, worker: options.worker }));
   const { bootstrap } = app;
   if (bootstrap.created && bootstrap.generated) {
     process.stdout.write(
       `\nCreated the first API key (shown once, store it now):\n  ${bootstrap.key}\n` +
         `Its user's webhook signing secret:\n  ${bootstrap.webhookSecret}\n\n`,
     );
+  } else if (bootstrap.created && !bootstrap.secretConfigured) {
+    process.stdout.write(`\nStored VIDGATE_BOOTSTRAP_KEY. Its user's webhook signing secret (vidgate keys webhook-secret shows it again):\n  ${bootstrap.webhookSecret}\n\n`);
   }
-  await app.http.listen({ port: settings.port, host: settings.host });
+  if (!bootstrap.created && bootstrap.ignored) process.stderr.write(`vidgate: warning: ${bootstrap.ignored}\n`);
+  await startOrExit(settings, 'listen', async () => {
+    try {
+      await app.http.listen({ port: settings.port, host: settings.host });
+    } catch (error) {
+      await app.close(); // hand back what the worker claimed before saying why
+      throw error;
+    }
+  });
   const role = options.worker ? `with a worker (${settings.worker_concurrency} at a time)` : 'without a worker';
   process.stdout.write(`vidgate listening on ${settings.public_url} ${role} (data in ${settings.data_dir})\n`);
   closeOnSignals(app);
@@ -21,7 +32,7 @@ export async function serveCommand(options: { worker: boolean }): Promise<void> 
 /** `worker`: runs jobs from the store until stopped; no API. */
 export async function workerCommand(): Promise<void> {
   const settings = settingsOrExit();
-  const app = await createApp({ settings, worker: true });
+  const app = await startOrExit(settings, 'store', () => createApp({ settings, worker: true }));
   process.stdout.write(`vidgate worker running ${settings.worker_concurrency} at a time (data in ${settings.data_dir})\n`);
   closeOnSignals(app);
 }

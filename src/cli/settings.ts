@@ -1,7 +1,8 @@
-import { loadSettings, type Settings, SettingsError } from '../config.ts';
+import { loadSettings, type Settings, SettingsError, unknownVariableWarnings } from '../config.ts';
 
-/** The settings, or a one-line message naming the bad setting and exit code 2. */
+/** The settings, or a one-line message naming the bad setting and exit code 2; unknown VIDGATE_ variables are warned about. */
 export function settingsOrExit(): Settings {
+  for (const warning of unknownVariableWarnings()) process.stderr.write(`vidgate: warning: ${warning}\n`);
   try {
     return loadSettings();
   } catch (error) {

@@ -38,7 +38,10 @@ export function registerTasksCommands(program: Command): void {
       const page = await client.listTasks({ limit: o.limit, status: o.status, before: o.before });
       if (o.json) return printJson(page);
       process.stdout.write(taskTable(page.data));
-      if (page.has_more) process.stdout.write(`more: vidgate tasks ls --before ${page.last_id}\n`);
+      if (page.has_more) {
+        const same = [o.limit !== 20 && `--limit ${o.limit}`, o.status && `--status ${o.status}`].filter(Boolean).join(' ');
+        process.stdout.write(`more: bin/vidgate tasks ls ${same ? `${same} ` : ''}--before ${page.last_id}\n`);
+      }
     }),
   );
 }
