@@ -10,9 +10,17 @@ export type StartupStage = 'store' | 'listen';
  * null for anything else (a bug, which keeps its stack trace).
  */
 export function describeStartupFailure(error: unknown, settings: Settings, stage: StartupStage): string | null {
-  const e = error as SystemError;
-  if (!e?.code) return null;
+  const e = withCode(error);
+  if (!e) return null;
   return stage === 'listen' ? listenFailure(e, settings) : storeFailure(e, settings);
+}
+
+/** The error, or the first of its causes, that carries a system or PostgreSQL code (the migrator wraps them). */
+function withCode(error: unknown): SystemError | null {
+  for (let e = error as SystemError | undefined, depth = 0; e && depth < 5; e = e.cause as SystemError | undefined, depth += 1) {
+    if (typeof e.code === 'string') return e;
+  }
+  return null;
 }
 
 function listenFailure(e: SystemError, settings: Settings): string | null {

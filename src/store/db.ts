@@ -76,7 +76,7 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed: ${(error as Error).message}`);
+    throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
   return (results ?? []).map((r) => r.migrationName);
 }
