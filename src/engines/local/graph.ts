@@ -24,6 +24,11 @@ export function uniformVideo(fps: number): string {
   return `fps=${fps},format=yuv420p,settb=1/${fps}`;
 }
 
+/** Holds the last frame a second longer: zoompan can end a frame early, and the output's -t cuts the video at exactly the duration. */
+export function holdLastFrame(fps: number): string {
+  return `tpad=stop_mode=clone:stop=${fps}`;
+}
+
 /** Audio in the one layout the output uses, cut or padded with silence to `seconds`. */
 export function fitAudio(seconds: number): string {
   return `aresample=${AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=0:${seconds},apad=whole_dur=${seconds},asetpts=N/SR/TB`;

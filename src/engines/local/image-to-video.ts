@@ -1,6 +1,6 @@
 import type { RenderInput, RenderJob } from '../engine.ts';
 import {
-  caption, captionWidth, inputCount, driftOver, renderCommand, type FfmpegPlan, fillFrame, fitAudio, label, labelText, segmentSeconds, silenceInput,
+  caption, captionWidth, inputCount, driftOver, renderCommand, type FfmpegPlan, fillFrame, fitAudio, holdLastFrame, label, labelText, segmentSeconds, silenceInput,
   soundtrackInput, uniformVideo, wrapText,
 } from './graph.ts';
 import { seededRandom, soundtrackExpression } from './look.ts';
@@ -32,8 +32,7 @@ function stillsPlan(job: RenderJob, first: RenderInput, last: RenderInput | unde
   }
   const audioIndex = inputCount(inputs);
   inputs.push(...audioInput(job, durationSec));
-  // zoompan ends a frame early at some sizes: hold the last frame, and -t cuts the video at exactly the duration.
-  graph.push(`${video}${overlays(job)},tpad=stop_mode=clone:stop=${fps}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
+  graph.push(`${video}${overlays(job)},${holdLastFrame(fps)}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
   return { files: textFiles(job), commands: [renderCommand(job, inputs, graph)] };
 }
 
@@ -69,7 +68,7 @@ function continuationPlan(job: RenderJob): FfmpegPlan {
   graph.push(`[${inputCount(inputs)}:a]${fitAudio(restSeconds)}[newsound]`);
   inputs.push(...soundtrackInput(soundtrackExpression(job.seed), restSeconds));
   const shown = job.params.prompt ? `${caption('prompt.txt', height, `gte(t,${(clipSeconds + 0.5).toFixed(2)})`)},` : '';
-  graph.push(`[clip][continued]concat=n=2:v=1:a=0,${shown}${label('label.txt', height)}[video]`);
+  graph.push(`[clip][continued]concat=n=2:v=1:a=0,${shown}${label('label.txt', height)},${holdLastFrame(fps)}[video]`);
   graph.push('[clipsound][newsound]concat=n=2:v=0:a=1[audio]');
   const lastFrame = ['-sseof', '-0.5', '-i', clip.path, '-update', '1', '-y', LAST_FRAME_FILE];
   return { files: textFiles(job), commands: [lastFrame, renderCommand(job, inputs, graph)] };
