@@ -29,7 +29,7 @@ export const schema = z
     video_urls: oneUrlArray.optional().describe('Clip to continue: MP4/MOV, 2–10 s, 240–4096 px, ≤100 MB'),
     audio_urls: oneUrlArray.optional().describe('Driving audio: wav or mp3, 2–30 s, ≤15 MB'),
     quality,
-    duration: intRange(2, 15).default(5).describe('Output seconds; for video_continuation the total, clip included'),
+    duration: intRange(2, 15).default(5).describe('Length of the video in seconds; for video_continuation the total, clip included'),
     seed,
     prompt_extend: promptExtend,
     callback_url: callbackUrl.optional(),

@@ -14,7 +14,7 @@ export const schema = z
     audio_urls: oneUrlArray.optional().describe('Driving audio: wav or mp3, 2–30 s, ≤15 MB'),
     audio_url: mediaUrl.optional().describe('Alias of audio_urls[0]; audio_urls wins when both are given'),
     aspect_ratio: aspectRatio.default('16:9'),
-    duration: intRange(2, 15).default(5).describe('Output seconds'),
+    duration: intRange(2, 15).default(5).describe('Length of the video in seconds'),
     prompt_extend: promptExtend,
     quality,
     seed,
