@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { fixturesDir } from './helpers/fixtures.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+
+const run = promisify(execFile);
+const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const SDK = new URL('../src/sdk/index.ts', import.meta.url).pathname;
+
+/** The first fenced block of `language` after the line that starts with `heading`. */
+function block(heading: string, language: string): string {
+  const from = README.indexOf(heading);
+  assert.ok(from >= 0, `the README has "${heading}"`);
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(README.slice(from));
+  assert.ok(match, `a ${language} block after "${heading}"`);
+  return match[1];
+}
+
+/** The README's lines from the one starting with `first` up to the one starting with `next`. */
+function between(first: string, next: string): string {
+  const from = README.indexOf(`\n${first}`);
+  const to = README.indexOf(`\n${next}`, from);
+  assert.ok(from >= 0 && to > from, `the README has "${first}" and then "${next}"`);
+  return README.slice(from + 1, to + 1);
+}
+
+// The README's examples as a newcomer copies them, against a real vidgate, from a folder holding photo.png.
+describe('the README examples', () => {
+  let server: TestServer;
+  let dir: string;
+  before(async () => {
+    server = await startTestServer({}, { worker: true });
+    dir = mkdtempSync(path.join(tmpdir(), 'vidgate-readme-'));
+    copyFileSync(path.join(fixturesDir(), 'image-640x360.png'), path.join(dir, 'photo.png'));
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the SDK example completes, and completes again when run a second time', async () => {
+    const script = path.join(dir, 'example.ts');
+    writeFileSync(script, block('**The SDK.**', 'ts').replace("from 'vidgate/sdk'", `from '${SDK}'`).replace("'http://127.0.0.1:8080'", `'${server.baseUrl}'`));
+    for (const time of ['first', 'second']) {
+      const { stdout, stderr } = await run(process.execPath, [script], { cwd: dir, env: { ...process.env, VIDGATE_API_KEY: server.key } });
+      assert.match(stdout, new RegExp(`^${server.baseUrl}/v1/results/task-unified-\\S+\\.mp4$`, 'm'), `${time} run: ${stdout}${stderr}`);
+    }
+  });
+
+  it('the base64 upload example takes a real photo through a pipe', async () => {
+    const command = between('# base64 (plain or a data: URL', 'curl -s http://127.0.0.1:8080/api/v1/files/upload/url').replaceAll('http://127.0.0.1:8080', server.baseUrl);
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', command], { cwd: dir, env: { ...process.env, VIDGATE_BOOTSTRAP_KEY: server.key } });
+    const answer = JSON.parse(stdout);
+    assert.equal(answer.code, 200, stdout);
+    assert.equal(answer.data.mime_type, 'image/png');
+    assert.equal(answer.data.file_size, readFileSync(path.join(dir, 'photo.png')).length);
+  });
+});
