@@ -86,7 +86,7 @@ describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
     VIDGATE_BOOTSTRAP_CREDITS: '1000000',
     // Most tasks go to the fake Model Studio, a few (about 2%) render here, so a killed worker may hold either kind.
     // No submit rate: a paced channel passes a burst's overflow to the next one, and 2 cores rendering
-    // 50 clips (10%) starved the rest of the suite. Pacing has its own test (channels/health).
+    // 50 clips (10%) starved the rest of the suite. Pacing has its own test (test/channels/units.test.ts).
     VIDGATE_CHANNELS: JSON.stringify([
       { name: 'ali', engine: 'dashscope', base_url: fake.baseUrl, api_key_env: 'FAKE_DASHSCOPE_KEY', models: ['wan2.7-text-to-video'], weight: 49, poll_interval: '300ms', request_timeout: '10s' },
       { name: 'here', engine: 'local', models: ['wan2.7-text-to-video'], weight: 1 },
