@@ -163,12 +163,11 @@ function print(value: unknown): void {
 
 /** A key as --json prints it: the API's words (snake_case, decimal credits, Unix seconds). */
 function keyJson(k: KeyListing) {
-  const credits = (micro: number) => microToCredits(micro);
   return {
     id: k.id, key_prefix: k.prefix, user: k.user, group: k.group, status: k.disabled ? 'disabled' : 'active', models: k.models,
-    unlimited_credits: k.unlimited, allowance_credits: k.allowanceMicro === null ? null : credits(k.allowanceMicro),
-    remaining_credits: k.allowanceMicro === null ? null : credits(k.allowanceMicro - k.spentMicro), used_credits: credits(k.usedMicro),
-    user_balance_credits: credits(k.userBalanceMicro), unfinished_tasks: k.unfinished, rpm: k.rpm, max_unfinished_tasks: k.maxUnfinished,
+    unlimited_credits: k.unlimited, allowance_credits: k.allowanceMicro === null ? null : microToCredits(k.allowanceMicro),
+    remaining_credits: k.allowanceMicro === null ? null : microToCredits(k.allowanceMicro - k.spentMicro), used_credits: microToCredits(k.usedMicro),
+    user_balance_credits: microToCredits(k.userBalanceMicro), unfinished_tasks: k.unfinished, rpm: k.rpm, max_unfinished_tasks: k.maxUnfinished,
     created: Math.floor(k.createdAt / 1000),
   };
 }

@@ -13,7 +13,7 @@ export async function serveCommand(options: { worker: boolean }): Promise<void> 
         `Its user's webhook signing secret:\n  ${bootstrap.webhookSecret}\n\n`,
     );
   } else if (bootstrap.created && !bootstrap.secretConfigured) {
-    process.stdout.write(`\nStored VIDGATE_BOOTSTRAP_KEY. Its user's webhook signing secret (vidgate keys webhook-secret shows it again):\n  ${bootstrap.webhookSecret}\n\n`);
+    process.stdout.write(`\nStored VIDGATE_BOOTSTRAP_KEY. Its user's webhook signing secret (bin/vidgate keys webhook-secret --user default shows it again):\n  ${bootstrap.webhookSecret}\n\n`);
   }
   if (!bootstrap.created && bootstrap.ignored) process.stderr.write(`vidgate: warning: ${bootstrap.ignored}\n`);
   await startOrExit(settings, 'listen', async () => {

@@ -1,6 +1,6 @@
 import type { Settings } from '../config.ts';
 
-type SystemError = Error & { code?: string; syscall?: string; path?: string; address?: string; port?: number };
+type SystemError = Error & { code?: string; path?: string };
 
 /** What start-up was doing: opening the store (database, data folders) or listening for HTTP. */
 export type StartupStage = 'store' | 'listen';
