@@ -27,12 +27,47 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'vidgate', version, description: 'Self-hosted, EvoLink-compatible video generation API.' },
+      info: {
+        title: 'vidgate', version, license: { name: 'MIT', identifier: 'MIT' },
+        description: 'Self-hosted, EvoLink-compatible video generation API. Operators: /healthz, /readyz and /metrics are in the README.',
+      },
+      // The vidgate that serves this document; every operation needs a key unless it says otherwise.
+      servers: [{ url: '/', description: 'this vidgate' }],
+      security: [{ bearerAuth: [] }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+type OpenApiDocument = { components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
+
+/**
+ * Drops the component schemas no operation reaches. The zod provider registers each named schema
+ * twice (its input and output forms, X and XInput), and a request needs only one, a response the other.
+ */
+function withoutUnusedSchemas(document: OpenApiDocument): OpenApiDocument {
+  const schemas = document.components?.schemas;
+  if (!schemas) return document;
+  const used = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!value || typeof value !== 'object') return;
+    for (const [key, child] of Object.entries(value)) {
+      const name = key === '$ref' && typeof child === 'string' ? child.match(/^#\/components\/schemas\/(.+)$/)?.[1] : undefined;
+      if (name && !used.has(name)) {
+        used.add(name);
+        visit(schemas[name]);
+      } else visit(child);
+    }
+  };
+  visit({ ...document, components: { ...document.components, schemas: {} } });
+  // A request's schema keeps its own name (Wan27TextToVideoRequest, not …RequestInput) when the other form went unused.
+  const renamed = new Map([...used].filter((name) => name.endsWith('Input') && !used.has(name.slice(0, -5))).map((name) => [name, name.slice(0, -5)]));
+  const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)).map(([name, schema]) => [renamed.get(name) ?? name, schema]));
+  const text = JSON.stringify({ ...document, components: { ...document.components, schemas: kept } });
+  return JSON.parse(text.replace(/"#\/components\/schemas\/([^"]+)"/g, (ref, name: string) => (renamed.has(name) ? `"#/components/schemas/${renamed.get(name)}"` : ref)));
 }

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
+const REDOCLY = new URL('../../node_modules/.bin/redocly', import.meta.url).pathname;
 const T2V = { model: 'wan2.7-text-to-video', prompt: 'a lighthouse at dusk' };
 
 describe('API over HTTP', () => {
@@ -230,11 +235,27 @@ describe('API over HTTP', () => {
         assert.ok(body.includes(model), model);
       }
       const t2v = JSON.stringify(doc.components.schemas.Wan27TextToVideoRequest);
+      assert.ok(!Object.keys(doc.components.schemas).some((name) => name.endsWith('Input')), 'schemas keep their own names');
       assert.ok(t2v.includes('"aspect_ratio"') && t2v.includes('"3:4"') && t2v.includes('"minimum":2'));
       assert.ok(doc.paths['/v1/tasks/{task_id}'].get);
       const page = await fetch(`${server.baseUrl}/docs/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);
+    });
+    it('serves a document that passes redocly lint with its recommended rules: no errors, no warnings', async () => {
+      const doc = (await server.call('GET', '/openapi.json', { key: null })).body;
+      const dir = mkdtempSync(path.join(tmpdir(), 'vidgate-openapi-'));
+      try {
+        writeFileSync(path.join(dir, 'openapi.json'), JSON.stringify(doc));
+        const lint = spawnSync(REDOCLY, ['lint', '--extends=recommended', '--format=json', 'openapi.json'], { cwd: dir, encoding: 'utf8' });
+        const report = JSON.parse(lint.stdout);
+        assert.deepEqual(report.problems.map((p: { ruleId: string; message: string }) => `${p.ruleId}: ${p.message}`), []);
+        assert.deepEqual([report.totals.errors, report.totals.warnings], [0, 0]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const operations = Object.values(doc.paths).flatMap((ops: any) => Object.values(ops)) as { operationId?: string }[];
+      assert.ok(operations.every((op) => op.operationId), 'every operation has an operationId, for generated clients');
     });
     it('answers unknown routes with the error body', async () => {
       const res = await server.call('GET', '/v1/nothing-here');

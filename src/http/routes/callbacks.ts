@@ -24,7 +24,7 @@ const taskIdParams = z.object({ task_id: z.string() });
 export const callbacksRoutes: FastifyPluginAsyncZod<{ callbacks: CallbackService }> = async (app, { callbacks }) => {
   app.get('/tasks/:task_id/callbacks', {
     schema: {
-      summary: "A task's callback deliveries and their attempts",
+      summary: "A task's callback deliveries and their attempts", operationId: 'listTaskCallbacks',
       tags: ['callbacks'],
       security: [{ bearerAuth: [] }],
       params: taskIdParams,
@@ -35,7 +35,7 @@ export const callbacksRoutes: FastifyPluginAsyncZod<{ callbacks: CallbackService
 
   app.post('/tasks/:task_id/callbacks/resend', {
     schema: {
-      summary: "Send an ended task's callback again",
+      summary: "Send an ended task's callback again", operationId: 'resendTaskCallback',
       description: 'Same webhook-id and body, from the start of the retry schedule. A delivery still under way is left as it is.',
       tags: ['callbacks'],
       security: [{ bearerAuth: [] }],

@@ -17,7 +17,7 @@ const creditsSchema = z
 export const creditsRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.get('/credits', {
     schema: {
-      summary: "The key's and the user's credits",
+      summary: "The key's and the user's credits", operationId: 'getCredits',
       description: 'Remaining credits exclude what running tasks have reserved; used credits are what finished tasks were charged.',
       tags: ['account'],
       security: [{ bearerAuth: [] }],

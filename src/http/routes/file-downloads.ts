@@ -17,7 +17,7 @@ export const fileDownloadsRoutes: FastifyPluginAsyncZod<{ files: FileService; di
 
   app.get('/files/:file_id/:name', {
     schema: {
-      summary: 'An uploaded file',
+      summary: 'An uploaded file', operationId: 'getFile', security: [], // no key: the URL holds an unguessable part
       description: 'The `file_url` of an upload; valid until its `expires_at`.',
       tags: ['files'],
       params: z.object({ file_id: z.string(), name: z.string() }),
@@ -33,7 +33,7 @@ export const fileDownloadsRoutes: FastifyPluginAsyncZod<{ files: FileService; di
 
   app.get('/api/v1/files/download/:file_id', {
     schema: {
-      summary: 'Download an uploaded file',
+      summary: 'Download an uploaded file', operationId: 'downloadFile', security: [], // no key: the URL holds an unguessable part
       description: 'The `download_url` of an upload: the file as an attachment.',
       tags: ['files'],
       params: z.object({ file_id: z.string() }),

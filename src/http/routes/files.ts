@@ -25,7 +25,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
   app.post('/files/upload/stream', {
     schema: {
       ...common,
-      summary: 'Upload a file (multipart/form-data)',
+      summary: 'Upload a file (multipart/form-data)', operationId: 'uploadFileStream',
       description: `The \`file\` part (JPEG, PNG, GIF, WEBP, BMP, MP4, MOV, WAV, MP3) is streamed to disk, never held in memory; optional \`upload_path\` and \`file_name\` fields (or camelCase). ${expiry}`,
       consumes: ['multipart/form-data'],
       response: { 200: fileUploadResponseSchema, ...uploadErrors },
@@ -50,7 +50,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
       bodyLimit: rawLimit,
       // The schema documents the body; the service reads and checks it while it streams.
       validatorCompiler: () => (value: unknown) => ({ value }),
-      schema: { ...common, summary: 'Upload a file as base64', description: `${expiry} At most ${formatBytes(base64MaxBytes)} decoded; larger files go to the multipart upload.`, body: base64UploadSchema, response: { 200: fileUploadResponseSchema, ...uploadErrors } },
+      schema: { ...common, summary: 'Upload a file as base64', operationId: 'uploadFileBase64', description: `${expiry} At most ${formatBytes(base64MaxBytes)} decoded; larger files go to the multipart upload.`, body: base64UploadSchema, response: { 200: fileUploadResponseSchema, ...uploadErrors } },
       handler: async (request) => {
         if (Number(request.headers['content-length']) > rawLimit) throw tooLargeForBase64(base64MaxBytes); // refused before a byte is read
         return uploaded(await files.fromBase64Body(callerOf(request), request.body as unknown as Readable));
@@ -61,7 +61,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
   app.post('/files/upload/url', {
     schema: {
       ...common,
-      summary: 'Upload a file from a URL',
+      summary: 'Upload a file from a URL', operationId: 'uploadFileFromUrl',
       description: `vidgate fetches it through its outbound guard: private and internal addresses are refused, on every redirect. ${expiry}`,
       body: urlUploadSchema,
       response: { 200: fileUploadResponseSchema, ...uploadErrors },
@@ -70,7 +70,7 @@ export const filesRoutes: FastifyPluginAsyncZod<{ files: FileService; maxBytes: 
   });
 
   app.get('/files/quota', {
-    schema: { ...common, summary: "The user's file quota", description: 'Live (unexpired) files count against it.', response: { 200: quotaResponseSchema, ...errorResponses } },
+    schema: { ...common, summary: "The user's file quota", operationId: 'getFileQuota', description: 'Live (unexpired) files count against it.', response: { 200: quotaResponseSchema, ...errorResponses } },
     handler: async (request) => ({ success: true as const, code: 200 as const, data: await files.quota(callerOf(request)) }),
   });
 };

@@ -38,7 +38,7 @@ export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; defa
   app.post('/videos/generations', {
     config: { rateLimit: {} },
     schema: {
-      summary: 'Create a video generation task',
+      summary: 'Create a video generation task', operationId: 'createVideoGeneration',
       description: 'The `model` field selects the schema. Media URLs are fetched and checked before the task is accepted; its credits are reserved.',
       tags: ['videos'],
       security: [{ bearerAuth: [] }],

@@ -8,15 +8,18 @@ import type { Db } from '../../store/db.ts';
 
 const statusSchema = z.object({ status: z.string(), store: z.string().optional() });
 
-/** Liveness, readiness (the store answers) and Prometheus metrics; no API key (metrics may have a token of their own). */
+/**
+ * Liveness, readiness (the store answers) and Prometheus metrics; no API key (metrics may have a
+ * token of their own). For operators, not API clients: the README documents them, not /openapi.json.
+ */
 export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; metrics: Metrics; metricsToken?: string }> = async (app, { db, metrics, metricsToken }) => {
   app.get('/healthz', {
-    schema: { summary: 'Liveness', description: 'The process answers.', tags: ['operations'], response: { 200: statusSchema } },
+    schema: { hide: true, summary: 'Liveness', description: 'The process answers.', response: { 200: statusSchema } },
     handler: async () => ({ status: 'ok' }),
   });
 
   app.get('/readyz', {
-    schema: { summary: 'Readiness', description: 'The store answers within 2 s; 503 otherwise.', tags: ['operations'], response: { 200: statusSchema, 503: statusSchema } },
+    schema: { hide: true, summary: 'Readiness', description: 'The store answers within 2 s; 503 otherwise.', response: { 200: statusSchema, 503: statusSchema } },
     async handler(_request, reply) {
       try {
         await withTimeout(sql`select 1`.execute(db), 2000);
@@ -28,7 +31,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; metrics: Metrics; met
   });
 
   app.get('/metrics', {
-    schema: { summary: 'Prometheus metrics', description: 'Text exposition format. With VIDGATE_METRICS_TOKEN set, send it as a Bearer token.', tags: ['operations'] },
+    schema: { hide: true, summary: 'Prometheus metrics', description: 'Text exposition format. With VIDGATE_METRICS_TOKEN set, send it as a Bearer token.' },
     async handler(request, reply) {
       if (metricsToken && !sameSecret(request.headers.authorization ?? '', `Bearer ${metricsToken}`)) {
         throw new ApiError('unauthorized', 'Authorization: /metrics needs "Bearer <VIDGATE_METRICS_TOKEN>"');

@@ -19,7 +19,7 @@ export const inputsRoutes: FastifyPluginAsyncZod<{ inputUrls: InputUrls; db: Db;
   await app.register(fastifyStatic, { root: inputsDir, serve: false, acceptRanges: true, cacheControl: false });
   app.get('/inputs/:token', {
     schema: {
-      summary: 'A task input at a signed URL',
+      summary: 'A task input at a signed URL', operationId: 'getTaskInput',
       description: 'Handed to upstreams instead of the client\'s URL: exactly the bytes vidgate fetched and probed, until the channel\'s timeout.',
       tags: ['upstream'],
       hide: true,

@@ -12,7 +12,7 @@ const modelListSchema = z.object({
 export const modelsRoutes: FastifyPluginAsyncZod<{ served: ReadonlySet<string> }> = async (app, { served }) => {
   app.get('/models', {
     schema: {
-      summary: 'List the models this key may use',
+      summary: 'List the models this key may use', operationId: 'listModels',
       description: 'The models the key is allowed that some channel of this vidgate serves: creating a task for any of them can succeed.',
       tags: ['models'],
       security: [{ bearerAuth: [] }],

@@ -10,7 +10,7 @@ export const resultsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; dir: str
   await app.register(fastifyStatic, { root: dir, serve: false, acceptRanges: true, cacheControl: false });
   app.get('/v1/results/:name', {
     schema: {
-      summary: 'Download a result video',
+      summary: 'Download a result video', operationId: 'downloadResult', security: [], // no key: the URL holds an unguessable part
       description: 'The URL in a completed task\'s `results`; valid for the result TTL (default 24 h). Supports Range.',
       tags: ['tasks'],
       params: z.object({ name: z.string() }),

@@ -24,7 +24,7 @@ const taskListSchema = z
 export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService }> = async (app, { tasks }) => {
   app.get('/tasks', {
     schema: {
-      summary: "List the caller's tasks",
+      summary: "List the caller's tasks", operationId: 'listTasks',
       description: 'Newest first; beyond the hosted service. Page on with `before` = the previous page\'s `last_id` while `has_more`.',
       tags: ['tasks'],
       security: [{ bearerAuth: [] }],
@@ -36,7 +36,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService }> = async 
 
   app.get('/tasks/:task_id', {
     schema: {
-      summary: 'Get a task',
+      summary: 'Get a task', operationId: 'getTask',
       description: "Only the owner's tasks are visible; any other id answers 404. Polling is free.",
       tags: ['tasks'],
       security: [{ bearerAuth: [] }],
@@ -48,7 +48,7 @@ export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService }> = async 
 
   app.delete('/tasks/:task_id', {
     schema: {
-      summary: 'Cancel a task',
+      summary: 'Cancel a task', operationId: 'cancelTask',
       description: 'While `can_cancel`: the task ends `cancelled`, its render stops, its reservation is released and its callback sent. Otherwise 400.',
       tags: ['tasks'],
       security: [{ bearerAuth: [] }],

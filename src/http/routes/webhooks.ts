@@ -11,7 +11,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: UpstreamWebhooks 
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.post('/webhooks/fal/:channel', {
     schema: {
-      summary: 'fal queue webhook (signed by fal)',
+      summary: 'fal queue webhook (signed by fal)', operationId: 'receiveFalWebhook',
       tags: ['upstream'],
       hide: true,
       params: z.object({ channel: z.string() }),
