@@ -69,6 +69,26 @@ describe('vidgate generate and vidgate tasks', () => {
     assert.match(again.stderr, /^vidgate: invalid_request: task_id: the task is cancelled and can no longer be cancelled\n$/);
   });
 
+  it('sends any request field with --param, read as JSON when it parses, and refuses one its own option sets', async () => {
+    const gen = await run(['generate', '--model', 'wan2.7-text-to-video', '--prompt', 'params', '--duration', '15', '--no-wait',
+      '--param', 'seed=7', '--param', 'prompt_extend=true', '--param', 'negative_prompt=blurry, dark', '--param', 'aspect_ratio="9:16"']);
+    assert.equal(gen.status, 0, gen.stderr);
+    const id = gen.stdout.trim();
+    const task = await server.app.db.selectFrom('tasks').select(['seed', 'params_json', 'output_width', 'output_height']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(task.seed, 7);
+    assert.deepEqual([task.output_width, task.output_height], [720, 1280], 'aspect_ratio 9:16 at 720p');
+    const params = JSON.parse(task.params_json);
+    assert.deepEqual([params.prompt_extend, params.negative_prompt], [true, 'blurry, dark']);
+    await server.call('DELETE', `/v1/tasks/${id}`);
+
+    const twice = await run(['generate', '--model', 'wan2.7-text-to-video', '--seed', '2', '--param', 'seed=1']);
+    assert.equal(twice.status, 2);
+    assert.equal(twice.stderr, 'vidgate: --param seed: its own option already sets it\n');
+    const malformed = await run(['generate', '--model', 'wan2.7-text-to-video', '--param', 'no-equals-sign']);
+    assert.equal(malformed.status, 2);
+    assert.match(malformed.stderr, /--param .*"no-equals-sign" is not field=value/);
+  });
+
   it('stops waiting on Ctrl-C and says how to follow the task, which goes on', async () => {
     const child = spawn(process.execPath, [MAIN, 'generate', '--model', 'wan2.7-text-to-video', '--prompt', 'long', '--duration', '15', '--quality', '1080p'], {
       cwd: dir, env: { ...process.env, VIDGATE_BASE_URL: server.baseUrl, VIDGATE_API_KEY: server.key },

@@ -27,6 +27,7 @@ type GenerateOptions = RemoteOptions & {
   keepOriginalSound?: boolean;
   promptExtend?: boolean;
   callbackUrl?: string;
+  param: Record<string, unknown>;
   out?: string;
   wait: boolean;
 };
@@ -53,12 +54,24 @@ export function registerGenerateCommand(program: Command): void {
       .option('--keep-original-sound', "keep the input clip's audio (video edits)")
       .option('--prompt-extend', 'let the model rewrite the prompt first (wan2.7; off by default)')
       .option('--callback-url <url>', 'also POST the finished task there')
+      .option('--param <field=value>', 'any request field the model takes; the value is read as JSON when it parses (numbers, true, arrays), else as text; repeat for more', parseParam, {})
       .option('-o, --out <file>', 'where to save the MP4 (default ./<task id>.mp4)')
       .option('--no-wait', 'print the task and return at once'),
   ).action((o: GenerateOptions) => runRemote(o, (client) => generate(client, o)));
 }
 
+/** The request field each option sets: a --param may not set one of them again. */
+const OPTION_OF_FIELD: Record<string, keyof GenerateOptions> = {
+  prompt: 'prompt', negative_prompt: 'negativePrompt', image_start: 'imageStart', image_end: 'imageEnd', video_urls: 'video', audio_urls: 'audio',
+  image_urls: 'image', generation_mode: 'mode', duration: 'duration', quality: 'quality', aspect_ratio: 'aspectRatio', seed: 'seed',
+  keep_original_sound: 'keepOriginalSound', prompt_extend: 'promptExtend', callback_url: 'callbackUrl',
+};
+
 async function generate(client: VidgateClient, o: GenerateOptions): Promise<void> {
+  for (const field of Object.keys(o.param)) {
+    const option = o[OPTION_OF_FIELD[field]];
+    if (option !== undefined && !(Array.isArray(option) && option.length === 0)) throw new InvalidArgumentError(`--param ${field}: its own option already sets it`);
+  }
   const say = (line: string) => o.json || process.stderr.write(`${line}\n`);
   const media = async (value: string | undefined) => (value === undefined ? undefined : mediaUrl(client, value, say));
   const [imageStart, imageEnd, video, audio, ...images] = await Promise.all([o.imageStart, o.imageEnd, o.video, o.audio, ...o.image].map(media));
@@ -79,8 +92,9 @@ async function generate(client: VidgateClient, o: GenerateOptions): Promise<void
     keep_original_sound: o.keepOriginalSound,
     prompt_extend: o.promptExtend ? true : undefined,
     callback_url: o.callbackUrl,
-  }) as CreateTaskRequest;
-  const created = await client.createTask(request);
+  });
+  Object.assign(request, o.param);
+  const created = await client.createTask(request as CreateTaskRequest);
   if (!o.wait) {
     say(`created ${created.id} (${created.usage.credits_reserved} credits reserved)`);
     return o.json ? printJson(created) : void process.stdout.write(`${created.id}\n`);
@@ -151,6 +165,21 @@ async function saveVideo(client: VidgateClient, url: string, file: string): Prom
     await rm(partial, { force: true });
     throw error;
   }
+}
+
+/** `field=value` into the fields so far: JSON when the value parses, else the text as it is. */
+function parseParam(pair: string, fields: Record<string, unknown>): Record<string, unknown> {
+  const at = pair.indexOf('=');
+  const field = pair.slice(0, Math.max(at, 0));
+  if (!/^[a-z_][a-z0-9_]*$/i.test(field)) throw new InvalidArgumentError(`"${pair}" is not field=value`);
+  if (field === 'model') throw new InvalidArgumentError('the model is --model');
+  if (field in fields) throw new InvalidArgumentError(`${field} is given twice`);
+  const text = pair.slice(at + 1);
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {} // plain text
+  return { ...fields, [field]: value };
 }
 
 function wholeNumber(value: string): number {
