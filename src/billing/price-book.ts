@@ -30,6 +30,11 @@ export class PriceBook {
     this.entries = { ...DEFAULT_PRICES, ...overrides };
   }
 
+  /** A model's rule and credits per quality, as the operator set them; undefined for a model without a price. */
+  entry(model: string): PriceEntry | undefined {
+    return this.entries[model];
+  }
+
   /** The credits (in micro-credits) a task of `billedSeconds` costs. */
   quote(model: string, quality: Quality, billedSeconds: number): Quote {
     const entry = this.entries[model];

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { MediaInfo, MediaNeed } from './media-limits.ts';
 import type { OutputFormat, Quality } from './output-size.ts';
 
@@ -22,10 +22,17 @@ export type TaskPlan = {
   billed_seconds: number;
 };
 
+/** What a model makes from what (CATALOG.md §1.1): text, image(s), references, an edit, an extension, several by input, or other. */
+export const MODEL_KINDS = ['t2v', 'i2v', 'r2v', 'edit', 'extend', 'multi-mode', 'other'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
 /** One model of the public contract: schema, normalization and planning; pure, no I/O. */
 export type ModelSpec<Schema extends z.ZodType = z.ZodType> = {
   id: string;
   owned_by: string;
+  /** The catalog family (wan, happyhorse, seedance, …) and kind, as /v1/models shows them. */
+  family: string;
+  kind: ModelKind;
   schema: Schema;
   normalize(body: z.output<Schema>): NormalizedRequest;
   plan(request: NormalizedRequest, media: Record<string, MediaInfo>): TaskPlan;
@@ -38,6 +45,11 @@ export function sharedFields(body: { model: string; quality: Quality; seed?: num
 
 export function defineModel<Schema extends z.ZodType>(spec: ModelSpec<Schema>): ModelSpec<Schema> {
   return spec;
+}
+
+/** A model's request as JSON Schema, input side (what a client sends): for /v1/models/{id} and the console's forms. */
+export function requestJsonSchema(model: ModelSpec): Record<string, unknown> {
+  return z.toJSONSchema(model.schema, { io: 'input', unrepresentable: 'any', reused: 'inline' }) as Record<string, unknown>;
 }
 
 /** Whole seconds, ignoring the small overshoot container padding adds (6.02 s → 6, 6.4 s → 7). */

@@ -15,6 +15,7 @@ import { creditsRoutes } from './routes/credits.ts';
 import { fileDownloadsRoutes } from './routes/file-downloads.ts';
 import { filesRoutes } from './routes/files.ts';
 import { healthRoutes } from './routes/health.ts';
+import type { PriceBook } from '../billing/price-book.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { generationsRoutes } from './routes/generations.ts';
 import { modelsRoutes } from './routes/models.ts';
@@ -42,6 +43,7 @@ export type HttpDeps = {
   db: Db;
   /** The models some channel serves: the only ones /v1/models lists. */
   servedModels: ReadonlySet<string>;
+  prices: PriceBook;
   /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
   defaultRpm: number;
   /** Where finished videos are stored. */
@@ -100,7 +102,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       await v1.register(tasksRoutes, { tasks: deps.tasks });
       await v1.register(callbacksRoutes, { callbacks: deps.callbacks });
       await v1.register(creditsRoutes, { db: deps.db });
-      await v1.register(modelsRoutes, { served: deps.servedModels });
+      await v1.register(modelsRoutes, { served: deps.servedModels, prices: deps.prices });
     },
     { prefix: '/v1' },
   );

@@ -154,7 +154,13 @@ describe('API over HTTP', () => {
       assert.equal(res.status, 403);
       assert.equal(res.body.error.code, 'model_access_denied');
       const models = await server.call('GET', '/v1/models', { key });
-      assert.deepEqual(models.body, { object: 'list', data: [{ id: 'wan2.7-video-edit', object: 'model', owned_by: 'alibaba' }] });
+      assert.deepEqual(models.body, {
+        object: 'list', data: [{ id: 'wan2.7-video-edit', object: 'model', owned_by: 'alibaba', family: 'wan', kind: 'edit', billing_rule: 'per_second' }],
+      });
+      assert.equal((await server.call('GET', '/v1/models/wan2.7-video-edit', { key })).status, 200);
+      const other = await server.call('GET', '/v1/models/wan2.7-text-to-video', { key });
+      assert.equal(other.status, 404, 'a model the key may not use is not shown either');
+      assert.equal(other.body.error.param, 'model_id');
     });
   });
 
@@ -220,11 +226,27 @@ describe('API over HTTP', () => {
   });
 
   describe('models, docs and unknown routes', () => {
-    it('lists the four models', async () => {
+    it('lists the four models with their family, kind and billing rule', async () => {
       const res = await server.call('GET', '/v1/models');
-      assert.deepEqual(res.body.data.map((m: { id: string }) => m.id), [
-        'wan2.7-text-to-video', 'wan2.7-image-to-video', 'wan2.7-video-edit', 'happyhorse-1.0-video-edit',
+      assert.deepEqual(res.body.data.map((m: Record<string, string>) => [m.id, m.family, m.kind, m.billing_rule]), [
+        ['wan2.7-text-to-video', 'wan', 't2v', 'per_second'], ['wan2.7-image-to-video', 'wan', 'i2v', 'per_second'],
+        ['wan2.7-video-edit', 'wan', 'edit', 'per_second'], ['happyhorse-1.0-video-edit', 'happyhorse', 'edit', 'per_second'],
       ]);
+    });
+    it('answers one model with its request schema and its prices by quality; 404 for an unknown id', async () => {
+      const res = await server.call('GET', '/v1/models/happyhorse-1.0-video-edit');
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual([res.body.id, res.body.family, res.body.kind, res.body.billing_rule], ['happyhorse-1.0-video-edit', 'happyhorse', 'edit', 'per_second']);
+      assert.deepEqual(res.body.prices, { '720p': 17.9, '1080p': 31.8 });
+      const document = res.body.input_schema;
+      assert.equal(document.$schema, 'https://json-schema.org/draft/2020-12/schema');
+      const schema = document.$ref ? document.$defs[document.$ref.split('/').pop()] : document;
+      assert.deepEqual(schema.required, ['model', 'prompt']);
+      assert.ok(schema.properties.video_urls && schema.properties.keep_original_sound, 'the request fields');
+      assert.equal(schema.properties.image_urls.maxItems, 5);
+      const unknown = await server.call('GET', '/v1/models/no-such-model');
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'not_found');
     });
     it('serves OpenAPI 3.1 generated from the model schemas, and a docs page', async () => {
       const doc = (await server.call('GET', '/openapi.json', { key: null })).body;

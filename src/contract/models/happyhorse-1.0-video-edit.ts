@@ -43,6 +43,8 @@ function sourceVideo(body: z.output<typeof schema>): { field: string; url: strin
 export default defineModel({
   id: 'happyhorse-1.0-video-edit',
   owned_by: 'alibaba',
+  family: 'happyhorse',
+  kind: 'edit',
   schema,
   normalize(body) {
     const source = sourceVideo(body);

@@ -45,6 +45,8 @@ export function inferMode(body: { generation_mode?: Mode; video_urls?: unknown; 
 export default defineModel({
   id: 'wan2.7-image-to-video',
   owned_by: 'alibaba',
+  family: 'wan',
+  kind: 'i2v',
   schema,
   normalize(body) {
     const mode = inferMode(body);

@@ -25,6 +25,8 @@ export const schema = z
 export default defineModel({
   id: 'wan2.7-text-to-video',
   owned_by: 'alibaba',
+  family: 'wan',
+  kind: 't2v',
   schema,
   normalize(body) {
     const audio = body.audio_urls?.[0] ?? body.audio_url;

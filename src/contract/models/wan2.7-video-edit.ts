@@ -29,6 +29,8 @@ export const schema = z
 export default defineModel({
   id: 'wan2.7-video-edit',
   owned_by: 'alibaba',
+  family: 'wan',
+  kind: 'edit',
   schema,
   normalize(body) {
     const images = (body.image_urls ?? []).map((url, i) => ({ field: `image_urls[${i}]`, url, limits: WAN_IMAGE }));

@@ -1,6 +1,6 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { requestJsonSchema } from '../../contract/model-spec.ts';
 import { MODELS } from '../../contract/models/index.ts';
 import { sdkJavaScript } from '../../sdk/javascript.ts';
 
@@ -12,7 +12,7 @@ const CSP = "default-src 'self'; img-src 'self' data: blob:; media-src * blob:; 
 export const consoleRoutes: FastifyPluginAsyncZod = async (app) => {
   const sdk = sdkJavaScript();
   const models = JSON.stringify(
-    Object.values(MODELS).map((model) => ({ id: model.id, schema: z.toJSONSchema(model.schema, { io: 'input', unrepresentable: 'any', reused: 'inline' }) })),
+    Object.values(MODELS).map((model) => ({ id: model.id, schema: requestJsonSchema(model) })),
   );
   app.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CSP);
