@@ -32,7 +32,7 @@ async function serveOnce(env: Record<string, string>): Promise<{ stdout: string;
   const key = env.VIDGATE_BOOTSTRAP_KEY;
   const res = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
+  await new Promise((resolve) => child.on('close', resolve)); // 'close': its output has all been read
   return { stdout, stderr, status: res.status };
 }
 

@@ -44,7 +44,8 @@ describe('the web console in Chromium', () => {
   it('refuses an unknown key, then takes a good one and shows its credits', async () => {
     for (const attempt of ['sk-evo-not-a-real-key-000000000000000000', 'sk-evo-another-bad-key-00000000000000000']) {
       await page.fill('#api-key', attempt);
-      await page.click('#key-form button[type=submit]');
+      // The refusal has arrived, then the page shows it (the first attempt's error must not count for the second).
+      await Promise.all([page.waitForResponse((response) => response.url().endsWith('/v1/models')), page.click('#key-form button[type=submit]')]);
       await page.waitForSelector('#key-error:not([hidden])');
       assert.match(await page.textContent('#key-error') ?? '', /^That key was refused: Authorization: the API key is unknown or disabled/);
       assert.equal(await page.$$eval('.error:not([hidden])', (nodes) => nodes.length), 1, 'one error at a time');
@@ -53,6 +54,8 @@ describe('the web console in Chromium', () => {
     await page.fill('#api-key', server.key);
     await page.click('#key-form button[type=submit]');
     await page.waitForSelector('#workspace:not([hidden])');
+    // Credits and history load after the workspace shows: wait for them, not for a clock.
+    await page.waitForFunction(() => document.getElementById('credits')?.textContent !== '' && document.getElementById('history-rows')?.textContent !== '');
     assert.match(await page.textContent('#credits') ?? '', /^1000000 credits left · 0 used$/);
     assert.equal(await page.isHidden('#key-error'), true, await page.textContent('#key-error') ?? '');
     assert.equal(await page.textContent('#history-rows'), 'No tasks yet.');
@@ -103,7 +106,7 @@ describe('the web console in Chromium', () => {
     assert.deepEqual(playback, { src: task.results[0], advanced: true, readyState: 4, width: 1280, height: 720, error: null });
     assert.equal(await page.getAttribute('#download', 'href'), task.results[0]);
     await page.waitForFunction((taskId) => document.querySelector(`#history-rows tr[data-id="${taskId}"] td:nth-child(3)`)?.textContent === 'completed', id);
-    assert.match(await page.textContent('#credits') ?? '', / 17\.2 used$/);
+    await page.waitForFunction(() => document.getElementById('credits')?.textContent?.endsWith(' 17.2 used')); // credits reload after the task ends
   });
 
   it('uploads a picked file for a media field and starts from it', async () => {
