@@ -60,30 +60,19 @@ export function registerGenerateCommand(program: Command): void {
   ).action((o: GenerateOptions) => runRemote(o, (client) => generate(client, o)));
 }
 
-/** The request field each option sets: a --param may not set one of them again. */
-const OPTION_OF_FIELD: Record<string, keyof GenerateOptions> = {
-  prompt: 'prompt', negative_prompt: 'negativePrompt', image_start: 'imageStart', image_end: 'imageEnd', video_urls: 'video', audio_urls: 'audio',
-  image_urls: 'image', generation_mode: 'mode', duration: 'duration', quality: 'quality', aspect_ratio: 'aspectRatio', seed: 'seed',
-  keep_original_sound: 'keepOriginalSound', prompt_extend: 'promptExtend', callback_url: 'callbackUrl',
-};
+/** The request fields that take media: a local file among them is uploaded first. */
+const MEDIA_FIELDS = ['image_start', 'image_end', 'video_urls', 'audio_urls', 'image_urls'] as const;
 
 async function generate(client: VidgateClient, o: GenerateOptions): Promise<void> {
-  for (const field of Object.keys(o.param)) {
-    const option = o[OPTION_OF_FIELD[field]];
-    if (option !== undefined && !(Array.isArray(option) && option.length === 0)) throw new InvalidArgumentError(`--param ${field}: its own option already sets it`);
-  }
-  const say = (line: string) => o.json || process.stderr.write(`${line}\n`);
-  const media = async (value: string | undefined) => (value === undefined ? undefined : mediaUrl(client, value, say));
-  const [imageStart, imageEnd, video, audio, ...images] = await Promise.all([o.imageStart, o.imageEnd, o.video, o.audio, ...o.image].map(media));
-  const request = definedEntries({
+  const named = definedEntries({
     model: o.model,
     prompt: o.prompt,
     negative_prompt: o.negativePrompt,
-    image_start: imageStart,
-    image_end: imageEnd,
-    video_urls: video && [video],
-    audio_urls: audio && [audio],
-    image_urls: images.length ? images : undefined,
+    image_start: o.imageStart,
+    image_end: o.imageEnd,
+    video_urls: o.video && [o.video],
+    audio_urls: o.audio && [o.audio],
+    image_urls: o.image.length ? o.image : undefined,
     generation_mode: o.mode,
     duration: o.duration,
     quality: o.quality,
@@ -93,7 +82,15 @@ async function generate(client: VidgateClient, o: GenerateOptions): Promise<void
     prompt_extend: o.promptExtend ? true : undefined,
     callback_url: o.callbackUrl,
   });
-  Object.assign(request, o.param);
+  const twice = Object.keys(o.param).find((field) => field in named);
+  if (twice) throw new InvalidArgumentError(`--param ${twice}: its own option already sets it`);
+  const say = (line: string) => o.json || process.stderr.write(`${line}\n`);
+  const upload = (value: string) => mediaUrl(client, value, say);
+  const request: Record<string, unknown> = { ...named, ...o.param };
+  await Promise.all(MEDIA_FIELDS.filter((field) => field in named).map(async (field) => {
+    const value = named[field] as string | string[];
+    request[field] = Array.isArray(value) ? await Promise.all(value.map(upload)) : await upload(value);
+  }));
   const created = await client.createTask(request as CreateTaskRequest);
   if (!o.wait) {
     say(`created ${created.id} (${created.usage.credits_reserved} credits reserved)`);

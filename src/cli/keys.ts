@@ -4,9 +4,9 @@ import { newApiKey } from '../auth/secrets.ts';
 import { TopUpRefused, topUpCredits } from '../billing/ledger.ts';
 import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { MODELS } from '../contract/models/index.ts';
-import { migrateToLatest, openStore, type Store } from '../store/db.ts';
+import type { Store } from '../store/db.ts';
 import { settingsOrExit } from './settings.ts';
-import { startOrExit } from './startup-errors.ts';
+import { openMigratedStore } from './startup-errors.ts';
 import { formatTable } from './table.ts';
 import { parseBytes } from '../util/bytes.ts';
 
@@ -119,10 +119,8 @@ async function userTarget(store: Store, name: string): Promise<{ userId: string;
 }
 
 async function withStore(work: (store: Store) => Promise<unknown>): Promise<void> {
-  const settings = settingsOrExit();
-  const store = await startOrExit(settings, 'store', async () => openStore(settings));
+  const { store } = await openMigratedStore(settingsOrExit());
   try {
-    await startOrExit(settings, 'store', () => migrateToLatest(store.db));
     await work(store);
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof KeySpecError || error instanceof TopUpRefused)) throw error;

@@ -1,4 +1,5 @@
 import type { Settings } from '../config.ts';
+import { migrateToLatest, openStore, type Store } from '../store/db.ts';
 
 type SystemError = Error & { code?: string; path?: string };
 
@@ -78,4 +79,10 @@ export async function startOrExit<T>(settings: Settings, stage: StartupStage, st
     process.stderr.write(`vidgate: ${line}\n`);
     process.exit(2);
   }
+}
+
+/** The store, brought up to date, for a command that works on it; a setting that stops that exits as startOrExit says. */
+export async function openMigratedStore(settings: Settings): Promise<{ store: Store; applied: string[] }> {
+  const store = await startOrExit(settings, 'store', async () => openStore(settings));
+  return { store, applied: await startOrExit(settings, 'store', () => migrateToLatest(store.db)) };
 }
