@@ -81,7 +81,8 @@ describe('channels in the config file', () => {
     const [local] = loadSettings({}).channels;
     assert.equal(local.name, 'local');
     assert.equal(local.engine, 'local');
-    assert.deepEqual([...local.models.keys()].sort(), ['happyhorse-1.0-video-edit', 'wan2.7-image-to-video', 'wan2.7-text-to-video', 'wan2.7-video-edit']);
+    assert.equal(local.models.size, 74, 'the whole catalog (CONTRACT §9.4: local previews every model)');
+    assert.ok(['wan2.7-text-to-video', 'seedance-2.0-text-to-video', 'topaz-video-upscale', 'MiniMax-Hailuo-02'].every((id) => local.models.has(id)));
   });
 
   it('maps our model ids to the engine\'s defaults, or to the operator\'s map, and reads the credential from the environment', () => {

@@ -1,13 +1,24 @@
 import { z } from 'zod';
-import type { Quality } from '../contract/output-size.ts';
+import { MODELS } from '../contract/models/index.ts';
+import { type Quality, SHORT_EDGE } from '../contract/output-size.ts';
+import { defaultCatalogPrice } from './catalog-prices.ts';
 import { creditsToMicro } from './money.ts';
 
-export const BILLING_RULES = ['per_second', 'per_call'] as const;
+/** per_token (gemini) is charged like per_second: tokens are not known before the video exists. */
+export const BILLING_RULES = ['per_second', 'per_call', 'per_token'] as const;
 export type BillingRule = (typeof BILLING_RULES)[number];
 
 const price = z.number().min(0);
-const priceEntry = z.strictObject({ rule: z.enum(BILLING_RULES).default('per_second'), '720p': price, '1080p': price });
-export type PriceEntry = z.infer<typeof priceEntry>;
+const qualityKey = z.enum(Object.keys(SHORT_EDGE) as [string, ...string[]], { error: `must be a quality: ${Object.keys(SHORT_EDGE).join(', ')}` });
+const priceEntry = z
+  .object({ rule: z.enum(BILLING_RULES).default('per_second') })
+  .catchall(price)
+  .superRefine((entry, context) => {
+    for (const key of Object.keys(entry)) {
+      if (key !== 'rule' && !qualityKey.safeParse(key).success) context.addIssue({ code: 'custom', path: [key], message: `is not a quality (${Object.keys(SHORT_EDGE).join(', ')})` });
+    }
+  });
+export type PriceEntry = { rule: BillingRule } & Record<string, number | BillingRule>;
 
 /** The `prices` section of the config file: model id → rule and credits per second (or call). */
 export const priceOverridesSchema = z.record(z.string(), priceEntry);
@@ -18,6 +29,9 @@ export const DEFAULT_PRICES: Readonly<Record<string, PriceEntry>> = Object.freez
   'wan2.7-image-to-video': { rule: 'per_second', '720p': 8.6, '1080p': 14.4 },
   'wan2.7-video-edit': { rule: 'per_second', '720p': 8.6, '1080p': 14.4 },
   'happyhorse-1.0-video-edit': { rule: 'per_second', '720p': 17.9, '1080p': 31.8 },
+  ...Object.fromEntries(
+    Object.values(MODELS).filter((model) => model.pricing).map((model) => [model.id, defaultCatalogPrice({ id: model.id, family: model.family, ...model.pricing! })]),
+  ),
 });
 
 export type Quote = { rule: BillingRule; micro: number };
@@ -27,7 +41,9 @@ export class PriceBook {
   private readonly entries: Record<string, PriceEntry>;
 
   constructor(overrides: Record<string, PriceEntry> = {}) {
-    this.entries = { ...DEFAULT_PRICES, ...overrides };
+    // An override changes the qualities it names; the model's other qualities keep their defaults.
+    this.entries = { ...DEFAULT_PRICES };
+    for (const [model, entry] of Object.entries(overrides)) this.entries[model] = { ...this.entries[model], ...entry };
   }
 
   /** A model's rule and credits per quality, as the operator set them; undefined for a model without a price. */
@@ -38,8 +54,9 @@ export class PriceBook {
   /** The credits (in micro-credits) a task of `billedSeconds` costs. */
   quote(model: string, quality: Quality, billedSeconds: number): Quote {
     const entry = this.entries[model];
-    if (!entry) throw new Error(`no price for model ${model}`);
-    const unit = creditsToMicro(entry[quality]);
+    const perUnit = entry?.[quality];
+    if (typeof perUnit !== 'number') throw new Error(`no price for model ${model} at ${quality}`);
+    const unit = creditsToMicro(perUnit);
     return { rule: entry.rule, micro: entry.rule === 'per_call' ? unit : unit * billedSeconds };
   }
 }

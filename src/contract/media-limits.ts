@@ -28,6 +28,8 @@ export type MediaLimits = {
   longEdgeMax?: number;
   maxAspect?: number;
   fpsAbove?: number;
+  /** Frame rate bounds, inclusive (with a little slack for 23.976 and 59.94). */
+  fpsRange?: readonly [number, number];
   noAlpha?: boolean;
 };
 
@@ -82,6 +84,9 @@ export function checkMediaLimits(field: string, info: MediaInfo, limits: MediaLi
   }
   if (limits.fpsAbove !== undefined && !(info.fps !== undefined && info.fps > limits.fpsAbove)) {
     throw fail(`frame rate ${info.fps === undefined ? 'unknown' : `${+info.fps.toFixed(2)} fps`} must be above ${limits.fpsAbove} fps`);
+  }
+  if (limits.fpsRange && !(info.fps !== undefined && info.fps >= limits.fpsRange[0] - 0.1 && info.fps <= limits.fpsRange[1] + 0.1)) {
+    throw fail(`frame rate ${info.fps === undefined ? 'unknown' : `${+info.fps.toFixed(2)} fps`} is outside ${limits.fpsRange[0]}–${limits.fpsRange[1]} fps`);
   }
   if (limits.noAlpha && info.hasAlpha) throw fail('images with an alpha (transparency) channel are not accepted');
 }

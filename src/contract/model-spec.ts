@@ -5,7 +5,7 @@ import type { OutputFormat, Quality } from './output-size.ts';
 /** A validated request, aliases resolved: what the task stores and the engines read. */
 export type NormalizedRequest = {
   model: string;
-  quality: Quality;
+  quality: string;
   seed?: number;
   callback_url?: string;
   /** Model parameters other than media URLs, as the contract names them. */
@@ -15,7 +15,7 @@ export type NormalizedRequest = {
 
 /** What a request implies once its media are probed: the output and the billed seconds. */
 export type TaskPlan = {
-  output: OutputFormat & { duration_sec: number };
+  output: Omit<OutputFormat, 'aspect_ratio'> & { aspect_ratio: string; duration_sec: number };
   /** Integer seconds reported as task_info.video_duration. */
   video_duration: number;
   /** Seconds the reservation is quoted on. */
@@ -34,6 +34,8 @@ export type ModelSpec<Schema extends z.ZodType = z.ZodType> = {
   family: string;
   kind: ModelKind;
   schema: Schema;
+  /** Relayed as the client's own fields only (catalog models); else the shared quality and seed are sent too. */
+  relaysParamsOnly?: boolean;
   normalize(body: z.output<Schema>): NormalizedRequest;
   plan(request: NormalizedRequest, media: Record<string, MediaInfo>): TaskPlan;
 };

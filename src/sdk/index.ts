@@ -4,12 +4,12 @@
  */
 import type { ApiErrorCode, TaskErrorCode } from '../contract/errors.ts';
 import type { FileData, QuotaData } from '../contract/files.ts';
-import type { generationRequestSchema } from '../contract/models/index.ts';
 import type { TaskStatus, TaskView } from '../contract/task-view.ts';
-import type { z } from 'zod';
 
-/** The body of POST /v1/videos/generations, one shape per `model`, as the model schemas accept it (defaults optional). */
-export type CreateTaskRequest = z.input<typeof generationRequestSchema>;
+import type { CreateTaskRequest } from './requests.generated.ts';
+
+/** The body of POST /v1/videos/generations, one shape per `model`, generated from the model registry (defaults optional). */
+export type { CreateTaskRequest };
 export type ModelId = CreateTaskRequest['model'];
 export type Task = TaskView;
 export type { FileData, QuotaData, TaskStatus };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/contract/errors.ts';
 import type { MediaInfo } from '../../src/contract/media-limits.ts';
-import { generationRequestSchema, modelSpec } from '../../src/contract/models/index.ts';
+import { generationRequestSchema, modelSpec, resolveModelId } from '../../src/contract/models/index.ts';
 import type { NormalizedRequest } from '../../src/contract/model-spec.ts';
 
 const URL_A = 'https://media.example/a.png';
@@ -11,7 +11,7 @@ const CLIP = 'https://media.example/c.mp4';
 const AUDIO = 'https://media.example/d.wav';
 
 /** Normalizes as the task service does. */
-const normalizeRequest = (body: { model: string }): NormalizedRequest => modelSpec(body.model).normalize(body as never);
+const normalizeRequest = (body: Record<string, unknown>): NormalizedRequest => modelSpec(String(body.model)).normalize(body as never);
 
 /** Parses and normalizes like the API does; returns the request or the first error message. */
 function accept(body: Record<string, unknown>): NormalizedRequest {
@@ -290,7 +290,16 @@ describe('happyhorse-1.0-video-edit', () => {
 describe('model selection', () => {
   it('rejects a missing or unknown model naming the field', () => {
     reject({ prompt: 'x' }, 'model');
-    reject({ model: 'wan2.6-text-to-video', prompt: 'x' }, 'model');
+    reject({ model: 'wan2.8-text-to-video', prompt: 'x' }, 'model');
     reject({ model: 7 }, 'model');
+  });
+
+  it('maps old client names to the documented id, and names the closest id for a typo (CONTRACT §9.3)', () => {
+    assert.equal(resolveModelId('veo3.1-fast'), 'veo3.1-fast-beta');
+    assert.equal(resolveModelId('grok-imagine-image-to-video'), 'grok-imagine-image-to-video-beta');
+    assert.equal(resolveModelId('seedance-1.5-pro'), 'seedance-1.5-pro');
+    assert.throws(() => resolveModelId('seedance-2.0-text-to-vdeo'), /model: unknown model "seedance-2.0-text-to-vdeo"; did you mean "seedance-2.0-text-to-video"\?/);
+    assert.throws(() => resolveModelId('sora-2'), /did you mean "sora-2-preview"/);
+    assert.throws(() => resolveModelId('a-painting-robot'), /unknown model "a-painting-robot"; see GET \/v1\/models/);
   });
 });

@@ -92,7 +92,8 @@ describe('API over HTTP', () => {
       assert.match(nested.body.error.message, /^video_urls\[0\]: must be an http:\/\/ or https:\/\/ URL/);
       const model = await server.call('POST', '/v1/videos/generations', { body: { model: 'sora-2', prompt: 'x' } });
       assert.equal(model.status, 400);
-      assert.match(model.body.error.message, /^model: must be one of wan2\.7-text-to-video/);
+      assert.equal(model.body.error.message, 'model: unknown model "sora-2"; did you mean "sora-2-preview"?');
+      assert.equal(model.body.error.param, 'model');
     });
 
     it('answers missing_video_urls for happyhorse without a video', async () => {
@@ -226,12 +227,15 @@ describe('API over HTTP', () => {
   });
 
   describe('models, docs and unknown routes', () => {
-    it('lists the four models with their family, kind and billing rule', async () => {
+    it('lists the whole catalog with each model\'s family, kind and billing rule', async () => {
       const res = await server.call('GET', '/v1/models');
-      assert.deepEqual(res.body.data.map((m: Record<string, string>) => [m.id, m.family, m.kind, m.billing_rule]), [
-        ['wan2.7-text-to-video', 'wan', 't2v', 'per_second'], ['wan2.7-image-to-video', 'wan', 'i2v', 'per_second'],
-        ['wan2.7-video-edit', 'wan', 'edit', 'per_second'], ['happyhorse-1.0-video-edit', 'happyhorse', 'edit', 'per_second'],
-      ]);
+      assert.equal(res.body.data.length, 74);
+      const row = (id: string) => res.body.data.map((m: Record<string, string>) => [m.id, m.family, m.kind, m.billing_rule]).find((r: string[]) => r[0] === id);
+      assert.deepEqual(row('wan2.7-text-to-video'), ['wan2.7-text-to-video', 'wan', 't2v', 'per_second']);
+      assert.deepEqual(row('happyhorse-1.0-video-edit'), ['happyhorse-1.0-video-edit', 'happyhorse', 'edit', 'per_second']);
+      assert.deepEqual(row('kling-o1-image-to-video'), ['kling-o1-image-to-video', 'kling', 'i2v', 'per_call']);
+      assert.deepEqual(row('gemini-omni-flash-text-to-video'), ['gemini-omni-flash-text-to-video', 'gemini', 't2v', 'per_token']);
+      assert.deepEqual(row('topaz-video-upscale'), ['topaz-video-upscale', 'other', 'other', 'per_second']);
     });
     it('answers one model with its request schema and its prices by quality; 404 for an unknown id', async () => {
       const res = await server.call('GET', '/v1/models/happyhorse-1.0-video-edit');

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../contract/errors.ts';
-import { generationRequestSchema } from '../../contract/models/index.ts';
+import { type GenerationRequest, generationRequestSchema, resolveModelId } from '../../contract/models/index.ts';
 import { taskViewSchema } from '../../contract/task-view.ts';
 import { idempotentRequest } from '../../tasks/idempotency.ts';
 import type { TaskService } from '../../tasks/service.ts';
@@ -46,9 +46,14 @@ export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; defa
       body: generationRequestSchema,
       response: { 200: taskViewSchema, ...createErrorResponses },
     },
+    // Old client names become the documented id, and an unknown id is named with the closest one, before the per-model schema runs.
+    preValidation: async (request) => {
+      const body = request.body;
+      if (body !== null && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).model = resolveModelId((body as Record<string, unknown>).model);
+    },
     handler: (request) => {
       const key = request.headers['idempotency-key'];
-      return tasks.create(callerOf(request), request.body, key ? idempotentRequest(key, request.body) : undefined);
+      return tasks.create(callerOf(request), request.body as GenerationRequest, key ? idempotentRequest(key, request.body) : undefined);
     },
   });
 };

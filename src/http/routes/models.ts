@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { PriceBook } from '../../billing/price-book.ts';
+import { BILLING_RULES, type PriceBook } from '../../billing/price-book.ts';
 import { ApiError } from '../../contract/errors.ts';
 import { MODEL_KINDS, type ModelSpec, requestJsonSchema } from '../../contract/model-spec.ts';
 import { MODELS } from '../../contract/models/index.ts';
@@ -13,7 +13,7 @@ const modelEntrySchema = z.object({
   owned_by: z.string(),
   family: z.string().describe('wan, happyhorse, seedance, kling, …'),
   kind: z.enum(MODEL_KINDS).describe('t2v, i2v, r2v (references), edit, extend, multi-mode (picked from the inputs) or other'),
-  billing_rule: z.enum(['per_second', 'per_call']),
+  billing_rule: z.enum(BILLING_RULES).describe('per_token is charged per output second: tokens are not known before the video exists'),
 });
 
 const modelListSchema = z.object({ object: z.literal('list'), data: z.array(modelEntrySchema) }).meta({ id: 'ModelList' });
@@ -59,7 +59,7 @@ export const modelsRoutes: FastifyPluginAsyncZod<ModelsOptions> = async (app, { 
       const model = usable(callerOf(request).allowedModels).find((m) => m.id === request.params.model_id);
       if (!model) throw new ApiError('not_found', `model_id: "${request.params.model_id.slice(0, 80)}" is not a model this key may use here (GET /v1/models lists them)`, { param: 'model_id' });
       const { rule, ...byQuality } = prices.entry(model.id)!;
-      return { ...entry(model), billing_rule: rule, input_schema: requestJsonSchema(model), prices: byQuality };
+      return { ...entry(model), billing_rule: rule, input_schema: requestJsonSchema(model), prices: byQuality as Record<string, number> };
     },
   });
 };
