@@ -1,4 +1,8 @@
 import type { RenderJob } from '../engine.ts';
+import { soundtrackExpression } from './look.ts';
+
+/** How a catalog model's preview differs from a seed model's: its prompt text, and whether it is silent. */
+export type PreviewOptions = { prompt?: string; silent?: boolean };
 
 /**
  * One render as ffmpeg commands. Text for drawtext goes into `files` (written to the work
@@ -37,6 +41,13 @@ export function fitAudio(seconds: number): string {
 /** Input arguments for `seconds` of silence. */
 export function silenceInput(seconds: number): string[] {
   return ['-f', 'lavfi', '-t', String(seconds), '-i', `anullsrc=r=${AUDIO_RATE}:cl=stereo`];
+}
+
+/** The driving audio when the request gave one, else silence when the output has no sound, else a soundtrack from the seed. */
+export function audioInput(job: RenderJob, seconds: number, silent = false): string[] {
+  const driving = job.inputs['audio_urls[0]'] ?? job.inputs.audio_url;
+  if (driving) return ['-i', driving.path];
+  return silent ? silenceInput(seconds) : soundtrackInput(soundtrackExpression(job.seed), seconds);
 }
 
 /** Input arguments for a soundtrack expression (see look.ts). */

@@ -1,7 +1,7 @@
 import type { RenderInput, RenderJob } from '../engine.ts';
 import {
-  caption, captionWidth, inputCount, driftOver, renderCommand, type FfmpegPlan, fillFrame, fitAudio, holdLastFrame, label, labelText, segmentSeconds, silenceInput,
-  soundtrackInput, uniformVideo, wrapText,
+  audioInput, caption, captionWidth, inputCount, driftOver, renderCommand, type FfmpegPlan, fillFrame, fitAudio, holdLastFrame, label, labelText, type PreviewOptions,
+  segmentSeconds, silenceInput, soundtrackInput, uniformVideo, wrapText,
 } from './graph.ts';
 import { seededRandom, soundtrackExpression } from './look.ts';
 
@@ -17,7 +17,7 @@ export function imageToVideoPlan(job: RenderJob): FfmpegPlan {
 }
 
 /** first_frame: drift over the image; first_last_frame: then dissolve into the last image. */
-function stillsPlan(job: RenderJob, first: RenderInput, last: RenderInput | undefined): FfmpegPlan {
+export function stillsPlan(job: RenderJob, first: RenderInput, last: RenderInput | undefined, options: PreviewOptions = {}): FfmpegPlan {
   const { width, height, fps, durationSec } = job.output;
   const random = seededRandom(job.seed, 'i2v');
   const frames = Math.round(durationSec * fps);
@@ -31,16 +31,19 @@ function stillsPlan(job: RenderJob, first: RenderInput, last: RenderInput | unde
     video = '[dissolve]';
   }
   const audioIndex = inputCount(inputs);
-  inputs.push(...audioInput(job, durationSec));
-  graph.push(`${video}${overlays(job)},${holdLastFrame(fps)}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
-  return { files: textFiles(job), commands: [renderCommand(job, inputs, graph)] };
+  inputs.push(...audioInput(job, durationSec, options.silent));
+  graph.push(`${video}${overlays(job, options)},${holdLastFrame(fps)}[video]`, `[${audioIndex}:a]${fitAudio(durationSec)}[audio]`);
+  return { files: textFiles(job, options), commands: [renderCommand(job, inputs, graph)] };
 }
 
-/** video_continuation: the clip, then a continuation from its last frame, ending on image_end when given. */
-function continuationPlan(job: RenderJob): FfmpegPlan {
+/**
+ * video_continuation: the clip, then a continuation from its last frame, ending on image_end when
+ * given. `clipShare` is the most of the output the clip may fill (an extension shows some new video).
+ */
+export function continuationPlan(job: RenderJob, clipShare = 1, options: PreviewOptions = {}): FfmpegPlan {
   const { width, height, fps, durationSec } = job.output;
   const clip = job.inputs['video_urls[0]'];
-  const clipFrames = Math.round(Math.min(clip.durationSec ?? durationSec, durationSec) * fps);
+  const clipFrames = Math.round(Math.min(clip.durationSec ?? durationSec, durationSec * clipShare) * fps);
   const clipSeconds = clipFrames / fps;
   const restSeconds = segmentSeconds(clipSeconds, durationSec, fps);
   const inputs = ['-i', clip.path];
@@ -66,7 +69,7 @@ function continuationPlan(job: RenderJob): FfmpegPlan {
   }
   graph.push(`${onward}trim=end_frame=${restFrames},setpts=PTS-STARTPTS[continued]`);
   graph.push(`[${inputCount(inputs)}:a]${fitAudio(restSeconds)}[newsound]`);
-  inputs.push(...soundtrackInput(soundtrackExpression(job.seed), restSeconds));
+  inputs.push(...(options.silent ? silenceInput(restSeconds) : soundtrackInput(soundtrackExpression(job.seed), restSeconds)));
   const shown = job.params.prompt ? `${caption('prompt.txt', height, `gte(t,${(clipSeconds + 0.5).toFixed(2)})`)},` : '';
   graph.push(`[clip][continued]concat=n=2:v=1:a=0,${shown}${label('label.txt', height)},${holdLastFrame(fps)}[video]`);
   graph.push('[clipsound][newsound]concat=n=2:v=0:a=1[audio]');
@@ -74,19 +77,13 @@ function continuationPlan(job: RenderJob): FfmpegPlan {
   return { files: textFiles(job), commands: [lastFrame, renderCommand(job, inputs, graph)] };
 }
 
-/** The driving audio when given, else a soundtrack from the seed. */
-function audioInput(job: RenderJob, seconds: number): string[] {
-  const driving = job.inputs['audio_urls[0]'];
-  return driving ? ['-i', driving.path] : soundtrackInput(soundtrackExpression(job.seed), seconds);
-}
-
-function overlays(job: RenderJob): string {
+function overlays(job: RenderJob, options: PreviewOptions): string {
   const { height } = job.output;
-  const shown = job.params.prompt ? [caption('prompt.txt', height, AFTER_OPENING)] : [];
+  const shown = (options.prompt ?? job.params.prompt) ? [caption('prompt.txt', height, AFTER_OPENING)] : [];
   return [...shown, label('label.txt', height, AFTER_OPENING)].join(',');
 }
 
-function textFiles(job: RenderJob): Record<string, string> {
+function textFiles(job: RenderJob, options: PreviewOptions = {}): Record<string, string> {
   const { width, height } = job.output;
-  return { 'label.txt': labelText(job), 'prompt.txt': wrapText(String(job.params.prompt ?? ''), captionWidth(width, height)) };
+  return { 'label.txt': labelText(job), 'prompt.txt': wrapText(options.prompt ?? String(job.params.prompt ?? ''), captionWidth(width, height)) };
 }

@@ -1,8 +1,8 @@
 import type { RenderJob } from '../engine.ts';
 import {
-  caption, captionWidth, renderCommand, type FfmpegPlan, fitAudio, FONT, label, labelText, segmentSeconds, soundtrackInput, uniformVideo, wrapText,
+  audioInput, caption, captionWidth, renderCommand, type FfmpegPlan, fitAudio, FONT, label, labelText, type PreviewOptions, segmentSeconds, uniformVideo, wrapText,
 } from './graph.ts';
-import { baseHue, hslHex, seededRandom, soundtrackExpression } from './look.ts';
+import { baseHue, hslHex, seededRandom } from './look.ts';
 import { parseShots } from './shots.ts';
 
 /**
@@ -10,9 +10,9 @@ import { parseShots } from './shots.ts';
  * "subject", the shot's text drawn on it; cuts at the shot times; the driving audio or a
  * soundtrack from the seed.
  */
-export function textToVideoPlan(job: RenderJob): FfmpegPlan {
+export function textToVideoPlan(job: RenderJob, options: PreviewOptions = {}): FfmpegPlan {
   const { width, height, fps, durationSec } = job.output;
-  const prompt = String(job.params.prompt ?? '');
+  const prompt = options.prompt ?? String(job.params.prompt ?? '');
   const shots = parseShots(prompt, durationSec);
   const files: Record<string, string> = { 'label.txt': labelText(job), 'subject.txt': '●' };
   const inputs: string[] = [];
@@ -35,9 +35,7 @@ export function textToVideoPlan(job: RenderJob): FfmpegPlan {
   });
 
   const audioIndex = shots.length;
-  const driving = job.inputs['audio_urls[0]'] ?? job.inputs.audio_url;
-  if (driving) inputs.push('-i', driving.path);
-  else inputs.push(...soundtrackInput(soundtrackExpression(job.seed), durationSec));
+  inputs.push(...audioInput(job, durationSec, options.silent));
 
   const joined = shots.map((_, i) => `[s${i}]`).join('');
   graph.push(`${joined}concat=n=${shots.length}:v=1:a=0,${label('label.txt', height)}[video]`);

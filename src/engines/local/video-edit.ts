@@ -8,9 +8,9 @@ import { editStyle, soundtrackExpression, speaksOfSound } from './look.ts';
  * Both edit models: the source cut to the output length and reframed, a style picked from the
  * prompt, the reference images shown in a strip, and audio as CONTRACT §2.4/§2.5 say.
  */
-export function videoEditPlan(job: RenderJob): FfmpegPlan {
+export function videoEditPlan(job: RenderJob, soundChoice?: EditSound): FfmpegPlan {
   const { width, height, fps, durationSec } = job.output;
-  const source = Object.values(job.inputs).find((input) => input.kind === 'video')!;
+  const source = job.inputs['video_urls[0]'] ?? job.inputs.video_url ?? Object.values(job.inputs).find((input) => input.kind === 'video')!;
   const references = Object.keys(job.inputs).filter((field) => field.startsWith('image_urls[')).sort(byIndex).map((field) => job.inputs[field]);
   const prompt = String(job.params.prompt ?? '');
   const style = editStyle(prompt);
@@ -33,7 +33,8 @@ export function videoEditPlan(job: RenderJob): FfmpegPlan {
   const shown = prompt ? `${caption('prompt.txt', height, 'lt(t,3)')},` : '';
   graph.push(`${video}${shown}${label('label.txt', height)}[video]`);
 
-  const sound = editSound(job, source.hasAudio, prompt);
+  const chosen = soundChoice ?? editSound(job, source.hasAudio, prompt);
+  const sound = chosen === 'source' && !source.hasAudio ? 'silence' : chosen;
   const audioIndex = inputCount(inputs);
   if (sound === 'source') graph.push(`[0:a]${fitAudio(durationSec)}[audio]`);
   else {
@@ -51,7 +52,9 @@ export function videoEditPlan(job: RenderJob): FfmpegPlan {
  * Where the edit's sound comes from. wan2.7: keep_original_sound keeps the source; otherwise the
  * model makes new sound only when the prompt speaks of sound. happyhorse: keep or make new.
  */
-export function editSound(job: RenderJob, sourceHasAudio: boolean, prompt: string): 'source' | 'new' | 'silence' {
+export type EditSound = 'source' | 'new' | 'silence';
+
+export function editSound(job: RenderJob, sourceHasAudio: boolean, prompt: string): EditSound {
   const keep = job.params.keep_original_sound === true;
   const makeNew = job.model.startsWith('happyhorse') ? !keep : !keep && speaksOfSound(prompt);
   if (makeNew) return 'new';
