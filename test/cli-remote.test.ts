@@ -44,6 +44,21 @@ describe('vidgate generate and vidgate tasks', () => {
     assert.ok(!existsSync(path.join(dir, 'pan.mp4.part')));
   });
 
+  it('drives any catalog model: --video and --audio go to the field the model names, local files in --param fields are uploaded', async () => {
+    const fixtures = fixturesDir();
+    const gen = await run(['generate', '--model', 'videoretalk', '--video', path.join(fixtures, 'clip-5s-640x360.mp4'), '--audio', path.join(fixtures, 'audio-3s.wav'),
+      '--param', `ref_image_url=${path.join(fixtures, 'image-640x360.png')}`, '--param', 'query_face_threshold=150', '-o', 'retalk.mp4', '--json']);
+    assert.equal(gen.status, 0, gen.stderr);
+    const task = JSON.parse(gen.stdout);
+    assert.equal(task.model, 'videoretalk');
+    const inputs = await server.app.db.selectFrom('task_inputs').select(['field', 'url']).where('task_id', '=', task.id).orderBy('field').execute();
+    assert.deepEqual(inputs.map((input) => input.field), ['audio_url', 'ref_image_url', 'video_url'], 'the singular fields videoretalk names');
+    for (const input of inputs) assert.ok(input.url.startsWith(`${server.baseUrl}/files/`), `${input.field} was uploaded`);
+    const row = await server.app.db.selectFrom('tasks').select('params_json').where('id', '=', task.id).executeTakeFirstOrThrow();
+    assert.equal(JSON.parse(row.params_json).query_face_threshold, 150);
+    assert.equal((await videoFacts(path.join(dir, 'retalk.mp4'))).durationSec.toFixed(0), '3', 'as long as the speech');
+  });
+
   it('prints only JSON with --json, saving to ./<task id>.mp4 by default', async () => {
     const gen = await run(['generate', '--model', 'wan2.7-text-to-video', '--prompt', 'a red kite', '--duration', '2', '--json']);
     assert.equal(gen.status, 0, gen.stderr);

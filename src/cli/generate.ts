@@ -9,6 +9,7 @@ import { formatBytes } from '../contract/media-limits.ts';
 import type { CreateTaskRequest, Task, VidgateClient } from '../sdk/index.ts';
 import { printJson, type RemoteOptions, runRemote, withRemoteOptions } from './remote.ts';
 import { definedEntries } from '../util/objects.ts';
+import { CATALOG_QUALITIES } from '../contract/output-size.ts';
 
 type GenerateOptions = RemoteOptions & {
   model: string;
@@ -38,40 +39,50 @@ export function registerGenerateCommand(program: Command): void {
     program
       .command('generate')
       .description('make a video on a running vidgate: local files are uploaded first, the MP4 is saved when done')
-      .requiredOption('--model <id>', 'wan2.7-text-to-video, wan2.7-image-to-video, wan2.7-video-edit or happyhorse-1.0-video-edit')
+      .requiredOption('--model <id>', 'any model id of `GET /v1/models` (the whole EvoLink video catalog), e.g. seedance-2.0-text-to-video')
       .option('--prompt <text>', 'what to make, or the edit to apply')
       .option('--negative-prompt <text>', 'what to avoid (wan2.7)')
       .option('--image-start <file|url>', 'first frame (image-to-video)')
       .option('--image-end <file|url>', 'last frame (image-to-video)')
-      .option('--video <file|url>', 'clip to continue or edit')
-      .option('--audio <file|url>', 'driving or soundtrack audio (wan2.7)')
-      .option('--image <file|url>', 'reference image (video edits); repeat for more', (value: string, all: string[]) => [...all, value], [])
+      .option('--video <file|url>', 'clip to continue, edit, upscale or lip-sync (video_urls or video_url, as the model names it)')
+      .option('--audio <file|url>', 'driving audio or speech (audio_urls or audio_url, as the model names it)')
+      .option('--image <file|url>', 'picture or reference image (image_urls); repeat for more', (value: string, all: string[]) => [...all, value], [])
       .option('--mode <mode>', 'generation_mode (image-to-video): first_frame, first_last_frame or video_continuation')
       .option('--duration <seconds>', 'output length in seconds', wholeNumber)
-      .addOption(new Option('--quality <q>', 'output quality').choices(['720p', '1080p']))
+      .addOption(new Option('--quality <q>', 'output quality, as the model takes it').choices(CATALOG_QUALITIES))
       .option('--aspect-ratio <ratio>', 'e.g. 16:9, 9:16, 1:1')
       .option('--seed <n>', 'for repeatable output', wholeNumber)
       .option('--keep-original-sound', "keep the input clip's audio (video edits)")
       .option('--prompt-extend', 'let the model rewrite the prompt first (wan2.7; off by default)')
       .option('--callback-url <url>', 'also POST the finished task there')
-      .option('--param <field=value>', 'any request field the model takes; the value is read as JSON when it parses (numbers, true, arrays), else as text; repeat for more', parseParam, {})
+      .option('--param <field=value>', 'any request field the model takes; the value is read as JSON when it parses (numbers, true, arrays, {…}), else as text; a local file in a media field is uploaded; repeat for more', parseParam, {})
       .option('-o, --out <file>', 'where to save the MP4 (default ./<task id>.mp4)')
       .option('--no-wait', 'print the task and return at once'),
   ).action((o: GenerateOptions) => runRemote(o, (client) => generate(client, o)));
 }
 
-/** The request fields that take media: a local file among them is uploaded first. */
-const MEDIA_FIELDS = ['image_start', 'image_end', 'video_urls', 'audio_urls', 'image_urls'] as const;
+/** A request field that takes media (`image_urls`, `video_url`, `ref_image_url`, `mask_url`, …): a local file in it is uploaded first. */
+const isMediaField = (field: string) => /^(image|video|audio|ref_image|mask)(_start|_end|_urls?)?$|_url$/.test(field) && field !== 'callback_url';
+
+/** The name a model gives a kind of input: the plural list where it has one (video_urls), else the singular (video_url). */
+async function inputField(client: VidgateClient, model: string, kind: 'video' | 'audio'): Promise<{ name: string; list: boolean }> {
+  const document = (await client.model(model)).input_schema as { $ref?: string; $defs?: Record<string, { properties?: object }>; properties?: object };
+  const schema = document.$ref ? document.$defs![document.$ref.split('/').at(-1)!] : document;
+  const fields = Object.keys(schema.properties ?? {});
+  return fields.includes(`${kind}_urls`) || !fields.includes(`${kind}_url`) ? { name: `${kind}_urls`, list: true } : { name: `${kind}_url`, list: false };
+}
 
 async function generate(client: VidgateClient, o: GenerateOptions): Promise<void> {
+  const video = o.video ? await inputField(client, o.model, 'video') : undefined;
+  const audio = o.audio ? await inputField(client, o.model, 'audio') : undefined;
   const named = definedEntries({
     model: o.model,
     prompt: o.prompt,
     negative_prompt: o.negativePrompt,
     image_start: o.imageStart,
     image_end: o.imageEnd,
-    video_urls: o.video && [o.video],
-    audio_urls: o.audio && [o.audio],
+    ...(video ? { [video.name]: video.list ? [o.video] : o.video } : {}),
+    ...(audio ? { [audio.name]: audio.list ? [o.audio] : o.audio } : {}),
     image_urls: o.image.length ? o.image : undefined,
     generation_mode: o.mode,
     duration: o.duration,
@@ -87,9 +98,10 @@ async function generate(client: VidgateClient, o: GenerateOptions): Promise<void
   const say = (line: string) => o.json || process.stderr.write(`${line}\n`);
   const upload = (value: string) => mediaUrl(client, value, say);
   const request: Record<string, unknown> = { ...named, ...o.param };
-  await Promise.all(MEDIA_FIELDS.filter((field) => field in named).map(async (field) => {
-    const value = named[field] as string | string[];
-    request[field] = Array.isArray(value) ? await Promise.all(value.map(upload)) : await upload(value);
+  await Promise.all(Object.keys(request).filter(isMediaField).map(async (field) => {
+    const value = request[field];
+    if (typeof value === 'string') request[field] = await upload(value);
+    else if (Array.isArray(value) && value.every((item) => typeof item === 'string')) request[field] = await Promise.all(value.map(upload));
   }));
   const created = await client.createTask(request as CreateTaskRequest);
   if (!o.wait) {

@@ -25,7 +25,19 @@ function requestSchema(model) {
 function mediaKind(name, property) {
   const isMedia = property['x-vidgate-media'] || property.items?.['x-vidgate-media'];
   if (!isMedia) return null;
-  return name.startsWith('image') ? 'image' : name.startsWith('audio') ? 'audio' : 'video';
+  return /image|mask/.test(name) ? 'image' : name.includes('audio') ? 'audio' : 'video';
+}
+
+/** The first paragraph of a field's description: the catalog's own descriptions run long. */
+function helpText(property) {
+  return (property.description ?? '').split(/\n\s*\n/)[0].replace(/\*\*/g, '').trim();
+}
+
+/** A text box's value as the schema wants it: a number where a number is allowed and given, else the text. */
+function typedValue(property, text) {
+  const types = [property.type, ...(property.anyOf ?? property.oneOf ?? []).map((member) => member.type)];
+  const numeric = types.includes('integer') || types.includes('number');
+  return numeric && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
 }
 
 function el(tag, attributes = {}, text) {
@@ -56,6 +68,9 @@ function fieldControl(name, property, required) {
   } else if (property.type === 'boolean') {
     wrap.querySelector('label').replaceChildren(el('input', { id: `f-${name}`, type: 'checkbox', checked: property.default === true }), ` ${label}`);
     wrap.querySelector('label').className = 'inline';
+  } else if (property.type === 'object') {
+    // Nested parameters (model_params): written as JSON, checked by the API like any other field.
+    wrap.append(el('textarea', { id: `f-${name}`, class: 'json', placeholder: '{ }', spellcheck: 'false' }));
   } else if (property.type === 'integer' || property.type === 'number') {
     wrap.append(el('input', { id: `f-${name}`, type: 'number', min: property.minimum, max: property.maximum, step: property.type === 'integer' ? 1 : 'any', placeholder: property.default ?? '' }));
   } else if (name.includes('prompt')) {
@@ -64,7 +79,7 @@ function fieldControl(name, property, required) {
     wrap.append(el('input', { id: `f-${name}`, type: property.format === 'uri' ? 'url' : 'text' }));
   }
   const range = property.minimum !== undefined && property.maximum !== undefined && property.maximum < 1e6 ? ` (${property.minimum}–${property.maximum})` : '';
-  if (property.description || range) wrap.append(el('p', { class: 'field-help' }, `${property.description ?? ''}${range}`));
+  if (property.description || range) wrap.append(el('p', { class: 'field-help' }, `${helpText(property)}${range}`));
   return wrap;
 }
 
@@ -96,9 +111,28 @@ async function requestBody(model) {
     const input = wrap.querySelector('input, select, textarea');
     if (property.type === 'boolean') body[name] = input.checked;
     else if (input.value === '') continue;
-    else body[name] = property.type === 'integer' || property.type === 'number' ? Number(input.value) : input.value;
+    else if (property.type === 'object') body[name] = parseJsonField(name, input.value);
+    else body[name] = typedValue(property, input.value);
   }
   return body;
+}
+
+function parseJsonField(name, text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw Object.assign(new Error(`${name}: must be a JSON object, e.g. {"key": "value"}`), { param: name });
+  }
+}
+
+/** The model picker: one group per family, models in catalog order. */
+function modelOptions(allowed) {
+  const groups = new Map();
+  for (const model of schemas.filter((m) => allowed.has(m.id))) {
+    if (!groups.has(model.family)) groups.set(model.family, el('optgroup', { label: model.family }));
+    groups.get(model.family).append(el('option', { value: model.id }, `${model.id} · ${model.kind}`));
+  }
+  return [...groups.values()];
 }
 
 function showFormError(error) {
@@ -238,7 +272,7 @@ async function useKey(key, remember) {
   }
   client = candidate;
   (remember ? localStorage : sessionStorage).setItem(KEY_STORE, key);
-  $('model').replaceChildren(...schemas.filter((m) => allowed.has(m.id)).map((m) => el('option', { value: m.id }, m.id)));
+  $('model').replaceChildren(...modelOptions(allowed));
   renderForm($('model').value);
   $('workspace').hidden = false;
   $('welcome').hidden = true;

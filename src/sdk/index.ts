@@ -13,6 +13,16 @@ export type { CreateTaskRequest };
 export type ModelId = CreateTaskRequest['model'];
 export type Task = TaskView;
 export type { FileData, QuotaData, TaskStatus };
+export type ModelDetail = {
+  id: string;
+  object: 'model';
+  owned_by: string;
+  family: string;
+  kind: string;
+  billing_rule: string;
+  input_schema: Record<string, unknown>;
+  prices: Record<string, number>;
+};
 export type TaskList = { object: 'list'; data: Task[]; has_more: boolean; last_id: string | null };
 export type CancelledTask = { id: string; object: 'task.cancelled'; status: 'cancelled'; message: string };
 export type Credits = {
@@ -161,6 +171,11 @@ export class VidgateClient {
 
   async models(options: RequestOptions = {}): Promise<string[]> {
     return (await this.json<{ data: { id: string }[] }>('GET', '/v1/models', options)).data.map((m) => m.id);
+  }
+
+  /** One model this key may use: its family, kind, billing rule, request JSON Schema and prices by quality. */
+  async model(id: string, options: RequestOptions = {}): Promise<ModelDetail> {
+    return this.json<ModelDetail>('GET', `/v1/models/${encodeURIComponent(id)}`, options);
   }
 
   /** GETs a result (or any) URL as a streaming Response; throws VidgateApiError unless it is 200. */

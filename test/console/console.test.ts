@@ -60,7 +60,9 @@ describe('the web console in Chromium', () => {
     assert.equal(await page.isHidden('#key-error'), true, await page.textContent('#key-error') ?? '');
     assert.equal(await page.textContent('#history-rows'), 'No tasks yet.');
     const models = await page.$$eval('#model option', (options) => options.map((o: any) => o.value));
-    assert.deepEqual(models.sort(), ['happyhorse-1.0-video-edit', 'wan2.7-image-to-video', 'wan2.7-text-to-video', 'wan2.7-video-edit']);
+    assert.equal(models.length, 74, 'the whole catalog');
+    const families = await page.$$eval('#model optgroup', (groups) => groups.map((g: any) => g.label));
+    assert.deepEqual(families, ['wan', 'happyhorse', 'seedance', 'kling', 'minimax', 'veo', 'sora', 'grok', 'gemini', 'other'], 'grouped by family');
   });
 
   it('builds the form from the model schema, with file pickers for media', async () => {
@@ -107,6 +109,22 @@ describe('the web console in Chromium', () => {
     assert.equal(await page.getAttribute('#download', 'href'), task.results[0]);
     await page.waitForFunction((taskId) => document.querySelector(`#history-rows tr[data-id="${taskId}"] td:nth-child(3)`)?.textContent === 'completed', id);
     await page.waitForFunction(() => document.getElementById('credits')?.textContent?.endsWith(' 17.2 used')); // credits reload after the task ends
+  });
+
+  it('builds a catalog model\'s form, nested parameters as JSON, and submits it', async () => {
+    await page.selectOption('#model', 'kling-v3-text-to-video');
+    assert.deepEqual(await page.$$eval('#f-sound option', (o) => o.map((x: any) => x.value)), ['on', 'off']);
+    assert.equal(await page.$eval('#f-model_params', (node: any) => node.tagName), 'TEXTAREA');
+    await page.fill('#f-model_params', '{"multi_shot": true, "shot_type": "customize", "multi_prompt": [{"index": 1, "prompt": "a fox", "duration": "2"}]}');
+    await page.fill('#f-duration', '3');
+    await page.click('#submit');
+    await page.waitForSelector('#form-error:not([hidden])');
+    assert.match(await page.textContent('#form-error') ?? '', /^model_params\.multi_prompt: shot durations add up to 2 s; they must add up to duration \(3 s\)/);
+    await page.fill('#f-model_params', '{"multi_shot": true, "shot_type": "customize", "multi_prompt": [{"index": 1, "prompt": "a fox", "duration": "3"}]}');
+    await page.click('#submit');
+    await page.waitForFunction(() => document.getElementById('current-model')?.textContent === 'kling-v3-text-to-video');
+    await page.waitForFunction(() => document.getElementById('current-status')?.textContent === 'completed · 100%', null, { timeout: 60_000 });
+    assert.deepEqual(pageErrors, []);
   });
 
   it('uploads a picked file for a media field and starts from it', async () => {

@@ -51,6 +51,35 @@ describe('the evolink engine against a second vidgate', () => {
     assert.deepEqual(Buffer.from(await ours.arrayBuffer()), Buffer.from(await original.arrayBuffer()), 'the same bytes');
   });
 
+  it('relays a catalog model with its own fields only, its media where the client put them, nested ones too (CONTRACT §9.4)', async () => {
+    const bodies = [
+      { model: 'seedance-2.0-mini-image-to-video', prompt: 'morph', duration: 4, quality: '480p', image_urls: [media.url('image-640x360.png'), media.url('image-800x600.webp')] },
+      {
+        model: 'kling-custom-element',
+        model_params: {
+          element_name: 'Robot', element_description: 'a red robot', reference_type: 'image_refer',
+          element_image_list: { frontal_image: media.url('image-640x360.png'), refer_images: [{ image_url: media.url('image-800x600.webp') }] },
+        },
+      },
+    ];
+    for (const body of bodies) {
+      const created = await gateway.call('POST', '/v1/videos/generations', { body });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const task = await waitForTask(gateway, created.body.id, 60_000);
+      assert.equal(task.status, 'completed', JSON.stringify(task));
+      const theirs = await upstream.app.db.selectFrom('tasks').selectAll().where('model', '=', body.model).executeTakeFirstOrThrow();
+      const params = JSON.parse(theirs.params_json);
+      assert.equal(params.quality, (body as { quality?: string }).quality, 'no quality added where the client sent none');
+      assert.equal(params.seed, undefined, 'no seed added: the client sent none');
+      const inputs = await upstream.app.db.selectFrom('task_inputs').select(['field', 'url', 'width']).where('task_id', '=', theirs.id).orderBy('field').execute();
+      const expected = body.model === 'kling-custom-element'
+        ? [['model_params.element_image_list.frontal_image', 640], ['model_params.element_image_list.refer_images[0].image_url', 800]]
+        : [['image_urls[0]', 640], ['image_urls[1]', 800]];
+      assert.deepEqual(inputs.map((input) => [input.field, input.width]), expected);
+      for (const input of inputs) assert.ok(input.url.startsWith(`${upstream.baseUrl}/files/`), 'uploaded through the Files API, never the client\'s URL');
+    }
+  });
+
   it('cancels the upstream task when the task is cancelled', async () => {
     const created = await gateway.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'long one', duration: 15, quality: '1080p' } });
     await untilAccepted(gateway, created.body.id);

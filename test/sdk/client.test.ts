@@ -38,7 +38,10 @@ describe('the SDK against a real vidgate', () => {
     assert.ok((await video.arrayBuffer()).byteLength > 1000);
     assert.equal((await client.listTasks({ limit: 1 })).data[0].id, created.id);
     assert.ok((await client.credits()).user.remaining_credits > 0);
-    assert.deepEqual((await client.models()).sort(), ['happyhorse-1.0-video-edit', 'wan2.7-image-to-video', 'wan2.7-text-to-video', 'wan2.7-video-edit']);
+    const models = await client.models();
+    assert.equal(models.length, 74);
+    const detail = await client.model('seedance-2.0-text-to-video');
+    assert.deepEqual([detail.family, detail.kind, detail.billing_rule, Object.keys(detail.prices)], ['seedance', 't2v', 'per_second', ['480p', '720p', '1080p', '4k']]);
   });
 
   it('uploads a local file (streamed from disk) and uses its file_url as a task input', async () => {

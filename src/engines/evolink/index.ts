@@ -1,5 +1,7 @@
 import { FormData } from 'undici';
 import { z } from 'zod';
+import { setAtPath } from '../../contract/catalog/spec.ts';
+import { MODELS } from '../../contract/models/index.ts';
 import { inputBlob, inputFileName } from '../stored-input.ts';
 import { TaskFailure, TASK_ERROR_CODES, type TaskErrorCode } from '../../contract/errors.ts';
 import type { ChannelSettings } from '../../channels/config.ts';
@@ -142,6 +144,12 @@ function statusOf(task: z.infer<typeof taskSchema>): UpstreamStatus {
 
 /** The create body as the client sent it: the model's parameters and its media under their field names. */
 export function evolinkBody(job: UpstreamJob): Record<string, unknown> {
+  // Catalog models are relayed with their own fields only, each medium back where the client put it (CONTRACT §9.4).
+  if (MODELS[job.model]?.relaysParamsOnly) {
+    const body: Record<string, unknown> = { ...structuredClone(job.params), model: job.upstreamModel };
+    for (const input of Object.values(job.inputs)) setAtPath(body, input.field, input.url);
+    return body;
+  }
   const body: Record<string, unknown> = { model: job.upstreamModel, quality: job.quality, seed: job.seed };
   for (const [key, value] of Object.entries(job.params)) if (value !== undefined) body[key] = value;
   for (const input of Object.values(job.inputs)) {

@@ -12,7 +12,7 @@ const CSP = "default-src 'self'; img-src 'self' data: blob:; media-src * blob:; 
 export const consoleRoutes: FastifyPluginAsyncZod = async (app) => {
   const sdk = sdkJavaScript();
   const models = JSON.stringify(
-    Object.values(MODELS).map((model) => ({ id: model.id, schema: requestJsonSchema(model) })),
+    Object.values(MODELS).map((model) => ({ id: model.id, family: model.family, kind: model.kind, schema: requestJsonSchema(model) })),
   );
   app.addHook('onSend', async (_request, reply) => {
     reply.header('content-security-policy', CSP);
