@@ -37,7 +37,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument) as ReturnType<typeof jsonSchemaTransformObject>,
+    transformObject: (input) => withEnumsForConsts(withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument)) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -70,4 +70,13 @@ function withoutUnusedSchemas(document: OpenApiDocument): OpenApiDocument {
   const kept = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)).map(([name, schema]) => [renamed.get(name) ?? name, schema]));
   const text = JSON.stringify({ ...document, components: { ...document.components, schemas: kept } });
   return JSON.parse(text.replace(/"#\/components\/schemas\/([^"]+)"/g, (ref, name: string) => (renamed.has(name) ? `"#/components/schemas/${renamed.get(name)}"` : ref)));
+}
+
+/** `{"const": x}` written as `{"enum": [x]}`: the same schema, which client generators made for OpenAPI 3.0 read as a literal type. */
+function withEnumsForConsts(document: OpenApiDocument): OpenApiDocument {
+  return JSON.parse(JSON.stringify(document), (_key, value: unknown) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value) || !('const' in value)) return value;
+    const { const: only, ...rest } = value as Record<string, unknown>;
+    return { ...rest, enum: [only] };
+  });
 }
