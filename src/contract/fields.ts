@@ -6,7 +6,7 @@ export const MAX_SEED = 2_147_483_647;
 
 export const httpUrl = (maxLength: number, what: string, meta: Record<string, unknown> = {}) =>
   z
-    .string({ error: `must be a ${what} URL string` })
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be a ${what} URL string`) })
     .max(maxLength, { error: `must be at most ${maxLength} characters` })
     .refine(isHttpUrl, { error: 'must be an http:// or https:// URL' })
     .refine(hasWellFormedEscapes, { error: 'has a malformed percent-encoding (% must be followed by two hex digits)' })

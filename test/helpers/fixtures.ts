@@ -21,6 +21,7 @@ const RECIPES: Record<string, string[]> = {
   'clip-20s-640x360.mp4': clip(20, '640x360', 10),
   'clip-4s-5fps-640x360.mp4': clip(4, '640x360', 5),
   'clip-4s-400x300.mp4': clip(4, '400x300', 24),
+  'clip-8s-400x300.mp4': clip(8, '400x300', 24),
   'clip-3s-silent-640x360.mp4': ['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30:d=3', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
   'clip-3s-640x360.webm': ['-f', 'lavfi', '-i', 'testsrc2=s=640x360:r=30:d=3', '-c:v', 'libvpx', '-deadline', 'realtime', '-b:v', '200k'],
   'audio-3s.wav': ['-f', 'lavfi', '-i', 'sine=f=440:d=3'],

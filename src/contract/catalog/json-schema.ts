@@ -137,7 +137,14 @@ function objectSchema(schema: JsonSchema, options: BuildOptions, path: string): 
     shape[name] = required.has(name) || property.default !== undefined ? child : child.optional();
   }
   const error = expected('must be a JSON object');
-  if (schema.additionalProperties === false) return z.strictObject(shape, error);
+  // A model that refuses unknown fields (minimax-h3): each one is named, as an issue at its own path.
+  if (schema.additionalProperties === false) {
+    return z.looseObject(shape, error).superRefine((value, context) => {
+      for (const key of Object.keys(value)) {
+        if (!(key in shape)) context.addIssue({ code: 'custom', path: [key], message: 'is not a field this model takes (it refuses unknown fields)' });
+      }
+    }).meta({ additionalProperties: false });
+  }
   // Undeclared fields: kept when the schema says values are free (dynamic keys), else dropped (CONTRACT §2: ignored).
   if (typeof schema.additionalProperties === 'object') return z.object(shape, error).catchall(zodFromJsonSchema(schema.additionalProperties, options, `${path}.*`));
   return z.object(shape, error);
