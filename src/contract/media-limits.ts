@@ -33,8 +33,11 @@ export type MediaLimits = {
   noAlpha?: boolean;
 };
 
-/** A media URL a request names, with the limits that apply to it. */
-export type MediaNeed = { field: string; url: string; limits: MediaLimits };
+/**
+ * A medium a request names, with the limits that apply to it: at a URL, or inline as base64
+ * (`inline`, where a model documents it; `url` then says where it came from, not where to fetch).
+ */
+export type MediaNeed = { field: string; url: string; limits: MediaLimits; inline?: string };
 
 const MB = 1024 * 1024;
 // Container padding makes a 2 s clip probe as 1.98 s or 2.02 s; bounds allow this much.

@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError, invalidField } from '../contract/errors.ts';
 import { checkFrameSize, checkMediaFormat, checkMediaLimits, formatBytes, type MediaInfo, type MediaNeed } from '../contract/media-limits.ts';
@@ -87,6 +87,7 @@ async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, sign
 
 async function fetchInto(deps: IngestDeps, need: MediaNeed, file: string, { deadline, signal }: Signals): Promise<number> {
   try {
+    if (need.inline !== undefined) return await decodeInto(need.inline, file, need.limits.maxBytes);
     const own = await deps.ownFiles?.localPathOf(need.url, need.field);
     return own ? await linkInto(own, file, need.limits.maxBytes) : await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal });
   } catch (error) {
@@ -102,6 +103,15 @@ function busy(deadline: AbortSignal, deadlineMs: number): Error {
   return new ApiError('service_unavailable', `media: the server is busy fetching other media and could not start within ${deadlineMs / 1000} s; retry shortly`, {
     headers: { 'retry-after': String(Math.max(1, Math.ceil(deadlineMs / 1000))) },
   });
+}
+
+/** An inline (base64) medium written to its input file, refused past `maxBytes` decoded. */
+async function decodeInto(base64: string, file: string, maxBytes: number): Promise<number> {
+  if (Math.floor((base64.length * 3) / 4) > maxBytes + 2) throw new TooLargeError('over the limit');
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length > maxBytes) throw new TooLargeError('over the limit');
+  await writeFile(file, bytes);
+  return bytes.length;
 }
 
 /** An uploaded file becomes a task input by a hard link (a copy across file systems), so it outlives the upload's expiry. */

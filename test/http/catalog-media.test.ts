@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
@@ -71,6 +73,21 @@ describe('catalog media limits at create time', () => {
     await rejects({ model: 'gemini-omni-flash-video-edit', prompt: 'x', video_urls: [url('clip-12s-320x240.mp4')] }, 'video_urls[0]', /duration 12(\.\d+)? s is outside 3–10 s/);
     await rejects({ model: 'omnihuman-1.5', image_urls: [url('image-640x360.png')], audio_url: url('audio-3s.ogg') }, 'audio_url', /format ogg is not accepted; use WAV, MP3/);
     await rejects({ model: 'topaz-video-upscale', video_urls: [url('clip-4s-480x640.mov')] }, 'video_urls[0]', /format MOV is not accepted; use MP4/);
+  });
+
+  it('takes gemini\'s pictures inline, as a data URL or bare base64, with the same limits (CATALOG.md §4.9)', async () => {
+    const png = readFileSync(path.join(fixturesDir(), 'image-640x360.png')).toString('base64');
+    for (const image of [`data:image/png;base64,${png}`, png]) {
+      const res = await server.call('POST', '/v1/videos/generations', { body: { model: 'gemini-omni-flash-image-to-video', prompt: 'x', image_urls: [image] } });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      const [input] = await server.app.db.selectFrom('task_inputs').selectAll().where('task_id', '=', res.body.id).execute();
+      assert.deepEqual([input.field, input.width, input.height, input.url], ['image_urls[0]', 640, 360, 'data:inline;field=image_urls[0]']);
+      assert.deepEqual(readFileSync(input.path), readFileSync(path.join(fixturesDir(), 'image-640x360.png')), 'the decoded bytes');
+    }
+    const gif = readFileSync(path.join(fixturesDir(), 'image-640x640.gif')).toString('base64');
+    await rejects({ model: 'gemini-omni-flash-reference-to-video', prompt: 'x', image_urls: [`data:image/png;base64,${gif}`] }, 'image_urls[0]', /format gif is not accepted/);
+    await rejects({ model: 'gemini-omni-flash-image-to-video', prompt: 'x', image_urls: ['not base64 or a URL!'] }, 'image_urls[0]', /data:image\/png\|jpeg\|webp;base64, URL or base64 text/);
+    await rejects({ model: 'seedance-2.0-image-to-video', prompt: 'x', image_urls: [png.slice(0, 400)] }, 'image_urls[0]', /must be an http:\/\/ or https:\/\/ URL/);
   });
 
   it('accepts what the limits allow, billing input seconds where the model does (seedance references)', async () => {

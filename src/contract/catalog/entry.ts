@@ -38,6 +38,8 @@ export type CatalogEntry = {
   optional?: readonly string[];
   /** Limits per media field by dotted path without indexes (`image_urls`, `model_params.element_image_list.frontal_image`). */
   media?: Record<string, MediaLimits>;
+  /** Media fields that also take the picture inline, as a data URL or bare base64 (gemini). */
+  inline?: readonly string[];
   /** URI fields the model reads itself (documents, web pages): checked as URLs, never fetched by vidgate. */
   links?: readonly string[];
   /** Cross-field rules from the prose; throws invalidField. */

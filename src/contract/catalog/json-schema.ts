@@ -23,8 +23,8 @@ export type JsonSchema = {
   oneOf?: readonly JsonSchema[];
 };
 
-/** How a field is built: `media` URLs are fetched and probed; other URIs are passed on unfetched. */
-export type FieldRole = 'media' | 'callback' | 'link';
+/** How a field is built: `media` URLs are fetched and probed (`inline-media` may also be base64); other URIs are passed on unfetched. */
+export type FieldRole = 'media' | 'inline-media' | 'callback' | 'link';
 
 export type BuildOptions = {
   /** The role of a URI field, by its dotted path (`model_params.file_url`); media unless said. */
@@ -83,8 +83,9 @@ function stringSchema(schema: JsonSchema, options: BuildOptions, path: string): 
     const values = schema.enum.map(String) as [string, ...string[]];
     return z.enum(values, expected(values.length === 1 ? `must be ${list(values)}` : `must be one of ${list(values)}`));
   }
+  const role = options.uriRole(path);
+  if (role === 'inline-media') return inlineMedia; // gemini's images: the file gives them no format, as base64 is not a URI
   if (schema.format === 'uri') {
-    const role = options.uriRole(path);
     if (role === 'callback') return callbackUrl;
     return role === 'media' ? mediaUrl : httpUrl(4096, 'web page');
   }
@@ -95,6 +96,29 @@ function stringSchema(schema: JsonSchema, options: BuildOptions, path: string): 
   if (schema.maxLength !== undefined) text = text.max(schema.maxLength, { error: `must be at most ${schema.maxLength} characters` });
   if (schema.pattern !== undefined) text = text.regex(new RegExp(schema.pattern, 'u'), { error: `must match ${schema.pattern}` });
   return text;
+}
+
+/** An http(s) URL, a `data:image/…;base64,` URL or bare base64 (gemini's images, CATALOG.md §4.9). */
+const inlineMedia = z
+  .string(expected('must be an image URL, a data:image/…;base64, URL or base64 text'))
+  .refine((value) => isInlineImage(value) || mediaUrl.safeParse(value).success, {
+    error: 'must be an http:// or https:// URL, a data:image/png|jpeg|webp;base64, URL or base64 text',
+  })
+  .meta({ 'x-vidgate-media': true });
+
+const DATA_IMAGE = /^data:image\/(png|jpeg|jpg|webp);base64,/i;
+const BASE64 = /^[A-Za-z0-9+/\s]+={0,2}$/;
+
+/** The base64 payload of an inline image, or undefined for a URL. */
+export function inlinePayload(value: string): string | undefined {
+  const data = DATA_IMAGE.exec(value);
+  if (data) return value.slice(data[0].length);
+  return /^https?:\/\//i.test(value) || !BASE64.test(value) ? undefined : value;
+}
+
+function isInlineImage(value: string): boolean {
+  const payload = inlinePayload(value);
+  return payload !== undefined && payload.replace(/\s+/g, '').length >= 16 && BASE64.test(payload);
 }
 
 function numberSchema(schema: JsonSchema): z.ZodType {

@@ -4,7 +4,7 @@ import { defineModel, type ModelSpec, type NormalizedRequest } from '../model-sp
 import { frameSize, ratioValue } from '../output-size.ts';
 import { type Body, type CatalogEntry, type MediaByField, type PreviewKind } from './entry.ts';
 import { readEvolinkRequest } from './evolink-files.ts';
-import { type FieldRole, type JsonSchema, zodFromJsonSchema } from './json-schema.ts';
+import { type FieldRole, inlinePayload, type JsonSchema, zodFromJsonSchema } from './json-schema.ts';
 import { FAMILY_FPS, FAMILY_OWNER } from './limits.ts';
 import { truncatePrompt } from './rules.ts';
 
@@ -58,9 +58,13 @@ export function mediaKindOf(path: string): MediaKind {
 /** The media URLs of a body, walking it along its schema: `image_urls[1]`, `model_params.element_image_list.frontal_image`. */
 function collectMedia(schema: JsonSchema, value: unknown, entry: CatalogEntry, path: string, key: string, out: MediaNeed[]): void {
   if (value === undefined || value === null) return;
-  if (schema.type === 'string' && schema.format === 'uri' && typeof value === 'string') {
-    if (roleOf(entry, key) !== 'media') return;
-    out.push({ field: path, url: value, limits: entry.media?.[key] ?? DEFAULT_LIMITS[mediaKindOf(key)] });
+  const role = roleOf(entry, key);
+  if (schema.type === 'string' && typeof value === 'string' && (schema.format === 'uri' || role === 'inline-media')) {
+    if (role !== 'media' && role !== 'inline-media') return;
+    const limits = entry.media?.[key] ?? DEFAULT_LIMITS[mediaKindOf(key)];
+    const inline = role === 'inline-media' ? inlinePayload(value) : undefined;
+    // An inline picture is decoded at ingest; its url only says where it came from.
+    out.push(inline === undefined ? { field: path, url: value, limits } : { field: path, url: `data:inline;field=${path}`, limits, inline: inline.replace(/\s+/g, '') });
   } else if (schema.type === 'array' && Array.isArray(value) && schema.items) {
     value.forEach((item, i) => collectMedia(schema.items!, item, entry, `${path}[${i}]`, key, out));
   } else if (schema.type === 'object' && typeof value === 'object') {
@@ -74,6 +78,7 @@ function collectMedia(schema: JsonSchema, value: unknown, entry: CatalogEntry, p
 
 function roleOf(entry: CatalogEntry, key: string): FieldRole {
   if (key === 'callback_url') return 'callback';
+  if (entry.inline?.includes(key)) return 'inline-media';
   return entry.links?.includes(key) ? 'link' : 'media';
 }
 

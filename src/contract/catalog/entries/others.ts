@@ -104,6 +104,7 @@ const gemini = (id: string, kind: 't2v' | 'i2v' | 'r2v' | 'edit'): CatalogEntry 
   id, file: id, family: 'gemini', kind, preview: ({ t2v: 'text', i2v: 'image', r2v: 'references', edit: 'edit' } as const)[kind], billing: 'per_token',
   require: ({ t2v: [], i2v: ['image_urls'], r2v: ['image_urls'], edit: ['video_urls'] } as const)[kind],
   media: { image_urls: LIMITS.geminiImage, video_urls: LIMITS.geminiClip },
+  inline: kind === 'i2v' || kind === 'r2v' ? ['image_urls'] : undefined,
   quality: '720p',
   duration: kind === 'edit' ? inputLength('video_urls', 10) : durationField(10, 8),
 });
