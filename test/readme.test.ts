@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { fixturesDir } from './helpers/fixtures.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { modelTableMarkdown } from '../src/contract/catalog/model-table.ts';
+import { PriceBook } from '../src/billing/price-book.ts';
+import { loadSettings } from '../src/config.ts';
 
 const run = promisify(execFile);
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -59,5 +62,19 @@ describe('the README examples', () => {
     assert.equal(answer.code, 200, stdout);
     assert.equal(answer.data.mime_type, 'image/png');
     assert.equal(answer.data.file_size, readFileSync(path.join(dir, 'photo.png')).length);
+  });
+
+  it('links a model table that is current: all 74 ids, by family, with kind and default price', () => {
+    const table = readFileSync(new URL('../docs/models.md', import.meta.url), 'utf8');
+    assert.equal(table, modelTableMarkdown(), 'run scripts/generate-model-table.ts');
+    assert.equal(table.match(/^\| `[^`]+` \|/gm)?.length, 74);
+    assert.ok(README.includes('(docs/models.md)'));
+  });
+
+  it('the prices example in Models is a config the server takes', () => {
+    const file = path.join(dir, 'prices.yaml');
+    writeFileSync(file, block('to set** (`prices` in the config file', 'yaml'));
+    const settings = loadSettings({ VIDGATE_CONFIG: file });
+    assert.equal(new PriceBook(settings.prices).quote('seedance-2.0-text-to-video', '4k', 5).micro, 200_000_000);
   });
 });
