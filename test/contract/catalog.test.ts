@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evolinkFileNames, readEvolinkRequest } from '../../src/contract/catalog/evolink-files.ts';
 import type { JsonSchema } from '../../src/contract/catalog/json-schema.ts';
+import { PriceBook } from '../../src/billing/price-book.ts';
 import { ApiError } from '../../src/contract/errors.ts';
+import { requestJsonSchema } from '../../src/contract/model-spec.ts';
 import { fieldName } from '../../src/http/error-handler.ts';
 import { generationRequestSchema, MODEL_IDS, modelSpec, resolveModelId } from '../../src/contract/models/index.ts';
 
@@ -84,6 +86,12 @@ function withField(base: Record<string, unknown>, path: string, value: unknown):
 
 const files = evolinkFileNames();
 
+/** A body the model accepts: its file's example, or for a seed model a minimal one. */
+function validBody(id: string): Record<string, unknown> {
+  if (files.includes(id)) return generationRequestSchema.parse(baseRequest(id)) as Record<string, unknown>;
+  return generationRequestSchema.parse({ model: id, prompt: 'x', video_urls: ['https://media.example/c.mp4'] }) as Record<string, unknown>;
+}
+
 describe('the catalog registry against EvoLink\'s files', () => {
   it('holds all 74 files and serves 74 ids', () => {
     assert.equal(files.length, 74);
@@ -132,6 +140,17 @@ describe('the catalog registry against EvoLink\'s files', () => {
       });
     });
   }
+
+  it('prices every quality each model takes, under the rule its file gives', () => {
+    const book = new PriceBook();
+    for (const id of MODEL_IDS) {
+      const spec = modelSpec(id);
+      const schema = requestJsonSchema(spec) as { $defs?: Record<string, { properties?: Record<string, { enum?: string[] }> }>; $ref?: string };
+      const properties = schema.$ref ? schema.$defs![schema.$ref.split('/').at(-1)!].properties : (schema as { properties?: Record<string, { enum?: string[] }> }).properties;
+      const qualities = properties?.quality?.enum ?? [spec.normalize(validBody(id) as never).quality];
+      for (const quality of qualities) assert.ok(book.quote(id, quality, 5).micro > 0, `${id} at ${quality}`);
+    }
+  });
 
   it('refuses a body without a model, naming the field', () => {
     const outcome = validate({ prompt: 'x' });

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-const BIN = (name: string) => new URL(`../../node_modules/.bin/${name}`, import.meta.url).pathname;
+const TSC = new URL('../../node_modules/.bin/tsc', import.meta.url).pathname;
+// Its own script, not node_modules/.bin/openapi: @redocly/cli installs a command of that name too.
+const CODEGEN = new URL('../../node_modules/openapi-typescript-codegen/bin/index.js', import.meta.url).pathname;
 
 // A create call for a catalog model, right and wrong, against a client generated from the served document.
 const CALLS = `import { OpenAPI, VideosService } from './client/index.ts';
@@ -35,10 +37,10 @@ describe('a TypeScript client generated from the OpenAPI document', () => {
   it('is made by openapi-typescript-codegen and type-checks catalog create calls, refusing wrong fields', async () => {
     const doc = (await server.call('GET', '/openapi.json', { key: null })).body;
     writeFileSync(path.join(dir, 'openapi.json'), JSON.stringify(doc));
-    const generated = spawnSync(BIN('openapi'), ['--input', 'openapi.json', '--output', 'client', '--client', 'fetch', '--useUnionTypes'], { cwd: dir, encoding: 'utf8' });
+    const generated = spawnSync(process.execPath, [CODEGEN, '--input', 'openapi.json', '--output', 'client', '--client', 'fetch', '--useUnionTypes'], { cwd: dir, encoding: 'utf8' });
     assert.equal(generated.status, 0, generated.stderr);
     writeFileSync(path.join(dir, 'calls.ts'), CALLS);
-    const check = (file: string) => spawnSync(BIN('tsc'), [
+    const check = (file: string) => spawnSync(TSC, [
       '--noEmit', '--strict', '--target', 'esnext', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--allowImportingTsExtensions',
       '--skipLibCheck', '--lib', 'esnext,dom', '--types', '', file,
     ], { cwd: dir, encoding: 'utf8' });

@@ -1,5 +1,5 @@
 import { invalidField } from '../../errors.ts';
-import type { CatalogEntry } from '../entry.ts';
+import { type CatalogEntry, secondsOf } from '../entry.ts';
 import { LIMITS } from '../limits.ts';
 import { ASPECTS_5, cappedInputs, count, durationField, intEnum, needs, oneOfPresent, rangeOrAuto, textEnum, totalAtMost } from '../rules.ts';
 
@@ -38,7 +38,7 @@ const wan30 = (id: string, kind: 't2v' | 'i2v' | 'r2v'): CatalogEntry => ({
   media: { image_start: LIMITS.wanImage, image_end: LIMITS.wanImage, image_urls: LIMITS.wanImage, video_urls: LIMITS.wan30Reference, audio_urls: LIMITS.wan30Audio },
   links: ['model_params.file_url', 'model_params.link_url'],
   duration: durationField(30, 5),
-  inputSeconds: (media) => Object.entries(media).filter(([f]) => f.startsWith('video_urls[')).reduce((s, [, m]) => s + (m.durationSec ?? 0), 0),
+  inputSeconds: (media) => secondsOf(media, 'video_urls'),
   check(body) {
     needs(body, 'image_end', 'image_start');
     if (kind !== 'r2v') return;
@@ -50,7 +50,7 @@ const wan30 = (id: string, kind: 't2v' | 'i2v' | 'r2v'): CatalogEntry => ({
   checkMedia(body, media) {
     totalAtMost(media, 'video_urls', 15);
     totalAtMost(media, 'audio_urls', 15);
-    const references = Object.entries(media).filter(([f]) => f.startsWith('video_urls[')).reduce((s, [, m]) => s + (m.durationSec ?? 0), 0);
+    const references = secondsOf(media, 'video_urls');
     const seconds = body.duration === -1 ? 0 : Number(body.duration);
     if (references > 0 && references + seconds > 30.1) throw invalidField('duration', `reference clips (${+references.toFixed(2)} s) plus duration must be at most 30 s`);
   },
@@ -76,7 +76,7 @@ export const ALIBABA_ENTRIES: CatalogEntry[] = [
       image_start: LIMITS.wanImage, image_urls: LIMITS.wanImage, video_urls: LIMITS.wan27Reference, audio_urls: LIMITS.wan27Voice,
       'model_params.voice_bindings.*': LIMITS.wan27Voice,
     },
-    inputSeconds: (media) => Object.entries(media).filter(([f]) => f.startsWith('video_urls[')).reduce((s, [, m]) => s + (m.durationSec ?? 0), 0),
+    inputSeconds: (media) => secondsOf(media, 'video_urls'),
     check(body) {
       const references = count(body, 'image_urls') + count(body, 'video_urls');
       if (references === 0) oneOfPresent(body, ['image_urls', 'video_urls'], 'a reference is required (image_start alone is not enough)');

@@ -1,5 +1,5 @@
 import { invalidField } from '../../errors.ts';
-import { type Body, type CatalogEntry, firstOf } from '../entry.ts';
+import { type Body, type CatalogEntry, firstOf, secondsOf } from '../entry.ts';
 import { LIMITS } from '../limits.ts';
 import { count, durationField, fixedLength, inputLength, intEnum, oneOfPresent, textEnum, totalAtMost } from '../rules.ts';
 
@@ -21,7 +21,7 @@ function hailuo(id: string, kind: 'multi-mode' | 'i2v'): CatalogEntry {
 const h3 = (id: string, kind: 't2v' | 'i2v' | 'r2v'): CatalogEntry => ({
   id, file: id, family: 'minimax', kind, preview: ({ t2v: 'text', i2v: 'image', r2v: 'references' } as const)[kind], billing: 'per_second',
   media: { image_start: LIMITS.h3Image, image_end: LIMITS.h3Image, image_urls: LIMITS.h3Image, video_urls: LIMITS.h3Video, audio_urls: LIMITS.h3Audio },
-  inputSeconds: kind === 'r2v' ? (media) => Object.entries(media).filter(([f]) => f.startsWith('video_urls[')).reduce((s, [, m]) => s + (m.durationSec ?? 0), 0) : undefined,
+  inputSeconds: kind === 'r2v' ? (media) => secondsOf(media, 'video_urls') : undefined,
   check(body) {
     if (kind === 'i2v') oneOfPresent(body, ['image_start', 'image_end']);
     if (kind !== 'r2v') return;
