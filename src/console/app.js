@@ -30,7 +30,7 @@ function mediaKind(name, property) {
 
 /** The first paragraph of a field's description: the catalog's own descriptions run long. */
 function helpText(property) {
-  return (property.description ?? '').split(/\n\s*\n/)[0].replace(/\*\*/g, '').trim();
+  return (property.description ?? '').split(/\n\s*\n/)[0].replace(/\*\*|`/g, '').trim();
 }
 
 /** A text box's value as the schema wants it: a number where a number is allowed and given, else the text. */
