@@ -56,6 +56,7 @@ describe('the dashscope engine against a fake Model Studio', () => {
   });
   beforeEach(() => {
     fake.creates.length = 0;
+    fake.refusals.length = 0;
     fake.nextSubmits.length = 0;
     fake.script = () => ({ queueMs: 50, runMs: 200 });
   });
@@ -114,6 +115,67 @@ describe('the dashscope engine against a fake Model Studio', () => {
       assert.deepEqual(withClientUrls(fake, fake.creates[0].body), expected, `body for ${JSON.stringify(request)}`);
       assert.equal(fake.creates[0].headers['x-dashscope-ossresourceresolve'], 'enable');
     }
+  });
+
+  it('sends the wan and happyhorse catalog models with the bodies of UPSTREAMS-2.md §2, every field one the model takes', async () => {
+    const image = media.url('image-640x360.png');
+    const image2 = media.url('image-800x600.webp');
+    const clip = media.url('clip-4s-400x300.mp4');
+    const mp3 = media.url('audio-4s.mp3');
+    const wav = media.url('audio-3s.wav');
+    const cases: [Record<string, unknown>, unknown][] = [
+      [{ model: 'wan2.5-text-to-video', prompt: 'p', quality: '480p', aspect_ratio: '9:16', duration: 10 },
+        { model: 'wan2.5-t2v-preview', input: { prompt: 'p' }, parameters: { size: '480*832', duration: 10, prompt_extend: true, watermark: false } }],
+      [{ model: 'wan2.5-image-to-video', prompt: 'p', image_urls: [image], quality: '1080p' },
+        { model: 'wan2.5-i2v-preview', input: { prompt: 'p', img_url: image }, parameters: { resolution: '1080P', duration: 5, prompt_extend: true, watermark: false } }],
+      [{ model: 'wan2.6-text-to-video', prompt: 'p', audio_url: mp3, aspect_ratio: '4:3', duration: 7, model_params: { shot_type: 'multi' } },
+        { model: 'wan2.6-t2v', input: { prompt: 'p', audio_url: mp3 }, parameters: { size: '1088*832', duration: 7, prompt_extend: true, shot_type: 'multi', watermark: false } }],
+      [{ model: 'wan2.6-image-to-video-flash', prompt: 'p', image_urls: [image], generate_audio: false, duration: 3 },
+        { model: 'wan2.6-i2v-flash', input: { prompt: 'p', img_url: image }, parameters: { resolution: '720P', duration: 3, prompt_extend: true, audio: false, watermark: false } }],
+      [{ model: 'wan2.6-reference-video', prompt: 'character1 waves', video_urls: [clip], duration: 4, quality: '1080p' },
+        { model: 'wan2.6-r2v', input: { prompt: 'character1 waves', reference_urls: [clip] }, parameters: { size: '1920*1080', duration: 4, watermark: false } }],
+      [{ model: 'wan2.7-reference-video', prompt: 'Image 1 meets Video 1', image_start: image2, image_urls: [image], video_urls: [clip], duration: 4 },
+        { model: 'wan2.7-r2v', input: { prompt: 'Image 1 meets Video 1', media: [{ type: 'first_frame', url: image2 }, { type: 'reference_image', url: image }, { type: 'reference_video', url: clip }] },
+          parameters: { resolution: '720P', duration: 4, prompt_extend: false, watermark: false } }],
+      [{ model: 'wan3.0-text-to-video', prompt: 'p', quality: '480p', aspect_ratio: '1:1', duration: 12, seed: 0 },
+        { model: 'wan3.0-video', input: { prompt: 'p' }, parameters: { resolution: '480P', ratio: '1:1', duration: 12, watermark: false, seed: 0 } }],
+      [{ model: 'wan3.0-image-to-video', image_start: image, image_end: image2 },
+        { model: 'wan3.0-video', input: { media: [{ type: 'first_frame', url: image }, { type: 'last_frame', url: image2 }] }, parameters: { resolution: '720P', duration: 5, watermark: false } }],
+      [{ model: 'wan3.0-reference-video', prompt: 'Image 1 sings Audio 1', image_urls: [image], audio_urls: [wav], model_params: { link_url: 'https://docs.example/brief' } },
+        { model: 'wan3.0-video', input: { prompt: 'Image 1 sings Audio 1', media: [{ type: 'reference_image', url: image }, { type: 'reference_audio', url: wav }, { type: 'link', url: 'https://docs.example/brief' }] },
+          parameters: { resolution: '720P', duration: 5, watermark: false } }],
+      [{ model: 'happyhorse-1.0-text-to-video', prompt: 'a horse', aspect_ratio: '3:4', quality: '1080p', duration: 3 },
+        { model: 'happyhorse-1.0-t2v', input: { prompt: 'a horse' }, parameters: { resolution: '1080P', ratio: '3:4', duration: 3, watermark: false } }],
+      [{ model: 'happyhorse-1.1-image-to-video', image_urls: [image] },
+        { model: 'happyhorse-1.1-i2v', input: { media: [{ type: 'first_frame', url: image }] }, parameters: { resolution: '720P', duration: 5, watermark: false } }],
+      [{ model: 'happyhorse-1.0-reference-to-video', prompt: 'character1 and character2', image_urls: [image2, image2] },
+        { model: 'happyhorse-1.0-r2v', input: { prompt: 'character1 and character2', media: [{ type: 'reference_image', url: image2 }, { type: 'reference_image', url: image2 }] },
+          parameters: { resolution: '720P', ratio: '16:9', duration: 5, watermark: false } }],
+    ];
+    for (const [request, expected] of cases) {
+      fake.creates.length = 0;
+      const task = await run(request);
+      assert.equal(task.status, 'completed', `${request.model}: ${JSON.stringify(task)} ${fake.refusals.at(-1) ?? ''}`);
+      assert.deepEqual(withClientUrls(fake, fake.creates[0].body), expected, `body for ${request.model}`);
+    }
+    assert.deepEqual(fake.refusals, [], 'no field the service would refuse');
+  });
+
+  it('fails a task with invalid_parameters where the wire is unknown, rather than guessing, and the fake refuses unknown fields', async () => {
+    const smart = await run({ model: 'wan3.0-text-to-video', prompt: 'p', duration: -1 });
+    assert.equal(smart.status, 'failed');
+    assert.equal(smart.error.code, 'invalid_parameters');
+    assert.match(smart.error.message, /cannot send duration -1 \(the model picks the length\) for wan3.0-text-to-video/);
+    const ratio = await run({ model: 'happyhorse-1.1-text-to-video', prompt: 'p', aspect_ratio: '21:9' });
+    assert.match(ratio.error.message, /cannot send aspect_ratio 21:9/);
+    assert.equal(fake.creates.length, 0, 'nothing was sent');
+    const refused = await fetch(`${fake.baseUrl}/services/aigc/video-generation/video-synthesis`, {
+      method: 'POST', headers: { authorization: `Bearer ${fake.apiKey}`, 'x-dashscope-async': 'enable', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'wan2.6-t2v', input: { prompt: 'p' }, parameters: { ratio: '16:9' } }),
+    });
+    assert.equal(refused.status, 400);
+    const answer = await refused.json();
+    assert.deepEqual([answer.code, answer.message], ['InvalidParameter', 'Unrecognized field parameters.ratio']);
   });
 
   it('maps upstream failures to task error codes, releases the credits and leaks no upstream id', async () => {

@@ -48,6 +48,7 @@ describe('the fal engine against a fake fal queue', () => {
   });
   beforeEach(() => {
     fake.submits.length = 0;
+    fake.refusals.length = 0;
     fake.calls.length = 0;
     fake.nextSubmits.length = 0;
     fake.script = () => ({ queueMs: 50, runMs: 200, outcome: 'ok' });
@@ -92,9 +93,73 @@ describe('the fal engine against a fake fal queue', () => {
     assert.equal(task.usage.credits_charged, 0);
   });
 
-  it('refuses the model fal does not serve at create (no channel for wan2.7-video-edit)', async () => {
-    const res = await polled.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-video-edit', video_urls: [media.url('clip-5s-640x360.mp4')] } });
+  it('refuses a model fal does not host at create (no channel for wan3.0-text-to-video)', async () => {
+    const res = await polled.call('POST', '/v1/videos/generations', { body: { model: 'wan3.0-text-to-video', prompt: 'x' } });
     assert.equal(res.status, 503);
+  });
+
+  it('submits the catalog models fal hosts to their endpoints (tier and mode from the request), every field one fal takes', async () => {
+    const image = media.url('image-640x360.png');
+    const image2 = media.url('image-800x600.webp');
+    const clip = media.url('clip-4s-400x300.mp4');
+    const clip5 = media.url('clip-5s-640x360.mp4');
+    const wav = media.url('audio-3s.wav');
+    const cases: [Record<string, unknown>, string, unknown][] = [
+      [{ model: 'wan2.5-text-to-video', prompt: 'p', quality: '480p', aspect_ratio: '1:1', duration: 10 }, 'fal-ai/wan-25-preview/text-to-video',
+        { prompt: 'p', duration: '10', resolution: '480p', aspect_ratio: '1:1', enable_prompt_expansion: true }],
+      [{ model: 'wan2.6-image-to-video-flash', prompt: 'p', image_urls: [image], generate_audio: false, duration: 5, model_params: { shot_type: 'multi' } }, 'wan/v2.6/image-to-video/flash',
+        { prompt: 'p', duration: '5', resolution: '720p', multi_shots: true, enable_prompt_expansion: true, image_url: image, generate_audio: false }],
+      [{ model: 'wan2.6-reference-video', prompt: 'character1', video_urls: [clip], duration: 10, aspect_ratio: '9:16' }, 'wan/v2.6/reference-to-video',
+        { prompt: 'character1', duration: '10', resolution: '720p', video_urls: [clip], aspect_ratio: '9:16' }],
+      [{ model: 'wan2.7-video-edit', prompt: 'snow', video_urls: [clip5], image_urls: [image], keep_original_sound: true, seed: 3 }, 'fal-ai/wan/v2.7/edit-video',
+        { prompt: 'snow', video_url: clip5, reference_image_url: image, resolution: '720p', duration: 0, audio_setting: 'origin', seed: 3 }],
+      [{ model: 'happyhorse-1.1-image-to-video', image_urls: [image], quality: '1080p' }, 'alibaba/happy-horse/v1.1/image-to-video',
+        { duration: 5, resolution: '1080p', image_url: image }],
+      [{ model: 'happyhorse-1.0-reference-to-video', prompt: 'character1', image_urls: [image2], aspect_ratio: '1:1' }, 'alibaba/happy-horse/reference-to-video',
+        { prompt: 'character1', duration: 5, resolution: '720p', aspect_ratio: '1:1', image_urls: [image2] }],
+      [{ model: 'seedance-2.0-mini-image-to-video', prompt: 'p', image_urls: [image, image2], duration: 6, quality: '480p' }, 'bytedance/seedance-2.0/mini/image-to-video',
+        { prompt: 'p', duration: '6', resolution: '480p', aspect_ratio: 'auto', generate_audio: true, image_url: image, end_image_url: image2 }],
+      [{ model: 'seedance-2.0-reference-to-video', prompt: '@image1', image_urls: [image], video_urls: [clip], audio_urls: [wav] }, 'bytedance/seedance-2.0/reference-to-video',
+        { prompt: '@image1', duration: '5', resolution: '720p', aspect_ratio: 'auto', generate_audio: true, image_urls: [image], video_urls: [clip], audio_urls: [wav] }],
+      [{ model: 'seedance-1.5-pro', prompt: 'p', duration: 4 }, 'fal-ai/bytedance/seedance/v1.5/pro/text-to-video',
+        { prompt: 'p', duration: '4', resolution: '720p', aspect_ratio: '16:9', generate_audio: true }],
+      [{ model: 'kling-o3-text-to-video', quality: '1080p', duration: 3, model_params: { multi_shot: true, shot_type: 'customize', multi_prompt: [{ index: 1, prompt: 'a', duration: '1' }, { index: 2, prompt: 'b', duration: '2' }] } },
+        'fal-ai/kling-video/o3/pro/text-to-video',
+        { multi_prompt: [{ prompt: 'a', duration: '1' }, { prompt: 'b', duration: '2' }], shot_type: 'customize', duration: '3', aspect_ratio: '16:9', generate_audio: false }],
+      [{ model: 'kling-v3-image-to-video', image_start: image, image_end: media.url('image-360x640.jpg'), quality: '4k', sound: 'on', duration: 4 }, 'fal-ai/kling-video/v3/4k/image-to-video',
+        { duration: '4', generate_audio: true, start_image_url: image, end_image_url: media.url('image-360x640.jpg') }],
+      [{ model: 'kling-o1-video-edit', prompt: 'night', video_urls: [clip5], image_urls: [image], keep_original_sound: false }, 'fal-ai/kling-video/o1/video-to-video/edit',
+        { prompt: 'night', video_url: clip5, image_urls: [image], keep_audio: false }],
+      [{ model: 'MiniMax-Hailuo-02', prompt: 'p', quality: '512p', image_urls: [image] }, 'fal-ai/minimax/hailuo-02/standard/image-to-video',
+        { prompt: 'p', duration: '6', resolution: '512P', image_url: image }],
+      [{ model: 'MiniMax-Hailuo-2.3', prompt: 'p', quality: '1080p', duration: 6 }, 'fal-ai/minimax/hailuo-2.3/pro/text-to-video', { prompt: 'p' }],
+      [{ model: 'veo3.1-fast', prompt: 'p', image_urls: [image, image2] }, 'fal-ai/veo3.1/fast/first-last-frame-to-video',
+        { prompt: 'p', duration: '8s', resolution: '720p', aspect_ratio: 'auto', first_frame_url: image, last_frame_url: image2 }],
+      [{ model: 'veo-3.1-generate-preview', prompt: 'p', duration: 6, quality: '1080p', seed: 5 }, 'fal-ai/veo3.1',
+        { prompt: 'p', duration: '6s', resolution: '1080p', generate_audio: true, seed: 5 }],
+      [{ model: 'grok-imagine-video-1.0-i2v', prompt: 'p', image_urls: [image, image2, image], duration: 4 }, 'xai/grok-imagine-video/reference-to-video',
+        { prompt: 'p', duration: 4, resolution: '480p', aspect_ratio: '16:9', reference_image_urls: [image, image2, image] }],
+    ];
+    for (const [body, endpoint, input] of cases) {
+      fake.submits.length = 0;
+      const task = await run(polled, body);
+      assert.equal(task.status, 'completed', `${body.model}: ${JSON.stringify(task.error)} ${fake.refusals.at(-1) ?? ''}`);
+      assert.equal(fake.submits[0].endpoint, endpoint, String(body.model));
+      assert.deepEqual(withClientUrls(fake, fake.submits[0].input), input, `input for ${body.model}`);
+    }
+    assert.deepEqual(fake.refusals, [], 'no field fal would refuse');
+  });
+
+  it('fails with invalid_parameters what fal has no field for, and refuses an unknown field as fal does', async () => {
+    const filter = await run(polled, { model: 'seedance-2.0-text-to-video', prompt: 'p', content_filter: false });
+    assert.equal(filter.error.code, 'invalid_parameters');
+    assert.match(filter.error.message, /the fal engine cannot send content_filter false for seedance-2.0-text-to-video/);
+    const elements = await run(polled, { model: 'kling-v3-image-to-video', image_start: media.url('image-640x360.png'), model_params: { element_list: [{ element_id: 'e1' }] } });
+    assert.match(elements.error.message, /cannot send model_params.element_list/);
+    const refused = await fetch(`${fake.baseUrl}/bytedance/seedance-2.0/text-to-video`, {
+      method: 'POST', headers: { authorization: `Key ${fake.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'p', duration: 5 }),
+    });
+    assert.equal(refused.status, 422, 'duration is a string there');
   });
 
   it('cancels a queued request with the returned cancel_url', async () => {

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { refusal } from './dashscope-models.ts';
 
 /** How one fake task goes: queued, running, then its end. */
 export type TaskScript = {
@@ -29,6 +30,8 @@ export type FakeDashScope = {
   baseUrl: string;
   apiKey: string;
   creates: { body: any; headers: IncomingMessage['headers'] }[];
+  /** The messages of creates refused for a field the model does not take. */
+  refusals: string[];
   tasks: Map<string, FakeTask>;
   /** Calls to the task API (query, list, cancel), and how many were refused for the rate. */
   queries: { total: number; single: number; list: number; throttled: number };
@@ -68,6 +71,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     baseUrl: '',
     apiKey,
     creates: [],
+    refusals: [],
     tasks: new Map(),
     queries: { total: 0, single: 0, list: 0, throttled: 0 },
     script: () => ({ queueMs: 50, runMs: 200 }),
@@ -134,6 +138,12 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
       const body = JSON.parse(await readBody(req));
       fake.creates.push({ body, headers: req.headers });
       if (req.headers['x-dashscope-async'] !== 'enable') return send(res, 403, { code: 'AccessDenied', message: 'current user api does not support synchronous calls' });
+      // Every field against the model's table: a name the service does not know is refused, as the real one does.
+      const invalid = refusal(body);
+      if (invalid) {
+        fake.refusals.push(invalid.message);
+        return send(res, 400, invalid);
+      }
       const refusedUrl = mediaUrls(body).find((u) => u.startsWith('oss://') && !oss.readable(u, body.model, req.headers['x-dashscope-ossresourceresolve'] === 'enable'));
       if (refusedUrl) return send(res, 400, { code: 'InvalidParameter', message: 'InternalError.Algo.InvalidParameter: The provided URL does not appear to be valid. Ensure it is correctly formatted.' });
       const scripted = fake.nextSubmits.shift();
@@ -215,7 +225,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
 /** Every media URL of a create body, in both protocols (media arrays and flat fields). */
 function mediaUrls(body: any): string[] {
   const input = body?.input ?? {};
-  return [...(input.media ?? []).map((m: { url: string }) => m.url), input.audio_url, input.img_url].filter((u): u is string => typeof u === 'string');
+  return [...(input.media ?? []).map((m: { url: string }) => m.url), input.audio_url, input.img_url, ...(input.reference_urls ?? [])].filter((u): u is string => typeof u === 'string');
 }
 
 const OSS_ACCESS_KEY_ID = 'LTAI-fake-oss';

@@ -1,6 +1,7 @@
 import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { falRefusal } from './fal-endpoints.ts';
 
 export type FalRequest = {
   id: string;
@@ -22,6 +23,8 @@ export type FakeFal = {
   apiKey: string;
   requests: Map<string, FalRequest>;
   submits: { endpoint: string; input: any; query: URLSearchParams }[];
+  /** Submits refused for an input their endpoint does not take. */
+  refusals: string[];
   /** Status and result calls, by path (to check that the returned URLs are used). */
   calls: string[];
   script: (endpoint: string, input: any) => Pick<FalRequest, 'queueMs' | 'runMs' | 'outcome'>;
@@ -52,7 +55,7 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
   const hanging = new Set<ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
   const fake: FakeFal = {
-    baseUrl: '', apiKey, requests: new Map(), submits: [], calls: [], nextSubmits: [], webhooks: [], forgeNextWebhook: false, webhookUserId: 'user-1', storage: new Map(),
+    baseUrl: '', apiKey, requests: new Map(), submits: [], refusals: [], calls: [], nextSubmits: [], webhooks: [], forgeNextWebhook: false, webhookUserId: 'user-1', storage: new Map(),
     script: () => ({ queueMs: 50, runMs: 200, outcome: 'ok' }),
     close: async () => {},
   };
@@ -125,6 +128,12 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
       const endpoint = url.pathname.slice(1);
       const input = JSON.parse(text);
       fake.submits.push({ endpoint, input, query: url.searchParams });
+      // Every field against the endpoint's table: fal refuses what its endpoint does not take.
+      const refused = falRefusal(endpoint, input);
+      if (refused) {
+        fake.refusals.push(`${endpoint}: ${JSON.stringify(refused.detail)}`);
+        return json(res, refused.status, { detail: refused.detail });
+      }
       const scripted = fake.nextSubmits.shift();
       if (typeof scripted === 'number') return json(res, scripted, { detail: 'scripted failure' });
       const r: FalRequest = { id: randomUUID(), endpoint, input, webhook: url.searchParams.get('fal_webhook'), createdAt: now, cancelled: false, ...fake.script(endpoint, input) };

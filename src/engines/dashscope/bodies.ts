@@ -1,8 +1,11 @@
 import type { UpstreamJob } from '../upstream.ts';
 import { audio, input, referenceImages, sourceVideo } from '../job-inputs.ts';
+import { definedEntries } from '../../util/objects.ts';
+
+import { CATALOG_BODIES, type DashScopeBody } from './catalog-bodies.ts';
 
 type Media = { type: string; url: string };
-export type DashScopeBody = { model: string; input: Record<string, unknown>; parameters: Record<string, unknown> };
+export type { DashScopeBody };
 
 /**
  * The create body for each model (UPSTREAMS.md §1.5, §3.1): the 2.7 / HappyHorse media-array
@@ -26,13 +29,16 @@ export function dashscopeBody(job: UpstreamJob): DashScopeBody {
       });
     case 'happyhorse-1.0-video-edit':
       return body(job, { prompt: p.prompt, media: editMedia(job) }, { ...common, audio_setting: p.keep_original_sound ? 'origin' : 'auto' });
-    default:
-      throw new Error(`the dashscope engine has no body for ${job.model}`);
+    default: {
+      const build = CATALOG_BODIES[job.model];
+      if (!build) throw new Error(`the dashscope engine has no body for ${job.model}`);
+      return build(job);
+    }
   }
 }
 
 function body(job: UpstreamJob, inputs: Record<string, unknown>, parameters: Record<string, unknown>): DashScopeBody {
-  return { model: job.upstreamModel, input: withoutUndefined(inputs), parameters: withoutUndefined(parameters) };
+  return { model: job.upstreamModel, input: definedEntries(inputs), parameters: definedEntries(parameters) };
 }
 
 /** first_frame / last_frame / driving_audio / first_clip, from the mode's materials. */
@@ -49,8 +55,4 @@ function imageToVideoMedia(job: UpstreamJob): Media[] {
 /** One `video` and the reference images. */
 function editMedia(job: UpstreamJob): Media[] {
   return [{ type: 'video', url: sourceVideo(job)!.url }, ...referenceImages(job).map((i) => ({ type: 'reference_image', url: i.url }))];
-}
-
-function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 }

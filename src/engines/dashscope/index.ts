@@ -56,8 +56,9 @@ export class DashScopeEngine implements Upstream {
     if (answer.status !== 200 || !parsed.success) throw new Error(`getPolicy answered HTTP ${answer.status}`);
     const policy = parsed.data.data;
     const urls: Record<string, string> = {};
-    for (const input of Object.values(job.inputs)) {
-      const key = `${policy.upload_dir}/${await inputFileName(input)}`;
+    for (const [i, input] of Object.values(job.inputs).entries()) {
+      // Numbered: two inputs of one task may share a file name (the same picture twice), and OSS forbids overwriting.
+      const key = `${policy.upload_dir}/${i}-${await inputFileName(input)}`;
       const form = new FormData();
       form.append('OSSAccessKeyId', policy.oss_access_key_id);
       form.append('Signature', policy.signature);

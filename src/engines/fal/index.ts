@@ -8,6 +8,7 @@ import type { OutboundGuard } from '../../net/outbound-guard.ts';
 import type { Pacer } from '../pacer.ts';
 import { channelClient, type UpstreamClient, channelFailure, pacedGet, submitCallFailure, type UpstreamResponse } from '../upstream-client.ts';
 import { type Accepted, type Lookup, SubmitError, type Upstream, type StatusReport, type UpstreamHandle, type UpstreamJob, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
+import { falEndpoint } from './catalog-inputs.ts';
 import { falInput } from './inputs.ts';
 import { FAL_JWKS_URL, FalWebhookVerifier } from './webhook.ts';
 
@@ -77,8 +78,9 @@ export class FalEngine implements Upstream {
   async submit(job: UpstreamJob, signal: AbortSignal): Promise<Accepted> {
     const query = this.webhookBase ? { fal_webhook: `${this.webhookBase}?key=${job.submitKey}` } : {};
     let response: UpstreamResponse;
+    const input = falInput(job); // a value fal cannot take fails here, before anything is sent
     try {
-      response = await this.client.call('POST', `/${job.upstreamModel}`, { json: falInput(job), query, signal });
+      response = await this.client.call('POST', `/${falEndpoint(job)}`, { json: input, query, signal });
     } catch (error) {
       throw submitCallFailure(error);
     }

@@ -1,6 +1,7 @@
 import { input, referenceImages, sourceVideo, audio } from '../job-inputs.ts';
 import type { UpstreamJob } from '../upstream.ts';
 import { definedEntries } from '../../util/objects.ts';
+import { catalogFalInput } from './catalog-inputs.ts';
 
 /** fal's model input for each model (UPSTREAMS.md §5.3): integer duration, lower-case resolution. */
 export function falInput(job: UpstreamJob): Record<string, unknown> {
@@ -25,7 +26,10 @@ export function falInput(job: UpstreamJob): Record<string, unknown> {
         audio_setting: p.keep_original_sound ? 'origin' : 'auto', seed: job.seed,
       });
     }
-    default:
-      throw new Error(`the fal engine has no input for ${job.model}`);
+    default: {
+      const catalog = catalogFalInput(job);
+      if (!catalog) throw new Error(`the fal engine has no input for ${job.model}`);
+      return catalog;
+    }
   }
 }
