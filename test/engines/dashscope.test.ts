@@ -174,7 +174,7 @@ describe('the dashscope engine against a fake Model Studio', () => {
       body: JSON.stringify({ model: 'wan2.6-t2v', input: { prompt: 'p' }, parameters: { ratio: '16:9' } }),
     });
     assert.equal(refused.status, 400);
-    const answer = await refused.json();
+    const answer = (await refused.json()) as { code: string; message: string };
     assert.deepEqual([answer.code, answer.message], ['InvalidParameter', 'Unrecognized field parameters.ratio']);
   });
 

@@ -85,12 +85,16 @@ describe('the fal engine against a fake fal queue', () => {
     }
   });
 
-  it('maps a failed request (422 at the result) to invalid_parameters and releases the credits', async () => {
+  it('maps a failed request (422 at the result) to invalid_parameters, or content_policy_violation when moderated, releasing the credits', async () => {
     fake.script = () => ({ queueMs: 0, runMs: 50, outcome: 422 });
     const task = await run(polled, { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 });
     assert.equal(task.status, 'failed');
     assert.equal(task.error.code, 'invalid_parameters');
     assert.equal(task.usage.credits_charged, 0);
+    fake.script = () => ({ queueMs: 0, runMs: 50, outcome: 'moderated' });
+    const moderated = await run(polled, { model: 'veo-3.1-fast-generate-preview', prompt: 'x' });
+    assert.equal(moderated.error.code, 'content_policy_violation');
+    assert.equal(moderated.usage.credits_charged, 0);
   });
 
   it('refuses a model fal does not host at create (no channel for wan3.0-text-to-video)', async () => {

@@ -12,8 +12,8 @@ export type FalRequest = {
   createdAt: number;
   queueMs: number;
   runMs: number;
-  /** 'ok', or the HTTP status the result call answers (422 validation, 500 …). */
-  outcome: 'ok' | number;
+  /** 'ok', the HTTP status the result call answers (422 validation, 500 …), or 'moderated' (422 content_policy_violation). */
+  outcome: 'ok' | number | 'moderated';
   cancelled: boolean;
 };
 
@@ -119,6 +119,7 @@ export async function startFakeFal(options: { videoUrl: string; apiKey?: string 
       }
       if (s !== 'COMPLETED') return json(res, 400, { detail: 'Request is still in progress' });
       if (r.cancelled) return json(res, 400, { detail: 'Request was cancelled' });
+      if (r.outcome === 'moderated') return json(res, 422, { detail: [{ loc: ['body', 'prompt'], msg: 'The content could not be processed because it contained material flagged by a content checker.', type: 'content_policy_violation' }] });
       if (r.outcome !== 'ok') return json(res, r.outcome, { detail: [{ loc: ['body', 'prompt'], msg: 'invalid', type: 'value_error' }] });
       return json(res, 200, { video: { url: options.videoUrl, content_type: 'video/mp4' }, seed: r.input.seed ?? 1 });
     }

@@ -152,10 +152,21 @@ export class FalEngine implements Upstream {
       if (result.success) return { state: 'succeeded', result: { url: result.data.video.url } };
       return { state: 'failed', failure: new TaskFailure('generation_failed_no_content', 'the upstream finished without a video') };
     }
-    if (response.status === 422) return { state: 'failed', failure: new TaskFailure('invalid_parameters', 'the model refused the request\'s parameters or media') };
+    if (response.status === 422) return { state: 'failed', failure: refusalOf(response.body) };
     if (response.status >= 500) return { state: 'failed', failure: new TaskFailure('service_error', 'the upstream service failed while making the video') };
     return { state: 'failed', failure: new TaskFailure('unknown_error', 'the upstream service could not make the video') };
   }
+}
+
+const refusalSchema = z.object({ detail: z.array(z.object({ type: z.string().optional(), msg: z.string().optional() }).partial()) });
+
+/** A 422 at the result: content moderation (its detail type says so, as Veo, Kling and Sora answer it), else the parameters. */
+function refusalOf(body: unknown): TaskFailure {
+  const detail = refusalSchema.safeParse(body).data?.detail ?? [];
+  if (detail.some((d) => /content_policy|moderation|safety|nsfw/i.test(`${d.type ?? ''} ${d.msg ?? ''}`))) {
+    return new TaskFailure('content_policy_violation', 'the request or its result was refused by content moderation');
+  }
+  return new TaskFailure('invalid_parameters', 'the model refused the request\'s parameters or media');
 }
 
 function refOf(handle: UpstreamHandle): FalRef {
