@@ -116,6 +116,8 @@ describe('dashscope status and error mapping', () => {
     assert.equal(statusOf(query('RUNNING')).state, 'running');
     assert.deepEqual(statusOf({ ...query('SUCCEEDED', { video_url: 'https://oss/x.mp4' }), usage: { duration: 12 } }), { state: 'succeeded', result: { url: 'https://oss/x.mp4', billedSeconds: 12 } });
     assert.deepEqual(statusOf({ ...query('SUCCEEDED', { video_url: 'u' }), usage: { input_video_duration: 4, output_video_duration: 4 } }), { state: 'succeeded', result: { url: 'u', billedSeconds: 8 } });
+    // The flat 2.5 / 2.6 shape (UPSTREAMS-2.md §2.5).
+    assert.deepEqual(statusOf({ ...query('SUCCEEDED', { video_url: 'u' }), usage: { video_duration: 10, video_count: 1, video_ratio: '1280*720' } as never }), { state: 'succeeded', result: { url: 'u', billedSeconds: 10 } });
     assert.equal(statusOf(query('SUCCEEDED')).state, 'failed', 'no video: no content');
     assert.equal(statusOf(query('CANCELED')).state, 'cancelled');
     assert.equal(statusOf(query('UNKNOWN')).state, 'lost');

@@ -112,6 +112,8 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
       output.video_url = `${fake.resultOrigin ?? origin}/results/${task.id}.mp4?Expires=${Math.floor(now / 1000) + 86_400}`;
       output.end_time = stamp(fake.endTime(task));
       const seconds = task.script.billedSeconds ?? (task.body.parameters?.duration || 5);
+      // The flat 2.5 / 2.6 models answer the older usage shape (UPSTREAMS-2.md §2.5).
+      if (/^wan2\.[56]-/.test(task.model)) return { output, usage: { video_duration: seconds, video_count: 1, video_ratio: task.body.parameters?.size ?? '1280*720' } };
       return { output, usage: { duration: seconds, output_video_duration: seconds, video_count: 1, SR: 720 } };
     }
     if (status === 'FAILED') Object.assign(output, { code: (task.script.end as { code: string }).code, message: `task ${task.id} failed` });

@@ -17,6 +17,8 @@ export const taskQuerySchema = z.object({
       duration: z.number().optional(),
       input_video_duration: z.number().optional(),
       output_video_duration: z.number().optional(),
+      /** The flat 2.5 / 2.6 models: the seconds generated (UPSTREAMS-2.md §2.5). */
+      video_duration: z.number().optional(),
     })
     .partial()
     .optional(),
@@ -56,10 +58,11 @@ export function statusOf(query: z.infer<typeof taskQuerySchema>): UpstreamStatus
   }
 }
 
-/** 2.7 and HappyHorse report `duration` = input + output seconds; older models only the parts. */
+/** 2.7, 3.0 and HappyHorse report `duration` = input + output seconds; others the parts, or 2.5 / 2.6 `video_duration`. */
 function billedSeconds(usage: z.infer<typeof taskQuerySchema>['usage']): number | undefined {
   if (!usage) return undefined;
   if (usage.duration !== undefined) return usage.duration;
+  if (usage.video_duration !== undefined) return usage.video_duration;
   if (usage.output_video_duration === undefined) return undefined;
   return usage.output_video_duration + (usage.input_video_duration ?? 0);
 }
