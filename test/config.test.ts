@@ -95,7 +95,8 @@ describe('channels in the config file', () => {
     assert.equal(gpu.models.get('wan2.7-text-to-video'), path.join(dir, 'wan.json'), 'workflow paths are relative to the config file');
     assert.equal(ali.api_key, 'sk-secret');
     assert.equal(ali.models.get('wan2.7-video-edit'), 'wan2.7-videoedit');
-    assert.equal(ali.models.size, 4);
+    assert.equal(ali.models.size, 21, 'the wan and happyhorse families');
+    assert.equal(ali.models.get('wan3.0-reference-video'), 'wan3.0-video');
     assert.deepEqual([...evo.models], [['wan2.7-text-to-video', 'wan2.7-text-to-video-fast']]);
   });
 
@@ -106,7 +107,7 @@ describe('channels in the config file', () => {
       [[{ name: 'a', engine: 'local' }, { name: 'a', engine: 'local' }], /used by two channels/],
       [[{ name: 'a', engine: 'local', models: ['wan9'] }], /"wan9" is not a model/],
       [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', models: { 'wan2.7-text-to-video': 'x', wan9: 'y' } }], /"wan9" is not a model/],
-      [[{ name: 'a', engine: 'fal', models: ['wan2.7-video-edit'] }], /no default upstream id for wan2.7-video-edit/],
+      [[{ name: 'a', engine: 'fal', models: ['wan3.0-text-to-video'] }], /no default upstream id for wan3.0-text-to-video/],
       [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188' }], /map each model to its workflow file/],
       [[{ name: 'a', engine: 'comfyui', base_url: 'http://10.0.0.5:8188', models: { 'wan2.7-text-to-video': 'missing.json' } }], /workflow .*missing\.json/],
       [[{ name: 'a', engine: 'dashscope', base_url: 'https://x.example/api/v1', api_key_env: 'NOT_SET_ANYWHERE' }], /NOT_SET_ANYWHERE, which is not set/],

@@ -141,6 +141,10 @@ describe('the fal engine against a fake fal queue', () => {
         { prompt: 'p', duration: '8s', resolution: '720p', aspect_ratio: 'auto', first_frame_url: image, last_frame_url: image2 }],
       [{ model: 'veo-3.1-generate-preview', prompt: 'p', duration: 6, quality: '1080p', seed: 5 }, 'fal-ai/veo3.1',
         { prompt: 'p', duration: '6s', resolution: '1080p', generate_audio: true, seed: 5 }],
+      [{ model: 'grok-imagine-text-to-video', prompt: 'p', duration: 8, aspect_ratio: '3:2' }, 'xai/grok-imagine-video/text-to-video',
+        { prompt: 'p', duration: 8, resolution: '480p', aspect_ratio: '3:2' }],
+      [{ model: 'grok-imagine-video-1.0-i2v', prompt: 'p', image_urls: [image], quality: '720p' }, 'xai/grok-imagine-video/image-to-video',
+        { prompt: 'p', duration: 6, resolution: '720p', image_url: image }],
       [{ model: 'grok-imagine-video-1.0-i2v', prompt: 'p', image_urls: [image, image2, image], duration: 4 }, 'xai/grok-imagine-video/reference-to-video',
         { prompt: 'p', duration: 4, resolution: '480p', aspect_ratio: '16:9', reference_image_urls: [image, image2, image] }],
     ];
