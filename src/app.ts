@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { type BootstrapOutcome, ensureBootstrapKey } from './auth/bootstrap.ts';
+import { type BootstrapOutcome, ensureBootstrapAdminKey, ensureBootstrapKey } from './auth/bootstrap.ts';
 import { CallerCache } from './auth/caller-cache.ts';
 import { PriceBook } from './billing/price-book.ts';
 import type { Settings } from './config.ts';
@@ -74,6 +74,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const dbClock = !options.clock && isPostgres(db) ? await databaseClock(db) : null;
   const clock = options.clock ?? dbClock ?? systemClock;
   const bootstrap = await ensureBootstrapKey(db, settings, clock.now());
+  await ensureBootstrapAdminKey(db, settings, clock.now());
   const policy = options.addressPolicy ?? new AddressPolicy(settings.outbound_allow);
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
   const resolver = options.resolver ?? boundedResolver({ timeoutMs: settings.dns_timeout, maxConcurrent: settings.dns_concurrency });
@@ -139,7 +140,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // /v1/models lists only what some channel serves: a model nothing serves would only answer 503.
   const servedModels = new Set(Object.keys(MODELS).filter((id) => router.candidates(id).length > 0));
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, files, store, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
     timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, dir: inputsDir, clock },
   });
   let sweeper: Sweeper | null = null;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { API_KEY_PATTERN } from './auth/secrets.ts';
+import { API_KEY_PATTERN, ADMIN_KEY_PATTERN } from './auth/secrets.ts';
 import { byteSize, cidrList, durationList, durationMs, int } from './util/setting-fields.ts';
 import { priceOverridesSchema } from './billing/price-book.ts';
 import { type ChannelSettings, channelListSchema, DEFAULT_CHANNELS, resolveChannel } from './channels/config.ts';
@@ -23,6 +23,8 @@ export const settingsSchema = z.strictObject({
     .regex(API_KEY_PATTERN, 'must be sk-evo- followed by at least 32 letters, digits, _ or -')
     .optional(),
   bootstrap_credits: z.coerce.number().min(0).default(1000),
+  /** The admin key to make sure of (user `admin`, CONTRACT §10.1). */
+  bootstrap_admin_key: z.string().regex(ADMIN_KEY_PATTERN, 'must be sk-adm- followed by at least 32 letters or digits').optional(),
   bootstrap_webhook_secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64').optional(),
   outbound_allow: cidrList,
   /** One DNS lookup of the outbound guard, both address families. */

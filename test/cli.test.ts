@@ -43,8 +43,9 @@ describe('vidgate serve', () => {
     const key = /sk-evo-[A-Za-z0-9]{40}/.exec(first.stdout)?.[0];
     assert.ok(key, first.stdout);
     assert.match(first.stdout, /whsec_/);
+    assert.match(first.stdout, /Created the first admin key, for \/admin and \/admin\/v1 \(shown once, store it now\):\n {2}sk-adm-[A-Za-z0-9]{40}\n/, 'and an admin key, once (CONTRACT §10.1)');
     const second = await serveOnce({});
-    assert.doesNotMatch(second.stdout, /sk-evo-/);
+    assert.doesNotMatch(second.stdout, /sk-evo-|sk-adm-/);
   });
   it('makes sure the bootstrap key exists, without printing it', async () => {
     const key = `sk-evo-${'b'.repeat(32)}`;
@@ -134,8 +135,12 @@ describe('vidgate keys', () => {
     try {
       const caller = await findCallerByKey(store.db, key);
       assert.deepEqual({ ...caller, keyId: '', userId: '', allowedModels: [...caller!.allowedModels!] }, {
-        keyId: '', userId: '', userGroup: 'vip', allowedModels: ['wan2.7-text-to-video'], unlimited: false, rpm: 3, maxUnfinished: 2,
+        keyId: '', userId: '', userGroup: 'vip', allowedModels: ['wan2.7-text-to-video'], unlimited: false, rpm: 3, maxUnfinished: 2, role: 'user', userName: 'olga',
       });
+      const admin = keys('create', '--user', 'ops', '--admin');
+      const adminKey = /sk-adm-[A-Za-z0-9]{40}/.exec(admin.stdout)?.[0];
+      assert.ok(adminKey, admin.stdout);
+      assert.equal((await findCallerByKey(store.db, adminKey))?.role, 'admin', 'keys create --admin makes an admin');
     } finally {
       await store.close();
     }

@@ -77,4 +77,15 @@ describe('the README examples', () => {
     const settings = loadSettings({ VIDGATE_CONFIG: file });
     assert.equal(new PriceBook(settings.prices).quote('seedance-2.0-text-to-video', '4k', 5).micro, 200_000_000);
   });
+
+  it('the operator API example creates a user and a key, tops up, and reads the audit log', async () => {
+    const adminKey = await server.newKey({ user: 'readme-admin', role: 'admin' });
+    const command = between('A="Authorization: Bearer $VIDGATE_ADMIN_KEY"', '```').replaceAll('http://127.0.0.1:8080', server.baseUrl);
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', command], { cwd: dir, env: { ...process.env, VIDGATE_ADMIN_KEY: adminKey } });
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual([answers[0].name, answers[0].balance], ['acme', 500]);
+    assert.match(answers[1].key, /^sk-evo-/);
+    assert.deepEqual(answers[2], { user: 'acme', balance: 650 });
+    assert.deepEqual(answers[3].data.map((row: { action: string }) => row.action), ['topup', 'key.create', 'user.create']);
+  });
 });

@@ -16,16 +16,24 @@ export type Caller = {
   /** Task creations per minute and unfinished tasks at once; null = the settings' defaults. */
   rpm: number | null;
   maxUnfinished: number | null;
+  /** `admin` keys also call /admin/v1 (CONTRACT §10.1). */
+  role: 'user' | 'admin';
+  userName: string;
 };
 
-/** The enabled key with this secret, or null. */
-export async function findCallerByKey(db: Db, key: string): Promise<Caller | null> {
+/** The key with this secret when it is enabled, not expired and its user not disabled; else null. */
+export async function findCallerByKey(db: Db, key: string, now = Date.now()): Promise<Caller | null> {
   const row = await db
     .selectFrom('api_keys')
     .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .select(['api_keys.id as key_id', 'users.id as user_id', 'users.user_group', 'api_keys.allowed_models', 'api_keys.unlimited', 'api_keys.rpm', 'api_keys.max_unfinished'])
+    .select([
+      'api_keys.id as key_id', 'users.id as user_id', 'users.name as user_name', 'users.user_group', 'users.role', 'api_keys.allowed_models', 'api_keys.unlimited',
+      'api_keys.rpm', 'api_keys.max_unfinished',
+    ])
     .where('api_keys.key_hash', '=', hashApiKey(key))
     .where('api_keys.disabled_at', 'is', null)
+    .where('users.disabled_at', 'is', null)
+    .where((eb) => eb.or([eb('api_keys.expires_at', 'is', null), eb('api_keys.expires_at', '>', now)]))
     .executeTakeFirst();
   if (!row) return null;
   return {
@@ -36,6 +44,8 @@ export async function findCallerByKey(db: Db, key: string): Promise<Caller | nul
     unlimited: row.unlimited === 1,
     rpm: row.rpm,
     maxUnfinished: row.max_unfinished,
+    role: row.role === 'admin' ? 'admin' : 'user',
+    userName: row.user_name,
   };
 }
 
@@ -54,6 +64,12 @@ export type NewKey = {
   maxUnfinished?: number;
   /** The user's webhook secret, when the user is new (default random). */
   webhookSecret?: string;
+  /** The user's role, when the user is new; an existing user keeps its own. */
+  role?: 'user' | 'admin';
+  /** What the key is for. */
+  name?: string;
+  /** Unix ms after which the key is refused. */
+  expiresAt?: number;
 };
 
 export type CreatedKey = { keyId: string; userId: string; userGroup: string; webhookSecret: string };
@@ -76,9 +92,11 @@ export async function insertKey(trx: Transaction<Database>, key: string, spec: N
   if (user && spec.group && spec.group !== user.user_group) {
     throw new KeySpecError(`--group: user ${spec.user} is in group ${user.user_group}; a user has one group`);
   }
+  // An admin key makes its user an admin (keys create --admin); a plain key never demotes one.
+  if (user && spec.role === 'admin') await trx.updateTable('users').set({ role: 'admin' }).where('id', '=', user.id).execute();
   if (!user) {
     user = { id: newId(), webhook_secret: spec.webhookSecret ?? newWebhookSecret(), user_group: spec.group ?? 'default' };
-    await trx.insertInto('users').values({ ...user, name: spec.user, balance_micro: 0, used_micro: 0, created_at: now }).execute();
+    await trx.insertInto('users').values({ ...user, name: spec.user, balance_micro: 0, used_micro: 0, created_at: now, role: spec.role ?? 'user' }).execute();
   }
   const keyId = newId();
   await trx
@@ -98,6 +116,8 @@ export async function insertKey(trx: Transaction<Database>, key: string, spec: N
       unfinished: 0,
       rpm: spec.rpm ?? null,
       max_unfinished: spec.maxUnfinished ?? null,
+      name: spec.name ?? null,
+      expires_at: spec.expiresAt ?? null,
     })
     .execute();
   if (spec.credits) await topUpCredits(trx, { userId: user.id, keyId, amount: spec.credits, now });

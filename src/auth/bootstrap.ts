@@ -3,12 +3,16 @@ import type { Settings } from '../config.ts';
 import type { Db } from '../store/db.ts';
 import { lockForSetup } from '../store/dialect.ts';
 import { countKeys, insertKey, keyExists, ownerOfKey } from './accounts.ts';
-import { newApiKey } from './secrets.ts';
+import { newAdminKey, newApiKey } from './secrets.ts';
 
-export type BootstrapOutcome =
+export type BootstrapOutcome = (
   /** `ignored` names a setting that had no effect, and why. */
   | { created: false; ignored?: string }
-  | { created: true; key: string; generated: boolean; webhookSecret: string; secretConfigured: boolean };
+  | { created: true; key: string; generated: boolean; webhookSecret: string; secretConfigured: boolean }
+) & {
+  /** An admin key generated for an empty store, printed once (CONTRACT §10.1). */
+  adminKey?: string;
+};
 
 /**
  * Makes sure the operator can call the API: the configured bootstrap key exists, or, in an
@@ -22,10 +26,26 @@ export async function ensureBootstrapKey(db: Db, settings: Settings, now: number
   return db.transaction().execute(async (trx) => {
     await lockForSetup(trx, 'vidgate bootstrap key');
     if (await present(trx)) return { created: false };
+    const emptyStore = (await countKeys(trx)) === 0;
     const key = configured ?? newApiKey();
     const spec = { user: 'default', group: 'default', userCredits: creditsToMicro(settings.bootstrap_credits), webhookSecret: settings.bootstrap_webhook_secret };
     const { webhookSecret } = await insertKey(trx, key, spec, now);
-    return { created: true, key, generated: !configured, webhookSecret, secretConfigured: settings.bootstrap_webhook_secret !== undefined };
+    // An empty store with no admin key configured gets one too, shown once next to the API key.
+    const adminKey = emptyStore && !settings.bootstrap_admin_key ? newAdminKey() : undefined;
+    if (adminKey) await insertKey(trx, adminKey, { user: 'admin', group: 'admin', role: 'admin' }, now);
+    return { created: true, key, generated: !configured, webhookSecret, secretConfigured: settings.bootstrap_webhook_secret !== undefined, adminKey };
+  });
+}
+
+/** Makes sure VIDGATE_BOOTSTRAP_ADMIN_KEY exists, as a key of the admin user `admin`. */
+export async function ensureBootstrapAdminKey(db: Db, settings: Settings, now: number): Promise<boolean> {
+  const configured = settings.bootstrap_admin_key;
+  if (!configured || (await keyExists(db, configured))) return false;
+  return db.transaction().execute(async (trx) => {
+    await lockForSetup(trx, 'vidgate bootstrap admin key');
+    if (await keyExists(trx, configured)) return false;
+    await insertKey(trx, configured, { user: 'admin', group: 'admin', role: 'admin' }, now);
+    return true;
   });
 }
 

@@ -9,6 +9,13 @@ export function newApiKey(): string {
   return `sk-evo-${randomChars(40, KEY_ALPHABET)}`;
 }
 
+export const ADMIN_KEY_PATTERN = /^sk-adm-[A-Za-z0-9]{32,}$/;
+
+/** A new admin key: `sk-adm-` + 40 random letters and digits (CONTRACT §10.1). */
+export function newAdminKey(): string {
+  return `sk-adm-${randomChars(40, KEY_ALPHABET)}`;
+}
+
 /** Keys are long and random, so one SHA-256 is enough to store them safely. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createKey, disableKey, findKey, findUserId, KeySpecError, type KeyListing, listKeys, rotateWebhookSecret, webhookSecretOf } from '../auth/accounts.ts';
-import { newApiKey } from '../auth/secrets.ts';
+import { newAdminKey, newApiKey } from '../auth/secrets.ts';
 import { TopUpRefused, topUpCredits } from '../billing/ledger.ts';
 import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { MODELS } from '../contract/models/index.ts';
@@ -27,12 +27,14 @@ export function registerKeysCommands(program: Command): void {
     .option('--models <ids>', 'comma-separated models the key may use (default: all)', parseModels)
     .option('--rpm <n>', 'task creations per minute (default VIDGATE_RATE_LIMIT_RPM)', parseCount)
     .option('--max-unfinished <n>', 'unfinished tasks at once (default VIDGATE_MAX_UNFINISHED_TASKS)', parseCount)
+    .option('--admin', 'an admin key (sk-adm-…): its user becomes an admin, and it also calls /admin/v1')
     .option('--json', 'print JSON')
     .action((o) =>
       withStore(async (store) => {
-        const key = newApiKey();
+        const key = o.admin ? newAdminKey() : newApiKey();
         const created = await createKey(store.db, key, {
           user: o.user, group: o.group, credits: o.credits, unlimited: o.unlimited, models: o.models, rpm: o.rpm, maxUnfinished: o.maxUnfinished,
+          role: o.admin ? 'admin' : undefined,
         }, Date.now());
         if (o.json) return print({ key, id: created.keyId, user: o.user, group: created.userGroup, webhook_secret: created.webhookSecret });
         process.stdout.write(

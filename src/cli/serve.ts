@@ -15,6 +15,9 @@ export async function serveCommand(options: { worker: boolean }): Promise<void> 
   } else if (bootstrap.created && !bootstrap.secretConfigured) {
     process.stdout.write(`\nStored VIDGATE_BOOTSTRAP_KEY. Its user's webhook signing secret (bin/vidgate keys webhook-secret --user default shows it again):\n  ${bootstrap.webhookSecret}\n\n`);
   }
+  if (bootstrap.adminKey) {
+    process.stdout.write(`Created the first admin key, for /admin and /admin/v1 (shown once, store it now):\n  ${bootstrap.adminKey}\n\n`);
+  }
   if (!bootstrap.created && bootstrap.ignored) process.stderr.write(`vidgate: warning: ${bootstrap.ignored}\n`);
   await startOrExit(settings, 'listen', async () => {
     try {

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { CallerCache } from '../auth/caller-cache.ts';
 import type { CallbackService } from '../callbacks/service.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Store } from '../store/db.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { addAuthHook } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
@@ -10,6 +10,7 @@ import { useSafeJsonParser } from './json-body.ts';
 import type { FileService } from '../files/service.ts';
 import { registerOpenApi } from './openapi.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { creditsRoutes } from './routes/credits.ts';
 import { fileDownloadsRoutes } from './routes/file-downloads.ts';
@@ -41,6 +42,8 @@ export type HttpDeps = {
   /** When set, /metrics wants it as a Bearer token. */
   metricsToken?: string;
   db: Db;
+  /** Write transactions for the admin API. */
+  store: Store;
   /** The models some channel serves: the only ones /v1/models lists. */
   servedModels: ReadonlySet<string>;
   prices: PriceBook;
@@ -106,6 +109,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     },
     { prefix: '/v1' },
   );
+  await app.register(adminRoutes, { prefix: '/admin/v1', store: deps.store, callers: deps.callers, clock: deps.inputs.clock });
   return app;
 }
 

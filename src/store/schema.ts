@@ -4,6 +4,7 @@ import type { TaskStatus } from '../contract/task-view.ts';
 
 /** Table types for Kysely; times are unix ms, money integer micro-credits, booleans 0/1. */
 export type Database = {
+  audit_log: AuditLogTable;
   users: UsersTable;
   server_secrets: ServerSecretsTable;
   api_keys: ApiKeysTable;
@@ -21,6 +22,10 @@ export type Database = {
 export type UsersTable = {
   id: string;
   name: string;
+  /** `user` or `admin` (CONTRACT §10.1): an admin's keys also call /admin/v1. */
+  role: Generated<string>;
+  /** Set when an admin disabled the user: all its keys stop. */
+  disabled_at: number | null;
   user_group: string;
   webhook_secret: string;
   /** Top-ups − reservations + releases: what the user may still spend (below 0 only through unlimited keys). */
@@ -39,6 +44,10 @@ export type UsersTable = {
 export type ApiKeysTable = {
   id: string;
   user_id: string;
+  /** What the key is for, as its owner named it. */
+  name: string | null;
+  /** After this time (unix ms) the key is refused; null = never. */
+  expires_at: number | null;
   key_hash: string;
   key_prefix: string;
   /** Comma-separated model ids; null = every model. */
@@ -244,3 +253,15 @@ export type FilesTable = {
 
 /** A secret every process of the install shares, made by the first that needs it. */
 export type ServerSecretsTable = { name: string; value: string };
+
+/** One admin action (CONTRACT §10.2): who, when, what, before and after, never a secret. */
+export type AuditLogTable = {
+  id: string;
+  created_at: number;
+  actor_user_id: string | null;
+  key_id: string | null;
+  action: string;
+  target: string;
+  before_json: string | null;
+  after_json: string | null;
+};

@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createAdminKey, createUser, getUser, listAdminKeys, listUsers, topUpUser, updateAdminKey, updateUser } from '../../admin/accounts.ts';
+import type { CallerCache } from '../../auth/caller-cache.ts';
+import { ApiError } from '../../contract/errors.ts';
+import { MODEL_IDS } from '../../contract/models/index.ts';
+import type { Store } from '../../store/db.ts';
+import type { Clock } from '../../util/clock.ts';
+import { addAuthHook, callerOf } from '../auth.ts';
+import { errorResponses } from '../openapi.ts';
+
+const name = z.string().min(1).max(100).regex(/^[A-Za-z0-9._@-]+$/, 'must be 1–100 letters, digits or . _ @ -');
+const role = z.enum(['user', 'admin']);
+const paging = { limit: z.coerce.number().int().min(1).max(200).default(50), before: z.string().max(200).optional() };
+const credits = z.number().refine((n) => Number.isFinite(n) && n !== 0, 'must be a number other than 0');
+const models = z.array(z.enum(MODEL_IDS as [string, ...string[]], { error: 'must name models of GET /v1/models' })).max(200);
+const count = z.int().min(0).max(1_000_000);
+
+const userSchema = z.object({
+  name: z.string(), group: z.string(), role: z.string(), disabled: z.boolean(), balance: z.number(), used: z.number(), key_count: z.number(),
+  file_quota: z.number().nullable(), file_quota_bytes: z.number().nullable(), created: z.number(),
+}).meta({ id: 'AdminUser' });
+const keySchema = z.object({
+  id: z.string(), user: z.string(), name: z.string().nullable(), prefix: z.string(), credits: z.number().nullable().describe('What is left of the key\'s own allowance; null = it spends the user\'s balance'),
+  unlimited: z.boolean(), models: z.array(z.string()).nullable(), rpm: z.number().nullable(), max_unfinished: z.number().nullable(), expires_at: z.number().nullable(),
+  disabled: z.boolean(), created: z.number(), last_used: z.number().nullable(),
+}).meta({ id: 'AdminKey' });
+const auditSchema = z.object({
+  id: z.string(), time: z.number(), actor: z.string().nullable(), key_id: z.string().nullable(), action: z.string(), target: z.string(), before: z.unknown(), after: z.unknown(),
+}).meta({ id: 'AuditRow' });
+const pageOf = <T extends z.ZodType>(item: T) => z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean(), last_id: z.string().nullable() });
+const ok = <T extends z.ZodType>(schema: T) => ({ 200: schema, ...errorResponses });
+
+const tags = ['admin'];
+const security = [{ bearerAuth: [] }];
+
+/** /admin/v1 (CONTRACT §10.2): admin keys only — a user's key gets 403 admin_required. Users, keys and top-ups so far. */
+export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerCache; clock: Clock }> = async (app, { store, callers, clock }) => {
+  addAuthHook(app, callers);
+  app.addHook('preHandler', async (request) => {
+    if (callerOf(request).role !== 'admin') throw new ApiError('admin_required', 'Authorization: this key is not an admin\'s; /admin/v1 needs an admin key (sk-adm-…)');
+  });
+  const actor = (request: Parameters<typeof callerOf>[0]) => callerOf(request);
+
+  app.get('/users', { schema: { summary: 'List users', operationId: 'adminListUsers', tags, security, querystring: z.object(paging), response: ok(pageOf(userSchema)) } }, (request) =>
+    listUsers(store.db, request.query));
+
+  app.post('/users', {
+    schema: {
+      summary: 'Create a user', operationId: 'adminCreateUser', tags, security,
+      body: z.strictObject({ name, group: name.optional(), role: role.optional(), credits: z.number().positive().optional() }), response: ok(userSchema),
+    },
+  }, (request) => createUser(store, actor(request), request.body, clock.now()));
+
+  app.get('/users/:name', { schema: { summary: 'One user', operationId: 'adminGetUser', tags, security, params: z.object({ name: z.string() }), response: ok(userSchema) } }, (request) =>
+    getUser(store.db, request.params.name));
+
+  app.patch('/users/:name', {
+    schema: {
+      summary: 'Change a user (disabling one stops all its keys)', operationId: 'adminUpdateUser', tags, security, params: z.object({ name: z.string() }),
+      body: z.strictObject({ group: name.optional(), role: role.optional(), disabled: z.boolean().optional(), file_quota: count.nullable().optional(), file_quota_bytes: z.int().min(0).nullable().optional() }),
+      response: ok(userSchema),
+    },
+  }, (request) => updateUser(store, actor(request), request.params.name, request.body, clock.now()));
+
+  app.post('/users/:name/topups', {
+    schema: {
+      summary: 'Add credits to a user (negative takes back, never below zero)', operationId: 'adminTopUp', tags, security, params: z.object({ name: z.string() }),
+      body: z.strictObject({ credits, note: z.string().max(500).optional() }), response: ok(z.object({ user: z.string(), balance: z.number() })),
+    },
+  }, (request) => topUpUser(store, actor(request), request.params.name, request.body.credits, request.body.note, clock.now()));
+
+  app.get('/keys', { schema: { summary: 'List keys', operationId: 'adminListKeys', tags, security, querystring: z.object({ ...paging, user: z.string().optional() }), response: ok(pageOf(keySchema)) } }, (request) =>
+    listAdminKeys(store.db, request.query));
+
+  app.post('/keys', {
+    schema: {
+      summary: 'Create a key (the secret is in this answer only)', operationId: 'adminCreateKey', tags, security,
+      body: z.strictObject({
+        user: name, name: z.string().max(100).optional(), credits: z.number().positive().optional(), unlimited: z.boolean().optional(), models: models.optional(),
+        rpm: count.optional(), max_unfinished: count.optional(), expires_at: z.int().positive().optional(),
+      }).refine((b) => !(b.unlimited && b.credits !== undefined), { error: 'credits and unlimited exclude each other', path: ['unlimited'] }),
+      response: ok(keySchema.extend({ key: z.string().describe('The secret, shown in this answer only') })),
+    },
+  }, (request) => createAdminKey(store, actor(request), request.body, clock.now()));
+
+  const keyChange = z.strictObject({
+    disabled: z.boolean().optional(), name: z.string().max(100).optional(), credits: credits.optional(), models: models.nullable().optional(),
+    rpm: count.nullable().optional(), max_unfinished: count.nullable().optional(), expires_at: z.int().positive().nullable().optional(),
+  });
+  app.patch('/keys/:id', {
+    schema: { summary: 'Change a key', operationId: 'adminUpdateKey', tags, security, params: z.object({ id: z.string() }), body: keyChange, response: ok(keySchema) },
+  }, (request) => updateAdminKey(store, actor(request), request.params.id, request.body, clock.now()));
+
+  app.delete('/keys/:id', {
+    schema: { summary: 'Disable a key', operationId: 'adminDisableKey', tags, security, params: z.object({ id: z.string() }), response: ok(keySchema) },
+  }, (request) => updateAdminKey(store, actor(request), request.params.id, { disabled: true }, clock.now()));
+
+  app.get('/audit', { schema: { summary: 'Every admin action', operationId: 'adminAudit', tags, security, querystring: z.object(paging), response: ok(pageOf(auditSchema)) } }, async (request) => {
+    const { limit, before } = request.query;
+    let query = store.db.selectFrom('audit_log').leftJoin('users', 'users.id', 'audit_log.actor_user_id')
+      .select(['audit_log.id', 'audit_log.created_at', 'users.name as actor', 'audit_log.key_id', 'audit_log.action', 'audit_log.target', 'audit_log.before_json', 'audit_log.after_json'])
+      .orderBy('audit_log.created_at', 'desc').orderBy('audit_log.id', 'desc').limit(limit + 1);
+    if (before) {
+      const last = await store.db.selectFrom('audit_log').select(['created_at', 'id']).where('id', '=', before).executeTakeFirst();
+      if (!last) throw new ApiError('invalid_request', `before: no audit row "${before.slice(0, 80)}"`, { param: 'before' });
+      query = query.where((eb) => eb.or([eb('audit_log.created_at', '<', last.created_at), eb.and([eb('audit_log.created_at', '=', last.created_at), eb('audit_log.id', '<', last.id)])]));
+    }
+    const rows = await query.execute();
+    const data = rows.slice(0, limit).map((r) => ({
+      id: r.id, time: Math.floor(Number(r.created_at) / 1000), actor: r.actor, key_id: r.key_id, action: r.action, target: r.target,
+      before: r.before_json === null ? null : JSON.parse(r.before_json), after: r.after_json === null ? null : JSON.parse(r.after_json),
+    }));
+    return { object: 'list' as const, data, has_more: rows.length > limit, last_id: data.at(-1)?.id ?? null };
+  });
+};
