@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type BootstrapOutcome, ensureBootstrapAdminKey, ensureBootstrapKey } from './auth/bootstrap.ts';
 import { CallerCache } from './auth/caller-cache.ts';
+import { LivePrices } from './billing/live-prices.ts';
 import { PriceBook } from './billing/price-book.ts';
 import type { Settings } from './config.ts';
 import { buildChannels, closeChannels } from './channels/build.ts';
@@ -62,6 +63,8 @@ export type App = {
   worker: Worker | null;
   logger: Logger;
   bootstrap: BootstrapOutcome;
+  /** The live price book of this process. */
+  prices: LivePrices;
   close(): Promise<void>;
 };
 
@@ -116,7 +119,11 @@ export async function createApp(options: AppOptions): Promise<App> {
     taskEnded: () => signals.publish({ kind: 'callback_due' }),
   };
   const settlement = new TaskSettlement(results, (row) => metrics.taskEnded(row));
-  const prices = new PriceBook(settings.prices);
+  const prices = new PriceBook();
+  // The live price book: the config's prices seed an empty store; changes reach every process within 2 s.
+  const livePrices = new LivePrices(prices, db);
+  await livePrices.open(store, settings.prices, clock.now());
+  livePrices.watch(2000);
   const tasks = new TaskService({
     store,
     clock,
@@ -140,7 +147,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // /v1/models lists only what some channel serves: a model nothing serves would only answer 503.
   const servedModels = new Set(Object.keys(MODELS).filter((id) => router.candidates(id).length > 0));
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, store, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, callbacks, webhooks, files, store, livePrices, router, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
     timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, dir: inputsDir, clock },
   });
   let sweeper: Sweeper | null = null;
@@ -186,6 +193,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     worker,
     logger,
     bootstrap,
+    prices: livePrices,
     async close() {
       await closeHttpServer(http, settings.shutdown_grace);
       await poller?.stop();
@@ -193,6 +201,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       await worker?.stop(settings.shutdown_grace);
       await deliverer?.stop();
       await closeChannels(channels);
+      livePrices.stop();
       await sweeper?.stop();
       await signals.close();
       await guard.close();

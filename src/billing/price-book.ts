@@ -34,16 +34,25 @@ export const DEFAULT_PRICES: Readonly<Record<string, PriceEntry>> = Object.freez
   ),
 });
 
-export type Quote = { rule: BillingRule; micro: number };
+export type Quote = { rule: BillingRule; micro: number; version: number };
 
 /** Prices for each model × quality: the defaults with the operator's overrides on top. */
 export class PriceBook {
-  private readonly entries: Record<string, PriceEntry>;
+  private entries: Record<string, PriceEntry> = {};
+  /** The live book's version (0 = only defaults and config); tasks record the one they were quoted on. */
+  version = 0;
 
   constructor(overrides: Record<string, PriceEntry> = {}) {
+    this.replace(overrides, 0);
+  }
+
+  /** The defaults with `overrides` on top, as of `version` (the live book reloads this way). */
+  replace(overrides: Record<string, PriceEntry>, version: number): void {
     // An override changes the qualities it names; the model's other qualities keep their defaults.
-    this.entries = { ...DEFAULT_PRICES };
-    for (const [model, entry] of Object.entries(overrides)) this.entries[model] = { ...this.entries[model], ...entry };
+    const entries = { ...DEFAULT_PRICES };
+    for (const [model, entry] of Object.entries(overrides)) entries[model] = { ...entries[model], ...entry };
+    this.entries = entries;
+    this.version = version;
   }
 
   /** A model's rule and credits per quality, as the operator set them; undefined for a model without a price. */
@@ -57,7 +66,7 @@ export class PriceBook {
     const perUnit = entry?.[quality];
     if (typeof perUnit !== 'number') throw new Error(`no price for model ${model} at ${quality}`);
     const unit = creditsToMicro(perUnit);
-    return { rule: entry.rule, micro: entry.rule === 'per_call' ? unit : unit * billedSeconds };
+    return { rule: entry.rule, micro: entry.rule === 'per_call' ? unit : unit * billedSeconds, version: this.version };
   }
 }
 

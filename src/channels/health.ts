@@ -28,10 +28,25 @@ export async function lockChannelRows(q: Q, names: string[], now: number): Promi
   await q.selectFrom('channel_health').select('name').where('name', 'in', sorted).orderBy('name').forUpdate().execute();
 }
 
-/** Channels resting right now, by name, with the time they may be tried again. */
+/** Channels resting right now (after failures, or paused by an admin: until resumed), by name, with the time they may be tried again. */
 export async function restingChannels(q: Q, now: number): Promise<Map<string, number>> {
-  const rows = await q.selectFrom('channel_health').select(['name', 'unhealthy_until']).where('unhealthy_until', '>', now).execute();
-  return new Map(rows.map((r) => [r.name, Number(r.unhealthy_until)]));
+  const rows = await q.selectFrom('channel_health').select(['name', 'unhealthy_until', 'paused_at'])
+    .where((eb) => eb.or([eb('unhealthy_until', '>', now), eb('paused_at', 'is not', null)])).execute();
+  return new Map(rows.map((r) => [r.name, r.paused_at !== null ? Infinity : Number(r.unhealthy_until)]));
+}
+
+/** Pauses or resumes a channel for every process; answers whether that changed anything. */
+export async function setChannelPaused(q: Q, name: string, paused: boolean, now: number): Promise<boolean> {
+  await ensureRow(q, name, now);
+  const changed = await q.updateTable('channel_health').set({ paused_at: paused ? now : null, updated_at: now })
+    .where('name', '=', name).where('paused_at', paused ? 'is' : 'is not', null).executeTakeFirst();
+  return changed.numUpdatedRows === 1n;
+}
+
+/** Each channel's health row: failures in a row, resting until, paused since. */
+export async function channelHealthRows(q: Q): Promise<Map<string, { failures: number; unhealthy_until: number; paused_at: number | null }>> {
+  const rows = await q.selectFrom('channel_health').select(['name', 'failures', 'unhealthy_until', 'paused_at']).execute();
+  return new Map(rows.map((r) => [r.name, { failures: r.failures, unhealthy_until: Number(r.unhealthy_until), paused_at: r.paused_at === null ? null : Number(r.paused_at) }]));
 }
 
 /**

@@ -38,6 +38,11 @@ export class ChannelRouter {
     this.clock = clock;
   }
 
+  /** Reads the resting channels afresh at the next create (after a pause or resume in this process; others see it within a second). */
+  forgetResting(): void {
+    this.resting = { at: -Infinity, names: new Map() };
+  }
+
   get(name: string): Channel | undefined {
     return this.byName.get(name);
   }

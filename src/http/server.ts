@@ -3,6 +3,8 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { CallerCache } from '../auth/caller-cache.ts';
 import type { CallbackService } from '../callbacks/service.ts';
 import type { Db, Store } from '../store/db.ts';
+import type { LivePrices } from '../billing/live-prices.ts';
+import type { ChannelRouter } from '../channels/router.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { addAuthHook } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
@@ -44,6 +46,10 @@ export type HttpDeps = {
   db: Db;
   /** Write transactions for the admin API. */
   store: Store;
+  /** The live price book the admin API reads and changes. */
+  livePrices: LivePrices;
+  /** The channels, for the admin API's health and pause/resume. */
+  router: ChannelRouter;
   /** The models some channel serves: the only ones /v1/models lists. */
   servedModels: ReadonlySet<string>;
   prices: PriceBook;
@@ -109,7 +115,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     },
     { prefix: '/v1' },
   );
-  await app.register(adminRoutes, { prefix: '/admin/v1', store: deps.store, callers: deps.callers, clock: deps.inputs.clock });
+  await app.register(adminRoutes, { prefix: '/admin/v1', store: deps.store, callers: deps.callers, clock: deps.inputs.clock, prices: deps.livePrices, router: deps.router });
   return app;
 }
 

@@ -5,6 +5,7 @@ import type { TaskStatus } from '../contract/task-view.ts';
 /** Table types for Kysely; times are unix ms, money integer micro-credits, booleans 0/1. */
 export type Database = {
   audit_log: AuditLogTable;
+  prices: PricesTable;
   users: UsersTable;
   server_secrets: ServerSecretsTable;
   api_keys: ApiKeysTable;
@@ -117,6 +118,8 @@ export type TasksTable = {
   swept_at: number | null;
   /** 0 once the upstream runs the job and cannot stop it (CONTRACT §8.7): a cancel is refused. */
   can_cancel: number;
+  /** The price book's version the task was quoted on (CONTRACT §10.2). */
+  price_version: number | null;
 };
 
 export type TaskInputsTable = {
@@ -186,6 +189,8 @@ export type ChannelHealthTable = {
   /** When the next status query may start (its turns are spaced evenly across processes). */
   query_tat: Generated<number>;
   updated_at: number;
+  /** Set while an admin has paused the channel: it takes no new jobs. */
+  paused_at: number | null;
 };
 
 export type DeliveryState = 'pending' | 'sending' | 'delivered' | 'failed';
@@ -264,4 +269,15 @@ export type AuditLogTable = {
   target: string;
   before_json: string | null;
   after_json: string | null;
+};
+
+/** A price the operator set (CONTRACT §10.2): the model's rule and credits per quality; other models keep their defaults. */
+export type PricesTable = {
+  model: string;
+  rule: string;
+  /** Credits per quality, e.g. {"720p": 8.6, "1080p": 14.4}. */
+  prices_json: string;
+  /** The book's version when this row was written; the book's version is the largest. */
+  version: number;
+  updated_at: number;
 };

@@ -212,6 +212,7 @@ export class TaskService {
       started_at: null,
       swept_at: null,
       can_cancel: 1,
+      price_version: quote.version,
     };
   }
 

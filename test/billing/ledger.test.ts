@@ -45,7 +45,7 @@ function taskRow(key: Key, micro: number, seconds: number, callback: boolean, no
     params_json: '{}', callback_url: callback ? 'https://hooks.example/cb' : null, output_width: 1280, output_height: 720, output_fps: 30,
     output_duration_ms: seconds * 1000, video_duration: seconds, billed_seconds: seconds, billing_rule: 'per_second',
     credits_reserved_micro: micro, credits_charged_micro: null, user_group: 'default', estimated_time: 10, error_code: null, error_message: null,
-    result_path: null, created_at: now, updated_at: now, finished_at: null, engine: 'local', started_at: null, swept_at: null, can_cancel: 1,
+    result_path: null, created_at: now, updated_at: now, finished_at: null, engine: 'local', started_at: null, swept_at: null, can_cancel: 1, price_version: 0,
   };
 }
 

@@ -5,6 +5,10 @@ import type { CallerCache } from '../../auth/caller-cache.ts';
 import { ApiError } from '../../contract/errors.ts';
 import { MODEL_IDS } from '../../contract/models/index.ts';
 import type { Store } from '../../store/db.ts';
+import type { LivePrices } from '../../billing/live-prices.ts';
+import { listChannels, pauseChannel } from '../../admin/channels.ts';
+import type { ChannelRouter } from '../../channels/router.ts';
+import { BILLING_RULES } from '../../billing/price-book.ts';
 import type { Clock } from '../../util/clock.ts';
 import { addAuthHook, callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
@@ -35,7 +39,7 @@ const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
 
 /** /admin/v1 (CONTRACT §10.2): admin keys only — a user's key gets 403 admin_required. Users, keys and top-ups so far. */
-export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerCache; clock: Clock }> = async (app, { store, callers, clock }) => {
+export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerCache; clock: Clock; prices: LivePrices; router: ChannelRouter }> = async (app, { store, callers, clock, prices, router }) => {
   addAuthHook(app, callers);
   app.addHook('preHandler', async (request) => {
     if (callerOf(request).role !== 'admin') throw new ApiError('admin_required', 'Authorization: this key is not an admin\'s; /admin/v1 needs an admin key (sk-adm-…)');
@@ -95,6 +99,34 @@ export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerC
   app.delete('/keys/:id', {
     schema: { summary: 'Disable a key', operationId: 'adminDisableKey', tags, security, params: z.object({ id: z.string() }), response: ok(keySchema) },
   }, (request) => updateAdminKey(store, actor(request), request.params.id, { disabled: true }, clock.now()));
+
+  const priceSchema = z.object({ model: z.string(), rule: z.string(), version: z.number(), updated: z.number().nullable() }).catchall(z.unknown()).meta({ id: 'AdminPrice' });
+  app.get('/prices', { schema: { summary: 'The live price book', operationId: 'adminListPrices', tags, security, response: ok(z.object({ object: z.literal('list'), data: z.array(priceSchema) })) } }, async () => ({
+    object: 'list' as const, data: await prices.list(),
+  }));
+
+  app.put('/prices/:model', {
+    schema: {
+      summary: 'Set a model\'s price (tasks created after it use it, in every process within 2 s)', operationId: 'adminSetPrice', tags, security,
+      params: z.object({ model: z.enum(MODEL_IDS as [string, ...string[]], { error: 'must be a model of GET /v1/models' }) }),
+      body: z.object({ rule: z.enum(BILLING_RULES) }).catchall(z.number().min(0, 'must be 0 or more credits')),
+      response: ok(priceSchema),
+    },
+  }, (request) => prices.set(store, actor(request), request.params.model, request.body, clock.now()));
+
+  const channelSchema = z.object({
+    name: z.string(), engine: z.string(), priority: z.number(), weight: z.number(), models: z.array(z.string()), paused: z.boolean(),
+    health: z.object({ state: z.enum(['ok', 'resting', 'paused']), resting_until: z.number().nullable(), consecutive_failures: z.number() }),
+    in_flight: z.number(), queued: z.number(), last_error: z.string().nullable(), p50_run_s: z.number().nullable(), settings: z.record(z.string(), z.unknown()),
+  }).meta({ id: 'AdminChannel' });
+  app.get('/channels', { schema: { summary: 'Channels with their health', operationId: 'adminListChannels', tags, security, response: ok(z.object({ object: z.literal('list'), data: z.array(channelSchema) })) } }, async () => ({
+    object: 'list' as const, data: await listChannels(store.db, router, clock.now()),
+  }));
+  for (const [verb, paused] of [['pause', true], ['resume', false]] as const) {
+    app.post(`/channels/:name/${verb}`, {
+      schema: { summary: `${verb === 'pause' ? 'Pause' : 'Resume'} a channel in every process`, operationId: `admin${verb === 'pause' ? 'Pause' : 'Resume'}Channel`, tags, security, params: z.object({ name: z.string() }), response: ok(channelSchema) },
+    }, (request) => pauseChannel(store, router, actor(request), request.params.name, paused, clock.now()));
+  }
 
   app.get('/audit', { schema: { summary: 'Every admin action', operationId: 'adminAudit', tags, security, querystring: z.object(paging), response: ok(pageOf(auditSchema)) } }, async (request) => {
     const { limit, before } = request.query;
