@@ -65,6 +65,8 @@ export type App = {
   bootstrap: BootstrapOutcome;
   /** The live price book of this process. */
   prices: LivePrices;
+  /** Set when the config file's prices no longer apply (the store's book has others): serve warns. */
+  pricesIgnored?: string;
   close(): Promise<void>;
 };
 
@@ -122,7 +124,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const prices = new PriceBook();
   // The live price book: the config's prices seed an empty store; changes reach every process within 2 s.
   const livePrices = new LivePrices(prices, db);
-  await livePrices.open(store, settings.prices, clock.now());
+  const pricesIgnored = await livePrices.open(store, settings.prices, clock.now());
   livePrices.watch(2000);
   const tasks = new TaskService({
     store,
@@ -194,6 +196,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     bootstrap,
     prices: livePrices,
+    pricesIgnored,
     async close() {
       await closeHttpServer(http, settings.shutdown_grace);
       await poller?.stop();

@@ -27,8 +27,11 @@ export class LivePrices {
     this.db = db;
   }
 
-  /** Seeds an empty store from the config's prices (once, whichever process gets there first), then loads the book. */
-  async open(store: Store, configPrices: Record<string, PriceEntry>, now: number): Promise<void> {
+  /**
+   * Seeds an empty store from the config's prices (once, whichever process gets there first), then
+   * loads the book. Answers a warning when the config names prices the store's book no longer has.
+   */
+  async open(store: Store, configPrices: Record<string, PriceEntry>, now: number): Promise<string | undefined> {
     if (Object.keys(configPrices).length > 0) {
       await store.write(async (trx) => {
         await lockForSetup(trx, 'vidgate price book');
@@ -38,6 +41,10 @@ export class LivePrices {
       });
     }
     await this.reload();
+    const differing = Object.entries(configPrices).filter(([model, entry]) => Object.entries(entry).some(([key, value]) => this.book.entry(model)?.[key] !== value));
+    if (differing.length === 0) return undefined;
+    return `the config file's prices for ${differing.map(([model]) => model).slice(0, 3).join(', ')}${differing.length > 3 ? ' …' : ''} are not used: ` +
+      'they seeded the price book once, which now lives in the store; change a price with PUT /admin/v1/prices/{model}';
   }
 
   /** Asks the store for its version every `refreshMs` and reloads when it moved. */

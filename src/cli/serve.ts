@@ -19,6 +19,7 @@ export async function serveCommand(options: { worker: boolean }): Promise<void> 
     process.stdout.write(`Created the first admin key, for /admin and /admin/v1 (shown once, store it now):\n  ${bootstrap.adminKey}\n\n`);
   }
   if (!bootstrap.created && bootstrap.ignored) process.stderr.write(`vidgate: warning: ${bootstrap.ignored}\n`);
+  if (app.pricesIgnored) process.stderr.write(`vidgate: warning: ${app.pricesIgnored}\n`);
   await startOrExit(settings, 'listen', async () => {
     try {
       await app.http.listen({ port: settings.port, host: settings.host });

@@ -62,6 +62,30 @@ for (const kind of STORE_KINDS) {
   });
 }
 
+describe('config prices after the first start', () => {
+  it('seed an empty store once; later, a config that differs from the store is named in a warning', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'vidgate-prices-again-'));
+    const file = path.join(dir, 'vidgate.json');
+    writeFileSync(file, JSON.stringify({ prices: { 'wan2.7-text-to-video': { rule: 'per_second', '720p': 9 } } }));
+    const first = await startTestServer({ VIDGATE_DATA_DIR: dir, VIDGATE_CONFIG: file });
+    assert.equal(first.app.pricesIgnored, undefined);
+    await first.close();
+    writeFileSync(file, JSON.stringify({ prices: { 'wan2.7-text-to-video': { rule: 'per_second', '720p': 11 } } }));
+    const second = await startTestServer({ VIDGATE_DATA_DIR: dir, VIDGATE_CONFIG: file });
+    try {
+      assert.match(second.app.pricesIgnored ?? '', /config file's prices for wan2.7-text-to-video are not used: .*PUT \/admin\/v1\/prices\/\{model\}/);
+      // The store's 9 credits stand.
+      const row = await second.app.db.selectFrom('prices').select('prices_json').where('model', '=', 'wan2.7-text-to-video').executeTakeFirstOrThrow();
+      assert.deepEqual(JSON.parse(row.prices_json), { '720p': 9 });
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe('a price change reaches another process on the same PostgreSQL store', { skip: STORE_KINDS.includes('postgres') ? false : 'needs PostgreSQL' }, () => {
   it('is seen by the other process at its next refresh', async () => {
     const database = await tempPostgresDatabase();
