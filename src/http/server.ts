@@ -13,6 +13,7 @@ import type { FileService } from '../files/service.ts';
 import { registerOpenApi } from './openapi.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { ownKeysRoutes } from './routes/own-keys.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { creditsRoutes } from './routes/credits.ts';
 import { fileDownloadsRoutes } from './routes/file-downloads.ts';
@@ -112,6 +113,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       await v1.register(callbacksRoutes, { callbacks: deps.callbacks });
       await v1.register(creditsRoutes, { db: deps.db });
       await v1.register(modelsRoutes, { served: deps.servedModels, prices: deps.prices });
+      await v1.register(ownKeysRoutes, { store: deps.store, clock: deps.inputs.clock });
     },
     { prefix: '/v1' },
   );
