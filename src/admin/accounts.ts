@@ -7,12 +7,11 @@ import { ApiError, invalidField } from '../contract/errors.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import { type Actor, recordAudit } from './audit.ts';
+import { olderThan, type Page, type Paging, toPage } from './paging.ts';
 
 type Q = Kysely<Database>;
 
-/** A page of a list (CONTRACT §10.2): newest first, `before` = the previous page's last_id. */
-export type Page<T> = { object: 'list'; data: T[]; has_more: boolean; last_id: string | null };
-export type Paging = { limit: number; before?: string };
+export type { Page, Paging };
 
 /** A user as the admin API shows it (CONTRACT §10.2 "Shapes"). */
 export type AdminUser = {
@@ -54,11 +53,9 @@ export async function listUsers(q: Q, paging: Paging): Promise<Page<AdminUser>> 
   if (paging.before) {
     const last = await q.selectFrom('users').select(['created_at', 'name']).where('name', '=', paging.before).executeTakeFirst();
     if (!last) throw invalidField('before', `no user "${paging.before.slice(0, 80)}"`);
-    query = query.where((eb) => eb.or([eb('users.created_at', '<', last.created_at), eb.and([eb('users.created_at', '=', last.created_at), eb('users.name', '<', last.name)])]));
+    query = query.where(olderThan('users.created_at', 'users.name', { time: Number(last.created_at), key: last.name }));
   }
-  const rows = await query.execute();
-  const data = rows.slice(0, paging.limit).map(userView);
-  return { object: 'list', data, has_more: rows.length > paging.limit, last_id: data.at(-1)?.name ?? null };
+  return toPage(await query.execute(), paging.limit, userView, (user) => user.name);
 }
 
 export async function getUser(q: Q, name: string): Promise<AdminUser> {
@@ -146,11 +143,9 @@ export async function listAdminKeys(q: Q, filter: Paging & { user?: string }): P
   if (filter.before) {
     const last = await q.selectFrom('api_keys').select(['created_at', 'id']).where('id', '=', filter.before).executeTakeFirst();
     if (!last) throw invalidField('before', `no key "${filter.before.slice(0, 80)}"`);
-    query = query.where((eb) => eb.or([eb('api_keys.created_at', '<', last.created_at), eb.and([eb('api_keys.created_at', '=', last.created_at), eb('api_keys.id', '<', last.id)])]));
+    query = query.where(olderThan('api_keys.created_at', 'api_keys.id', { time: Number(last.created_at), key: last.id }));
   }
-  const rows = await query.execute();
-  const data = rows.slice(0, filter.limit).map(keyView);
-  return { object: 'list', data, has_more: rows.length > filter.limit, last_id: data.at(-1)?.id ?? null };
+  return toPage(await query.execute(), filter.limit, keyView, (key) => key.id);
 }
 
 export type NewAdminKey = { user: string; name?: string; credits?: number; unlimited?: boolean; models?: string[]; rpm?: number; max_unfinished?: number; expires_at?: number };

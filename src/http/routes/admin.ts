@@ -11,6 +11,7 @@ import type { ChannelRouter } from '../../channels/router.ts';
 import { BILLING_RULES } from '../../billing/price-book.ts';
 import type { Clock } from '../../util/clock.ts';
 import { addAuthHook, callerOf } from '../auth.ts';
+import { olderThan, toPage } from '../../admin/paging.ts';
 import { errorResponses } from '../openapi.ts';
 
 const name = z.string().min(1).max(100).regex(/^[A-Za-z0-9._@-]+$/, 'must be 1–100 letters, digits or . _ @ -');
@@ -136,13 +137,11 @@ export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerC
     if (before) {
       const last = await store.db.selectFrom('audit_log').select(['created_at', 'id']).where('id', '=', before).executeTakeFirst();
       if (!last) throw new ApiError('invalid_request', `before: no audit row "${before.slice(0, 80)}"`, { param: 'before' });
-      query = query.where((eb) => eb.or([eb('audit_log.created_at', '<', last.created_at), eb.and([eb('audit_log.created_at', '=', last.created_at), eb('audit_log.id', '<', last.id)])]));
+      query = query.where(olderThan('audit_log.created_at', 'audit_log.id', { time: Number(last.created_at), key: last.id }));
     }
-    const rows = await query.execute();
-    const data = rows.slice(0, limit).map((r) => ({
+    return toPage(await query.execute(), limit, (r) => ({
       id: r.id, time: Math.floor(Number(r.created_at) / 1000), actor: r.actor, key_id: r.key_id, action: r.action, target: r.target,
       before: r.before_json === null ? null : JSON.parse(r.before_json), after: r.after_json === null ? null : JSON.parse(r.after_json),
-    }));
-    return { object: 'list' as const, data, has_more: rows.length > limit, last_id: data.at(-1)?.id ?? null };
+    }), (row) => row.id);
   });
 };
