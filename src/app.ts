@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -86,6 +87,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const guard = new OutboundGuard(policy, resolver, { logger });
   const results = new ResultFiles(settings.storage_dir, settings.public_url);
   const inputsDir = path.join(settings.storage_dir, 'inputs');
+  await mkdir(inputsDir, { recursive: true }); // served from at once: a fresh data dir must not start with a warning
   const inputUrls = new InputUrls(await serverSecret(db, 'input_urls'), settings.public_url);
   const uploads = new UploadedFiles(settings.storage_dir);
   const files = new FileService({

@@ -43,6 +43,7 @@ describe('vidgate serve', () => {
     const key = /sk-evo-[A-Za-z0-9]{40}/.exec(first.stdout)?.[0];
     assert.ok(key, first.stdout);
     assert.match(first.stdout, /whsec_/);
+    assert.doesNotMatch(first.stdout + first.stderr, /must exist|"level":40/, 'a fresh data dir starts without warnings');
     assert.match(first.stdout, /Created the first admin key, for \/admin and \/admin\/v1 \(shown once, store it now\):\n {2}sk-adm-[A-Za-z0-9]{40}\n/, 'and an admin key, once (CONTRACT §10.1)');
     const second = await serveOnce({});
     assert.doesNotMatch(second.stdout, /sk-evo-|sk-adm-/);
