@@ -11,11 +11,16 @@ export function sourceVideo(job: RenderJob): RenderInput | undefined {
   return Object.values(job.inputs).find((i) => i.kind === 'video');
 }
 
+/** The inputs of a list field (`video_urls[0]`, `video_urls[1]` …), in order. */
+export function listedInputs(job: RenderJob, field: string): RenderInput[] {
+  return Object.values(job.inputs)
+    .filter((i) => i.field.startsWith(`${field}[`))
+    .sort((a, b) => indexOf(a.field) - indexOf(b.field));
+}
+
 /** The reference images image_urls[0..n], in order. */
 export function referenceImages(job: RenderJob): RenderInput[] {
-  return Object.values(job.inputs)
-    .filter((i) => i.field.startsWith('image_urls['))
-    .sort((a, b) => indexOf(a.field) - indexOf(b.field));
+  return listedInputs(job, 'image_urls');
 }
 
 /** The driving or soundtrack audio (audio_urls[0] or its alias audio_url). */

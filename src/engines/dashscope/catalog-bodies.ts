@@ -1,6 +1,6 @@
 import { TaskFailure } from '../../contract/errors.ts';
 import type { RenderInput } from '../engine.ts';
-import { input, referenceImages } from '../job-inputs.ts';
+import { input, listedInputs, referenceImages } from '../job-inputs.ts';
 import { SubmitError, type UpstreamJob } from '../upstream.ts';
 import { definedEntries } from '../../util/objects.ts';
 
@@ -59,7 +59,7 @@ function flatImageToVideo(job: UpstreamJob): DashScopeBody {
 /** wan2.6 references: `reference_urls` (clips, in order: character1, character2 …), `size`; flash may be silent. */
 function flatReferences(job: UpstreamJob): DashScopeBody {
   const p = job.params;
-  return body(job, { prompt: p.prompt, reference_urls: listed(job, 'video_urls').map((i) => i.url) }, {
+  return body(job, { prompt: p.prompt, reference_urls: listedInputs(job, 'video_urls').map((i) => i.url) }, {
     size: flatSize(job, p), duration: p.duration, shot_type: shotType(p), audio: typeof p.generate_audio === 'boolean' ? p.generate_audio : undefined,
     watermark: false, seed: p.seed,
   });
@@ -68,12 +68,12 @@ function flatReferences(job: UpstreamJob): DashScopeBody {
 /** wan2.7 references: `reference_image` and `reference_video` items, an optional `first_frame`; voices are not sent (undocumented). */
 function wan27References(job: UpstreamJob): DashScopeBody {
   const p = job.params;
-  const voices = listed(job, 'audio_urls').length > 0 || Object.keys(((p.model_params as Params | undefined)?.voice_bindings ?? {}) as Params).length > 0;
+  const voices = listedInputs(job, 'audio_urls').length > 0 || Object.keys(((p.model_params as Params | undefined)?.voice_bindings ?? {}) as Params).length > 0;
   if (voices) throw unsupported(job.model, 'voices (audio_urls, voice_bindings)');
   const media: Media[] = [
     ...mediaOf('first_frame', input(job, 'image_start')),
-    ...listed(job, 'image_urls').map((i) => ({ type: 'reference_image', url: i.url })),
-    ...listed(job, 'video_urls').map((i) => ({ type: 'reference_video', url: i.url })),
+    ...listedInputs(job, 'image_urls').map((i) => ({ type: 'reference_image', url: i.url })),
+    ...listedInputs(job, 'video_urls').map((i) => ({ type: 'reference_video', url: i.url })),
   ];
   return body(job, { prompt: p.prompt, negative_prompt: p.negative_prompt, media }, {
     resolution: tier(job.quality), ratio: input(job, 'image_start') ? undefined : p.aspect_ratio, duration: p.duration, prompt_extend: p.prompt_extend,
@@ -91,9 +91,9 @@ function wan30(job: UpstreamJob): DashScopeBody {
   const media: Media[] = [
     ...mediaOf('first_frame', input(job, 'image_start')),
     ...mediaOf('last_frame', input(job, 'image_end')),
-    ...listed(job, 'image_urls').map((i) => ({ type: 'reference_image', url: i.url })),
-    ...listed(job, 'video_urls').map((i) => ({ type: 'reference_video', url: i.url })),
-    ...listed(job, 'audio_urls').map((i) => ({ type: 'reference_audio', url: i.url })),
+    ...listedInputs(job, 'image_urls').map((i) => ({ type: 'reference_image', url: i.url })),
+    ...listedInputs(job, 'video_urls').map((i) => ({ type: 'reference_video', url: i.url })),
+    ...listedInputs(job, 'audio_urls').map((i) => ({ type: 'reference_audio', url: i.url })),
     ...(typeof params.file_url === 'string' ? [{ type: 'file', url: params.file_url }] : []),
     ...(typeof params.link_url === 'string' ? [{ type: 'link', url: params.link_url }] : []),
   ];
@@ -147,11 +147,4 @@ function body(job: UpstreamJob, inputs: Params, parameters: Params): DashScopeBo
 
 function mediaOf(type: string, medium: RenderInput | undefined): Media[] {
   return medium ? [{ type, url: medium.url }] : [];
-}
-
-/** The inputs of a list field (`video_urls[0]`, `video_urls[1]` …), in order. */
-function listed(job: UpstreamJob, field: string): RenderInput[] {
-  return Object.values(job.inputs)
-    .filter((i) => i.field.startsWith(`${field}[`))
-    .sort((a, b) => Number(/\[(\d+)\]$/.exec(a.field)![1]) - Number(/\[(\d+)\]$/.exec(b.field)![1]));
 }

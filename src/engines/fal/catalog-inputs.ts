@@ -1,7 +1,6 @@
 import { TaskFailure } from '../../contract/errors.ts';
 import { definedEntries } from '../../util/objects.ts';
-import type { RenderInput } from '../engine.ts';
-import { input } from '../job-inputs.ts';
+import { input, listedInputs } from '../job-inputs.ts';
 import { SubmitError, type UpstreamJob } from '../upstream.ts';
 
 /**
@@ -18,12 +17,8 @@ function unsupported(job: UpstreamJob, what: string): SubmitError {
   return new SubmitError('rejected', new TaskFailure('invalid_parameters', `the fal engine cannot send ${what} for ${job.model}: fal's endpoint has no such field; use another channel (evolink) for it`));
 }
 
-function listed(job: UpstreamJob, field: string): RenderInput[] {
-  return Object.values(job.inputs).filter((i) => i.field.startsWith(`${field}[`)).sort((a, b) => index(a.field) - index(b.field));
-}
-const index = (field: string) => Number(/\[(\d+)\]$/.exec(field)?.[1] ?? 0);
 const urls = (job: UpstreamJob, field: string) => {
-  const all = listed(job, field).map((i) => i.url);
+  const all = listedInputs(job, field).map((i) => i.url);
   return all.length ? all : undefined;
 };
 
@@ -34,7 +29,7 @@ function onlyDefaults(job: UpstreamJob, p: Params, defaults: Params): void {
   }
 }
 
-const imageCount = (job: UpstreamJob) => listed(job, 'image_urls').length;
+const imageCount = (job: UpstreamJob) => listedInputs(job, 'image_urls').length;
 
 /** The endpoint for this request: the channel's id with `{tier}` (Kling, Hailuo) and `{mode}` filled in. */
 export function falEndpoint(job: UpstreamJob): string {
@@ -75,7 +70,7 @@ const wan26: Mapper = (job, p) => {
 };
 
 const wan27Edit: Mapper = (job, p) => {
-  const references = listed(job, 'image_urls');
+  const references = listedInputs(job, 'image_urls');
   if (references.length > 1) throw unsupported(job, `${references.length} reference images (fal takes one)`);
   return {
     prompt: p.prompt, video_url: input(job, 'video_urls[0]')?.url, reference_image_url: references[0]?.url, resolution: job.quality, aspect_ratio: p.aspect_ratio,
@@ -95,7 +90,7 @@ const seedance: Mapper = (job, p) => {
   if ((p.model_params as Params | undefined)?.web_search === true) throw unsupported(job, 'model_params.web_search');
   if (p.aspect_ratio === 'keep_ratio') throw unsupported(job, 'aspect_ratio "keep_ratio"');
   const reference = job.model.includes('reference');
-  const images = listed(job, 'image_urls');
+  const images = listedInputs(job, 'image_urls');
   return {
     prompt: p.prompt, duration: String(p.duration), resolution: job.quality, aspect_ratio: p.aspect_ratio === 'adaptive' ? 'auto' : p.aspect_ratio,
     generate_audio: p.generate_audio, seed: p.seed,
@@ -113,7 +108,7 @@ const kling: Mapper = (job, p) => {
     ? (params.multi_prompt as Params[]).map((shot) => ({ prompt: shot.prompt, duration: String(shot.duration) }))
     : undefined;
   const shotType = params.multi_shot === true ? ({ customize: 'customize', intelligence: 'intelligent' } as Params)[String(params.shot_type)] : undefined;
-  const o1Images = job.model === 'kling-o1-image-to-video' ? listed(job, 'image_urls') : [];
+  const o1Images = job.model === 'kling-o1-image-to-video' ? listedInputs(job, 'image_urls') : [];
   // fal's image-to-video endpoints take the ratio from the image, and o3's takes no reference images.
   if (job.model.includes('image-to-video') && p.aspect_ratio !== undefined) throw unsupported(job, `aspect_ratio ${String(p.aspect_ratio)}`);
   if (job.model === 'kling-o3-image-to-video' && imageCount(job) > 0) throw unsupported(job, 'image_urls (reference images)');
@@ -133,7 +128,7 @@ const kling: Mapper = (job, p) => {
 };
 
 const hailuo: Mapper = (job, p) => {
-  const images = listed(job, 'image_urls');
+  const images = listedInputs(job, 'image_urls');
   return {
     // The pro tier (1080p) makes 6 s and takes no duration.
     prompt: p.prompt, prompt_optimizer: (p.model_params as Params | undefined)?.prompt_optimizer, duration: job.quality === '1080p' ? undefined : String(p.duration),
@@ -144,7 +139,7 @@ const hailuo: Mapper = (job, p) => {
 /** Veo 3.1: "8s"-style durations; the mode (text, frames, references) is the endpoint. */
 const veo: Mapper = (job, p) => {
   onlyDefaults(job, p, { n: 1, person_generation: 'allow_adult', resize_mode: 'pad', enhance_prompt: true });
-  const images = listed(job, 'image_urls');
+  const images = listedInputs(job, 'image_urls');
   const mode = modeOf(job);
   const seconds = job.model.includes('beta') || mode === '/reference-to-video' ? 8 : Number(p.duration);
   return {
@@ -159,7 +154,7 @@ const veo: Mapper = (job, p) => {
 
 const grok: Mapper = (job, p) => {
   onlyDefaults(job, p, { mode: 'normal' });
-  const images = listed(job, 'image_urls');
+  const images = listedInputs(job, 'image_urls');
   return {
     prompt: p.prompt, duration: p.duration, resolution: job.quality, aspect_ratio: images.length === 1 ? undefined : p.aspect_ratio,
     image_url: images.length === 1 ? images[0].url : undefined, reference_image_urls: images.length > 1 ? images.map((i) => i.url) : undefined,
