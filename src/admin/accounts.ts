@@ -136,6 +136,12 @@ function keyView(row: KeyRow): AdminKey {
   };
 }
 
+/** One key as the admin API shows it, or undefined. */
+export async function findAdminKey(q: Q, id: string): Promise<AdminKey | undefined> {
+  const row = await keyQuery(q).where('api_keys.id', '=', id).executeTakeFirst();
+  return row && keyView(row);
+}
+
 /** Keys, newest first, of one user or all. */
 export async function listAdminKeys(q: Q, filter: Paging & { user?: string }): Promise<Page<AdminKey>> {
   let query = keyQuery(q).orderBy('api_keys.created_at', 'desc').orderBy('api_keys.id', 'desc').limit(filter.limit + 1);
@@ -163,7 +169,7 @@ export async function createAdminKey(store: Store, actor: Actor, spec: NewAdminK
     await recordAudit(trx, { actor, action: 'key.create', target: `key:${created.keyId}`, after: { user: spec.user, name: spec.name ?? null, credits: spec.credits ?? null, models: spec.models ?? null }, now });
     return created.keyId;
   });
-  return { ...keyView(await keyQuery(store.db).where('api_keys.id', '=', keyId).executeTakeFirstOrThrow()), key };
+  return { ...(await findAdminKey(store.db, keyId))!, key };
 }
 
 export type KeyChange = { disabled?: boolean; name?: string; credits?: number; models?: string[] | null; rpm?: number | null; max_unfinished?: number | null; expires_at?: number | null };
@@ -194,5 +200,5 @@ export async function updateAdminKey(store: Store, actor: Actor, id: string, cha
     const action = change.disabled === true && before.disabled_at === null ? 'key.disable' : 'key.update';
     await recordAudit(trx, { actor, action, target: `key:${id}`, before: keyView(before), after: keyView(after), now });
   });
-  return keyView(await keyQuery(store.db).where('api_keys.id', '=', id).executeTakeFirstOrThrow());
+  return (await findAdminKey(store.db, id))!;
 }

@@ -1,7 +1,7 @@
 import type { Caller } from './accounts.ts';
 import { insertKey } from './accounts.ts';
 import { newApiKey } from './secrets.ts';
-import { listAdminKeys, type AdminKey, type Page, type Paging } from '../admin/accounts.ts';
+import { findAdminKey, listAdminKeys, type AdminKey, type Page, type Paging } from '../admin/accounts.ts';
 import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { ApiError, invalidField } from '../contract/errors.ts';
 import type { Store } from '../store/db.ts';
@@ -45,8 +45,7 @@ export async function createOwnKey(store: Store, caller: Caller, spec: NewOwnKey
     if (spec.credits !== undefined) await trx.updateTable('api_keys').set({ allowance_micro: creditsToMicro(spec.credits) }).where('id', '=', created.keyId).execute();
     return created.keyId;
   });
-  const page = await listAdminKeys(store.db, { limit: 200, user: caller.userName });
-  return { ...page.data.find((k) => k.id === keyId)!, key };
+  return { ...(await findAdminKey(store.db, keyId))!, key };
 }
 
 /** Disables one of the user's keys; a key cannot disable itself. */
