@@ -11,7 +11,7 @@ import type { ChannelRouter } from '../../channels/router.ts';
 import { BILLING_RULES } from '../../billing/price-book.ts';
 import type { Clock } from '../../util/clock.ts';
 import { addAuthHook, callerOf } from '../auth.ts';
-import { olderThan, toPage } from '../../admin/paging.ts';
+import { listAudit } from '../../admin/audit.ts';
 import { errorResponses } from '../openapi.ts';
 
 const name = z.string().min(1).max(100).regex(/^[A-Za-z0-9._@-]+$/, 'must be 1–100 letters, digits or . _ @ -');
@@ -129,19 +129,6 @@ export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerC
     }, (request) => pauseChannel(store, router, actor(request), request.params.name, paused, clock.now()));
   }
 
-  app.get('/audit', { schema: { summary: 'Every admin action', operationId: 'adminAudit', tags, security, querystring: z.object(paging), response: ok(pageOf(auditSchema)) } }, async (request) => {
-    const { limit, before } = request.query;
-    let query = store.db.selectFrom('audit_log').leftJoin('users', 'users.id', 'audit_log.actor_user_id')
-      .select(['audit_log.id', 'audit_log.created_at', 'users.name as actor', 'audit_log.key_id', 'audit_log.action', 'audit_log.target', 'audit_log.before_json', 'audit_log.after_json'])
-      .orderBy('audit_log.created_at', 'desc').orderBy('audit_log.id', 'desc').limit(limit + 1);
-    if (before) {
-      const last = await store.db.selectFrom('audit_log').select(['created_at', 'id']).where('id', '=', before).executeTakeFirst();
-      if (!last) throw new ApiError('invalid_request', `before: no audit row "${before.slice(0, 80)}"`, { param: 'before' });
-      query = query.where(olderThan('audit_log.created_at', 'audit_log.id', { time: Number(last.created_at), key: last.id }));
-    }
-    return toPage(await query.execute(), limit, (r) => ({
-      id: r.id, time: Math.floor(Number(r.created_at) / 1000), actor: r.actor, key_id: r.key_id, action: r.action, target: r.target,
-      before: r.before_json === null ? null : JSON.parse(r.before_json), after: r.after_json === null ? null : JSON.parse(r.after_json),
-    }), (row) => row.id);
-  });
+  app.get('/audit', { schema: { summary: 'Every admin action', operationId: 'adminAudit', tags, security, querystring: z.object(paging), response: ok(pageOf(auditSchema)) } }, (request) =>
+    listAudit(store.db, request.query));
 };
