@@ -105,7 +105,7 @@ export async function topUpUser(store: Store, actor: Actor, name: string, credit
     const user = await trx.selectFrom('users').select(['id', 'balance_micro']).where('name', '=', name).executeTakeFirst();
     if (!user) throw new ApiError('not_found', `name: no user "${name.slice(0, 80)}"`, { param: 'name' });
     try {
-      await topUpCredits(trx, { userId: user.id, keyId: null, amount: creditsToMicro(credits), now });
+      await topUpCredits(trx, { userId: user.id, keyId: null, amount: creditsToMicro(credits), now, note });
     } catch (error) {
       if (error instanceof TopUpRefused) throw invalidField('credits', `the balance is ${microToCredits(Number(user.balance_micro))}; it cannot go below zero`);
       throw error;
@@ -121,7 +121,7 @@ function keyQuery(q: Q) {
     .innerJoin('users', 'users.id', 'api_keys.user_id')
     .select([
       'api_keys.id', 'users.name as user', 'api_keys.name', 'api_keys.key_prefix', 'api_keys.allowance_micro', 'api_keys.spent_micro', 'api_keys.unlimited',
-      'api_keys.allowed_models', 'api_keys.rpm', 'api_keys.max_unfinished', 'api_keys.expires_at', 'api_keys.disabled_at', 'api_keys.created_at',
+      'api_keys.allowed_models', 'api_keys.rpm', 'api_keys.max_unfinished', 'api_keys.expires_at', 'api_keys.disabled_at', 'api_keys.created_at', 'api_keys.last_used_at',
     ]);
 }
 
@@ -132,7 +132,7 @@ function keyView(row: KeyRow): AdminKey {
     id: row.id, user: row.user, name: row.name, prefix: row.key_prefix,
     credits: row.allowance_micro === null ? null : microToCredits(Number(row.allowance_micro) - Number(row.spent_micro)),
     unlimited: row.unlimited === 1, models: row.allowed_models ? row.allowed_models.split(',') : null, rpm: row.rpm, max_unfinished: row.max_unfinished,
-    expires_at: seconds(row.expires_at), disabled: row.disabled_at !== null, created: seconds(row.created_at)!, last_used: null,
+    expires_at: seconds(row.expires_at), disabled: row.disabled_at !== null, created: seconds(row.created_at)!, last_used: seconds(row.last_used_at),
   };
 }
 

@@ -9,10 +9,10 @@ type Q = Kysely<Database>;
 /**
  * The ledger: every movement of credits is an append-only row, written in the transaction of
  * the change that causes it, next to the cached balances it moves. Amounts are positive
- * micro-credits (a top-up may be negative, to take credits back):
- *   user balance = top-ups − reservations + releases;  user used = charges;
- *   key spent = its reservations − its releases;        key used = its charges;
- *   key allowance = its top-ups (keys that have one).
+ * micro-credits, but for `adjust` (a negative top-up, signed), and each keeps the balance after it:
+ *   user balance = top-ups + adjusts − reservations + releases;  user used = charges;
+ *   key spent = its reservations − its releases;                 key used = its charges;
+ *   key allowance = its top-ups + adjusts (keys that have one).
  * Call every function inside a transaction (`store.write`).
  */
 
@@ -31,27 +31,26 @@ export type Reservation = BilledTask & {
 export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
   const amount = r.credits_reserved_micro;
   const limited = r.maxUnfinished > 0;
-  // The entry first: on PostgreSQL the row locks below are held to the commit, so the fewer statements after them the better.
-  await appendEntry(q, r, 'reserve', amount, r.now);
-  // Hot: every create runs these, so they are compiled once (parameters in SQL order).
+  // Hot: every create runs these, so they are compiled once (parameters in SQL order). The key's row before the user's: one lock order.
   const key = await runCompiled(q, limited ? 'reserve-key-limited' : 'reserve-key', (b) => {
     const update = b
       .updateTable('api_keys')
-      .set((eb) => ({ spent_micro: eb('spent_micro', '+', 0), unfinished: eb('unfinished', '+', 1) }))
+      .set((eb) => ({ spent_micro: eb('spent_micro', '+', 0), unfinished: eb('unfinished', '+', 1), last_used_at: 0 }))
       .where('id', '=', '')
       .where((eb) => eb.or([eb('unlimited', '=', 1), eb('allowance_micro', 'is', null), eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', 0)]));
     return limited ? update.where('unfinished', '<', 0) : update;
-  }, limited ? [amount, 1, r.key_id, 1, amount, r.maxUnfinished] : [amount, 1, r.key_id, 1, amount]);
+  }, limited ? [amount, 1, r.now, r.key_id, 1, amount, r.maxUnfinished] : [amount, 1, r.now, r.key_id, 1, amount]);
   if (key.numAffectedRows !== 1n) throw await keyRefusal(q, r);
 
   const user = await runCompiled(q, r.unlimited ? 'reserve-user-unlimited' : 'reserve-user', (b) => {
     const update = b.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', 0) })).where('id', '=', '');
-    return r.unlimited ? update : update.where('balance_micro', '>=', 0);
+    return (r.unlimited ? update : update.where('balance_micro', '>=', 0)).returning('balance_micro');
   }, r.unlimited ? [amount, r.user_id] : [amount, r.user_id, amount]);
-  if (user.numAffectedRows !== 1n) {
+  if (user.rows.length !== 1) {
     const row = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
     throw balanceRefusal(amount, Number(row.balance_micro));
   }
+  await appendEntry(q, r, 'reserve', amount, balanceOf(user.rows), r.now);
 }
 
 /**
@@ -81,13 +80,15 @@ export async function settleCredits(q: Q, task: BilledTask, charge: number, now:
     .set((eb) => ({ spent_micro: eb('spent_micro', '-', release), used_micro: eb('used_micro', '+', charge), unfinished: eb('unfinished', '-', 1) }))
     .where('id', '=', task.key_id)
     .execute();
-  await q
+  const user = await q
     .updateTable('users')
     .set((eb) => ({ balance_micro: eb('balance_micro', '+', release), used_micro: eb('used_micro', '+', charge) }))
     .where('id', '=', task.user_id)
+    .returning('balance_micro')
     .execute();
-  if (charge > 0) await appendEntry(q, task, 'charge', charge, now);
-  if (release > 0) await appendEntry(q, task, 'release', release, now);
+  const balance = balanceOf(user);
+  if (charge > 0) await appendEntry(q, task, 'charge', charge, balance - release, now);
+  if (release > 0) await appendEntry(q, task, 'release', release, balance, now);
 }
 
 /** A top-up that would take back more than is left. */
@@ -97,7 +98,7 @@ export class TopUpRefused extends Error {}
  * Adds credits to a user, and to the key's allowance when given a key that has one. A negative
  * amount takes credits back, but never more than the balance (or the allowance) has left.
  */
-export async function topUpCredits(q: Q, top: { userId: string; keyId: string | null; amount: number; now: number }): Promise<void> {
+export async function topUpCredits(q: Q, top: { userId: string; keyId: string | null; amount: number; now: number; note?: string }): Promise<void> {
   if (top.keyId) { // the key's row before the user's: the lock order of every ledger write
     let key = q
       .updateTable('api_keys')
@@ -113,9 +114,11 @@ export async function topUpCredits(q: Q, top: { userId: string; keyId: string | 
   }
   let user = q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '+', top.amount) })).where('id', '=', top.userId);
   if (top.amount < 0) user = user.where('balance_micro', '>=', -top.amount);
-  if ((await user.executeTakeFirst()).numUpdatedRows !== 1n) throw new TopUpRefused(`--credits: the balance has less than ${credits(-top.amount)} left to take back`);
+  const changed = await user.returning('balance_micro').execute();
+  if (changed.length !== 1) throw new TopUpRefused(`--credits: the balance has less than ${credits(-top.amount)} left to take back`);
   await insertRow(q, 'ledger_entries', {
-    user_id: top.userId, key_id: top.keyId, task_id: null, kind: 'topup', amount_micro: top.amount, created_at: top.now,
+    user_id: top.userId, key_id: top.keyId, task_id: null, kind: top.amount < 0 ? 'adjust' : 'topup', amount_micro: top.amount, created_at: top.now,
+    balance_after_micro: balanceOf(changed), note: top.note ?? null,
   });
 }
 
@@ -124,10 +127,15 @@ async function hasAllowance(q: Q, keyId: string): Promise<boolean> {
   return row !== undefined;
 }
 
-async function appendEntry(q: Q, task: BilledTask, kind: LedgerEntriesTable['kind'], amount: number, now: number): Promise<void> {
+async function appendEntry(q: Q, task: BilledTask, kind: LedgerEntriesTable['kind'], amount: number, balanceAfter: number, now: number): Promise<void> {
   await insertRow(q, 'ledger_entries', {
-    user_id: task.user_id, key_id: task.key_id, task_id: task.id, kind, amount_micro: amount, created_at: now,
+    user_id: task.user_id, key_id: task.key_id, task_id: task.id, kind, amount_micro: amount, created_at: now, balance_after_micro: balanceAfter, note: null,
   });
+}
+
+/** The balance an UPDATE … RETURNING balance_micro left (bigint comes back as a string on PostgreSQL). */
+function balanceOf(rows: readonly unknown[]): number {
+  return Number((rows[0] as { balance_micro: number | string }).balance_micro);
 }
 
 function balanceRefusal(amount: number, balance: number, least = ''): ApiError {

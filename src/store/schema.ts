@@ -18,6 +18,7 @@ export type Database = {
   idempotency_keys: IdempotencyKeysTable;
   channel_health: ChannelHealthTable;
   files: FilesTable;
+  usage_daily: UsageDailyTable;
 };
 
 export type UsersTable = {
@@ -69,6 +70,8 @@ export type ApiKeysTable = {
   rpm: number | null;
   /** Unfinished tasks at once; null = VIDGATE_MAX_UNFINISHED_TASKS. */
   max_unfinished: number | null;
+  /** When the key last made a task (unix ms). */
+  last_used_at: number | null;
 };
 
 export type LedgerEntriesTable = {
@@ -77,9 +80,14 @@ export type LedgerEntriesTable = {
   user_id: string;
   key_id: string | null;
   task_id: string | null;
-  kind: 'topup' | 'reserve' | 'charge' | 'release';
+  /** `adjust` = an admin's negative top-up: `amount_micro` is signed. */
+  kind: 'topup' | 'reserve' | 'charge' | 'release' | 'adjust';
   amount_micro: number;
   created_at: number;
+  /** The user's balance right after this row (null only for rows older than the column that no backfill could place). */
+  balance_after_micro: number | null;
+  /** Why an admin moved credits. */
+  note: string | null;
 };
 
 export type TasksTable = {
@@ -280,4 +288,21 @@ export type PricesTable = {
   /** The book's version when this row was written; the book's version is the largest. */
   version: number;
   updated_at: number;
+};
+
+/** Ended tasks per UTC creation day, user, model and channel (CONTRACT §10.2 usage); written as each task settles. */
+export type UsageDailyTable = {
+  /** YYYY-MM-DD (UTC) of the tasks' creation. */
+  day: string;
+  user_id: string;
+  model: string;
+  channel: string;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  billed_seconds: number;
+  charged_micro: number;
+  released_micro: number;
+  /** JSON {seconds from create to end (billing/usage.ts durationBucket): tasks}. */
+  durations_json: string;
 };

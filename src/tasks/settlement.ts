@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { settleCredits } from '../billing/ledger.ts';
 import { chargeFor } from '../billing/price-book.ts';
+import { addSettledTask } from '../billing/usage.ts';
 import { enqueueCallback } from '../callbacks/outbox.ts';
 import type { TaskErrorCode } from '../contract/errors.ts';
 import { toTaskView } from '../contract/task-view.ts';
@@ -13,7 +14,7 @@ import { markCancelled, markCompleted, markFailed } from './transitions.ts';
 type Q = Kysely<Database>;
 
 /**
- * The only way a task ends: the guarded transition, the ledger's settlement and the callback,
+ * The only way a task ends: the guarded transition, the ledger's settlement, the usage count and the callback,
  * all in the caller's transaction, so a task is never finished without being settled (or twice).
  * Each returns the ended row, or undefined when the task had already ended.
  */
@@ -30,7 +31,7 @@ export class TaskSettlement {
   /** Completed with its result; charges the seconds the engine billed, releases the rest. */
   async complete(q: Q, task: TaskRow, resultPath: string, billedSeconds: number, now: number): Promise<TaskRow | undefined> {
     const row = await markCompleted(q, task.id, resultPath, chargeFor(task, billedSeconds), now);
-    return row && this.settle(q, row, now);
+    return row && this.settle(q, row, now, Math.min(Math.max(0, billedSeconds), row.billed_seconds));
   }
 
   /** Failed for good; the whole reservation goes back. */
@@ -47,8 +48,10 @@ export class TaskSettlement {
     return this.settle(q, row, now);
   }
 
-  private async settle(q: Q, row: TaskRow, now: number): Promise<TaskRow> {
-    await settleCredits(q, row, Number(row.credits_charged_micro ?? 0), now);
+  private async settle(q: Q, row: TaskRow, now: number, billedSeconds = 0): Promise<TaskRow> {
+    const charged = Number(row.credits_charged_micro ?? 0);
+    await settleCredits(q, row, charged, now);
+    await addSettledTask(q, row, { status: row.status, finished_at: now, charged, reserved: Number(row.credits_reserved_micro), billedSeconds });
     if (row.callback_url) {
       const body = JSON.stringify(toTaskView(viewSource(row, this.results, now)));
       await enqueueCallback(q, { taskId: row.id, userId: row.user_id, url: row.callback_url, body, now });

@@ -70,7 +70,7 @@ for (const kind of STORE_KINDS) {
       assert.match(refused.body.error.message, /^credits: the balance is 10; it cannot go below zero/);
       const user = await server.app.db.selectFrom('users').select('id').where('name', '=', 'payer').executeTakeFirstOrThrow();
       const rows = await server.app.db.selectFrom('ledger_entries').select(['kind', 'amount_micro']).where('user_id', '=', user.id).orderBy('created_at').execute();
-      assert.deepEqual(rows.map((r) => [r.kind, Number(r.amount_micro)]), [['topup', 12_500_000], ['topup', -2_500_000]], 'the refused one left no row');
+      assert.deepEqual(rows.map((r) => [r.kind, Number(r.amount_micro)]), [['topup', 12_500_000], ['adjust', -2_500_000]], 'a negative top-up is an adjust; the refused one left no row');
       const audit = await admin('GET', '/audit?limit=200');
       const topups = audit.body.data.filter((row: { action: string; target: string }) => row.action === 'topup' && row.target === 'user:payer');
       assert.equal(topups.length, 2, 'one audit row per top-up that happened');
