@@ -58,6 +58,13 @@ export async function listUsers(q: Q, paging: Paging): Promise<Page<AdminUser>> 
   return toPage(await query.execute(), paging.limit, userView, (user) => user.name);
 }
 
+/** The id of the user named `name`; 404 naming `field` when there is none. */
+export async function userIdByName(q: Q, name: string, field: string): Promise<string> {
+  const row = await q.selectFrom('users').select('id').where('name', '=', name).executeTakeFirst();
+  if (!row) throw new ApiError('not_found', `${field}: no user "${name.slice(0, 80)}"`, { param: field });
+  return row.id;
+}
+
 export async function getUser(q: Q, name: string): Promise<AdminUser> {
   const row = await userQuery(q).where('users.name', '=', name).executeTakeFirst();
   if (!row) throw new ApiError('not_found', `name: no user "${name.slice(0, 80)}"`, { param: 'name' });

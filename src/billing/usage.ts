@@ -117,3 +117,11 @@ function percentile(durations: Map<number, number>, p: number): number | null {
   for (const [seconds, count] of sorted) if ((seen += count) >= rank) return seconds;
   return sorted[sorted.length - 1][0];
 }
+
+/** The whole UTC days a report covers: `since` and `until` are unix seconds or YYYY-MM-DD; by default the last 30 days. */
+export function usageWindow(window: { since?: string; until?: string }, now: number): { sinceDay: string; untilDay: string } {
+  const dayOfInput = (value: string) => (/^\d+$/.test(value) ? dayOf(Number(value) * 1000) : value);
+  const untilDay = window.until === undefined ? dayOf(now) : dayOfInput(window.until);
+  const sinceDay = window.since === undefined ? dayOf(Date.parse(`${untilDay}T00:00:00Z`) - 29 * 86_400_000) : dayOfInput(window.since);
+  return { sinceDay, untilDay };
+}

@@ -14,6 +14,7 @@ import { registerOpenApi } from './openapi.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { ownKeysRoutes } from './routes/own-keys.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { creditsRoutes } from './routes/credits.ts';
 import { fileDownloadsRoutes } from './routes/file-downloads.ts';
@@ -30,6 +31,7 @@ import { inputsRoutes } from './routes/inputs.ts';
 import type { InputUrls } from '../channels/input-urls.ts';
 import type { Clock } from '../util/clock.ts';
 import type { UpstreamWebhooks } from '../channels/webhooks.ts';
+import type { ResultFiles } from '../media/results.ts';
 
 export type HttpDeps = {
   callers: CallerCache;
@@ -58,6 +60,8 @@ export type HttpDeps = {
   defaultRpm: number;
   /** Where finished videos are stored. */
   resultsDir: string;
+  /** Finished videos' public URLs (the admin task browser shows them). */
+  results: ResultFiles;
   bodyLimit: number;
   /** Slow clients (CONTRACT §8.5): all headers within `headersMs`; no byte either way for `idleMs` cuts the connection. */
   timeouts: { headersMs: number; idleMs: number };
@@ -114,10 +118,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
       await v1.register(creditsRoutes, { db: deps.db });
       await v1.register(modelsRoutes, { served: deps.servedModels, prices: deps.prices });
       await v1.register(ownKeysRoutes, { store: deps.store, clock: deps.inputs.clock });
+      await v1.register(usageRoutes, { db: deps.db, clock: deps.inputs.clock });
     },
     { prefix: '/v1' },
   );
-  await app.register(adminRoutes, { prefix: '/admin/v1', store: deps.store, callers: deps.callers, clock: deps.inputs.clock, prices: deps.livePrices, router: deps.router });
+  await app.register(adminRoutes, { prefix: '/admin/v1', store: deps.store, callers: deps.callers, clock: deps.inputs.clock, prices: deps.livePrices, router: deps.router, results: deps.results });
   return app;
 }
 

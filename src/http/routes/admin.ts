@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createAdminKey, createUser, getUser, listAdminKeys, listUsers, topUpUser, updateAdminKey, updateUser } from '../../admin/accounts.ts';
+import { createAdminKey, createUser, getUser, userIdByName, listAdminKeys, listUsers, topUpUser, updateAdminKey, updateUser } from '../../admin/accounts.ts';
 import type { CallerCache } from '../../auth/caller-cache.ts';
 import { ApiError } from '../../contract/errors.ts';
 import { MODEL_IDS } from '../../contract/models/index.ts';
@@ -13,6 +13,12 @@ import type { Clock } from '../../util/clock.ts';
 import { addAuthHook, callerOf } from '../auth.ts';
 import { listAudit } from '../../admin/audit.ts';
 import { errorResponses } from '../openapi.ts';
+import { TASK_STATUSES, taskViewSchema } from '../../contract/task-view.ts';
+import { adminTaskDetail, allAdminTasks, allLedger, LEDGER_CSV_COLUMNS, listAdminTasks, listLedger, TASK_CSV_COLUMNS, taskCsvRow } from '../../admin/reports.ts';
+import { csvStream } from '../../admin/csv.ts';
+import type { ResultFiles } from '../../media/results.ts';
+import { USAGE_GROUPS } from '../../billing/usage.ts';
+import { answerUsage, sendCsv, usageReportSchema, usageWindowQuery } from './usage.ts';
 
 const name = z.string().min(1).max(100).regex(/^[A-Za-z0-9._@-]+$/, 'must be 1–100 letters, digits or . _ @ -');
 const role = z.enum(['user', 'admin']);
@@ -39,8 +45,8 @@ const ok = <T extends z.ZodType>(schema: T) => ({ 200: schema, ...errorResponses
 const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
 
-/** /admin/v1 (CONTRACT §10.2): admin keys only — a user's key gets 403 admin_required. Users, keys and top-ups so far. */
-export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerCache; clock: Clock; prices: LivePrices; router: ChannelRouter }> = async (app, { store, callers, clock, prices, router }) => {
+/** /admin/v1 (CONTRACT §10.2): admin keys only — a user's key gets 403 admin_required. */
+export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerCache; clock: Clock; prices: LivePrices; router: ChannelRouter; results: ResultFiles }> = async (app, { store, callers, clock, prices, router, results }) => {
   addAuthHook(app, callers);
   app.addHook('preHandler', async (request) => {
     if (callerOf(request).role !== 'admin') throw new ApiError('admin_required', 'Authorization: this key is not an admin\'s; /admin/v1 needs an admin key (sk-adm-…)');
@@ -131,4 +137,59 @@ export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerC
 
   app.get('/audit', { schema: { summary: 'Every admin action', operationId: 'adminAudit', tags, security, querystring: z.object(paging), response: ok(pageOf(auditSchema)) } }, (request) =>
     listAudit(store.db, request.query));
+
+  const format = z.enum(['json', 'csv']).default('json').describe('csv: every match, streamed, with a header row');
+  const window = { since: z.coerce.number().int().min(0).optional().describe('Unix seconds, included'), until: z.coerce.number().int().min(0).optional().describe('Unix seconds, excluded') };
+  const adminTaskSchema = taskViewSchema.extend({
+    user: z.string(), key_id: z.string(), channel: z.string(), attempts: z.number(), credits_charged: z.number().nullable(), credits_released: z.number().nullable(),
+    queued_s: z.number().nullable(), run_s: z.number().nullable(),
+    upstream_status: z.object({ job: z.string().nullable(), phase: z.string().nullable(), upstream_id: z.string().nullable(), last_error: z.string().nullable() }),
+  }).meta({ id: 'AdminTask' });
+  const taskFilters = z.object({
+    ...paging, ...window, format, user: z.string().optional(), key: z.string().optional(), status: z.enum(TASK_STATUSES).optional(), channel: z.string().optional(),
+    model: z.enum(MODEL_IDS as [string, ...string[]], { error: 'must be a model of GET /v1/models' }).optional(),
+  });
+  app.get('/tasks', {
+    schema: { summary: 'Every user\'s tasks, filtered', operationId: 'adminListTasks', tags, security, querystring: taskFilters, response: ok(pageOf(adminTaskSchema)) },
+  }, async (request, reply) => {
+    const { format: as, limit, before, ...filters } = request.query;
+    if (as === 'csv') return sendCsv(reply, 'tasks.csv', csvStream(TASK_CSV_COLUMNS, allAdminTasks(store.db, results, clock.now(), filters), taskCsvRow));
+    return listAdminTasks(store.db, results, clock.now(), { ...filters, limit, before });
+  });
+
+  app.get('/tasks/:task_id', {
+    schema: {
+      summary: 'One task with its ledger rows, job and callback deliveries', operationId: 'adminGetTask', tags, security, params: z.object({ task_id: z.string() }),
+      response: ok(adminTaskSchema.extend({ ledger: z.array(z.unknown()), job: z.unknown(), callbacks: z.array(z.unknown()) })),
+    },
+  }, (request) => adminTaskDetail(store.db, results, clock.now(), request.params.task_id));
+
+  app.get('/ledger', {
+    schema: {
+      summary: 'Ledger rows, newest first', operationId: 'adminLedger', tags, security, querystring: z.object({ ...paging, ...window, format, user: z.string().optional() }),
+      response: ok(pageOf(z.object({
+        id: z.string(), time: z.number(), user: z.string(), key_id: z.string().nullable(), task_id: z.string().nullable(), kind: z.enum(['topup', 'reserve', 'charge', 'release', 'adjust']),
+        credits: z.number(), balance_after: z.number().nullable(), note: z.string().nullable(),
+      }).meta({ id: 'LedgerRow' }))),
+    },
+  }, async (request, reply) => {
+    const { format: as, limit, before, ...filters } = request.query;
+    if (as === 'csv') return sendCsv(reply, 'ledger.csv', csvStream(LEDGER_CSV_COLUMNS, allLedger(store.db, filters), (row) => LEDGER_CSV_COLUMNS.map((c) => row[c])));
+    return listLedger(store.db, { ...filters, limit, before });
+  });
+
+  app.get('/usage', {
+    schema: {
+      summary: 'Usage per day, model, user or channel', operationId: 'adminUsage', tags, security,
+      querystring: z.object({
+        group_by: z.enum(USAGE_GROUPS).default('day'), ...usageWindowQuery, user: z.string().optional(),
+        model: z.enum(MODEL_IDS as [string, ...string[]], { error: 'must be a model of GET /v1/models' }).optional(),
+      }),
+      response: ok(usageReportSchema),
+    },
+  }, async (request, reply) => {
+    const { group_by: groupBy, user, model } = request.query;
+    const userId = user === undefined ? undefined : await userIdByName(store.db, user, 'user');
+    return answerUsage(store.db, reply, request.query, { groupBy, userId, model }, clock.now());
+  });
 };
