@@ -7,7 +7,10 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { findCallerByKey } from '../src/auth/accounts.ts';
-import { openStore } from '../src/store/db.ts';
+import { migrateToLatest, openStore } from '../src/store/db.ts';
+import { ResultFiles } from '../src/media/results.ts';
+import { TaskSettlement } from '../src/tasks/settlement.ts';
+import { seedTask } from './helpers/tasks.ts';
 import { freePort } from './helpers/server.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -196,5 +199,32 @@ describe('vidgate keys', () => {
     assert.match(keys('file-quota', '--user', 'quinn').stderr, /say --files, --bytes or both/);
     assert.match(keys('file-quota', '--user', 'nobody', '--files', '1').stderr, /no user nobody/);
     assert.match(keys('file-quota', '--user', 'quinn', '--files', 'x').stderr, /not a whole number/);
+  });
+});
+
+describe('vidgate usage', () => {
+  const usageDir = mkdtempSync(path.join(tmpdir(), 'vidgate-usage-'));
+  after(() => rmSync(usageDir, { recursive: true, force: true }));
+  const usage = (...args: string[]) => spawnSync(process.execPath, [MAIN, 'usage', ...args], { env: { ...process.env, VIDGATE_DATA_DIR: usageDir }, encoding: 'utf8' });
+
+  it('prints the usage report as a table or JSON, and says what is wrong with bad input', async () => {
+    const store = openStore({ data_dir: usageDir });
+    try {
+      await migrateToLatest(store.db);
+      await seedTask(store, 'task-cli-usage', Date.now());
+      await store.write((trx) => new TaskSettlement(new ResultFiles(usageDir, 'http://127.0.0.1')).fail(trx, 'task-cli-usage', 'service_error', 'no', Date.now()));
+    } finally {
+      await store.close();
+    }
+    const table = usage('--by', 'user');
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^Usage by user, \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} \(UTC days\):\nUSER +TASKS +COMPLETED +FAILED/);
+    assert.match(table.stdout, /\nu1 +1 +0 +1 +0 +0 +0 +0 /);
+    const json = JSON.parse(usage('--by', 'model', '--json').stdout);
+    assert.deepEqual(json.data.map((r: { model: string; failed: number }) => [r.model, r.failed]), [['wan2.7-text-to-video', 1]]);
+    assert.match(usage('--since', '2001-01-01', '--until', '2001-01-02').stdout, /\(no tasks in these days\)/);
+    assert.match(usage('--by', 'colour').stderr, /--by.*must be one of day, model, user, channel/);
+    assert.match(usage('--since', '2001-02-30').stderr, /--since.*must be YYYY-MM-DD/);
+    assert.match(usage('--since', '2030-01-02', '--until', '2030-01-01').stderr, /--since 2030-01-02 is after --until 2030-01-01/);
   });
 });

@@ -3,6 +3,7 @@ import { VERSION } from '../version.ts';
 import { registerGenerateCommand } from './generate.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerTasksCommands } from './tasks.ts';
+import { registerUsageCommand } from './usage.ts';
 
 /** The `vidgate` command line: every command and option, nothing run yet. */
 export function buildProgram(): Command {
@@ -21,5 +22,6 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerGenerateCommand(program);
   registerTasksCommands(program);
+  registerUsageCommand(program);
   return program;
 }
