@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ResultFiles } from '../../src/media/results.ts';
+import { TaskSettlement } from '../../src/tasks/settlement.ts';
+import { markProcessing } from '../../src/tasks/transitions.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+
+// Callbacks given to page.evaluate run in the page, where these exist.
+declare const document: any;
+declare const window: any;
+
+const ADMIN_KEY = `sk-adm-${'c4'.repeat(20)}`;
+const MODEL = 'wan2.7-text-to-video';
+/** Set to a folder (docs/) to save the screenshots the README shows. */
+const SCREENSHOTS = process.env.VIDGATE_SCREENSHOTS_DIR;
+
+/** A chart's datasets as Chart.js holds them: what it draws, not just that a canvas exists. */
+async function chartData(page: Page, id: string): Promise<{ labels: string[]; datasets: { label: string; data: number[] }[] }> {
+  await page.waitForFunction((canvas) => window.Chart.getChart(document.getElementById(canvas)) !== undefined, id);
+  return page.evaluate((canvas) => {
+    const { data } = window.Chart.getChart(document.getElementById(canvas));
+    return { labels: [...data.labels], datasets: data.datasets.map((d: any) => ({ label: d.label, data: [...d.data] })) };
+  }, id);
+}
+
+/** Waits for the status line to say something matching `pattern`, and returns it. */
+async function statusSays(page: Page, pattern: RegExp): Promise<string> {
+  await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('status').textContent), pattern.source);
+  return (await page.textContent('#status')) ?? '';
+}
+
+describe('the admin console in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const ids: string[] = [];
+
+  before(async () => {
+    server = await startTestServer({ VIDGATE_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY }, { worker: false });
+    // Two tasks of today: one completed and one failed, ended through the settlement as a worker ends them.
+    const settlement = new TaskSettlement(new ResultFiles(server.app.settings.storage_dir, server.app.settings.public_url));
+    for (const duration of [5, 2]) ids.push((await server.call('POST', '/v1/videos/generations', { body: { model: MODEL, prompt: 'a harbour at night', duration } })).body.id);
+    await server.app.store.write(async (trx) => {
+      const now = Date.now();
+      await markProcessing(trx, ids[0], now);
+      await settlement.complete(trx, await trx.selectFrom('tasks').selectAll().where('id', '=', ids[0]).executeTakeFirstOrThrow(), `results/${ids[0]}.mp4`, 5, now + 3000);
+      await settlement.fail(trx, ids[1], 'service_error', 'the upstream gave up', now);
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => void dialog.accept()); // the confirmations of disable and pause
+    await page.goto(`${server.baseUrl}/admin`);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('refuses a user key, then signs in with the admin key and draws the dashboard from real data', async () => {
+    await page.fill('#admin-key', server.key);
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('#key-error:not([hidden])');
+    assert.equal(await page.textContent('#key-error'), 'That key is not an admin key (sk-adm-…).');
+    await page.fill('#admin-key', ADMIN_KEY);
+    await page.press('#admin-key', 'Enter');
+    await page.waitForSelector('#workspace:not([hidden])');
+
+    const today = new Date().toISOString().slice(0, 10);
+    const tasks = await chartData(page, 'chart-tasks');
+    assert.equal(tasks.labels.length, 30);
+    assert.equal(tasks.labels.at(-1), today);
+    assert.deepEqual(tasks.datasets.map((d) => d.label), [MODEL]);
+    assert.equal(tasks.datasets[0].data.at(-1), 2, 'two tasks today');
+    assert.equal(tasks.datasets[0].data.reduce((a, b) => a + b, 0), 2);
+    const credits = await chartData(page, 'chart-credits');
+    const used = (await server.call('GET', '/v1/credits')).body.data.user.used_credits;
+    assert.equal(credits.datasets[0].data.at(-1), used, 'credits charged today = what alice used');
+    const outcomes = await chartData(page, 'chart-outcomes');
+    assert.deepEqual(outcomes.datasets.map((d) => [d.label, d.data.at(-1)]), [['completed', 1], ['failed', 1]]);
+    await page.waitForSelector('#top-users tbody tr td');
+    assert.match(await page.textContent('#top-users tbody') ?? '', /^alice2/);
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-console.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('creates a user, names the field of a bad value, tops the user up and makes a key shown once', async () => {
+    await page.click('[data-tab=users]');
+    await page.fill('#u-name', 'bad name!');
+    await page.click('#user-form button[type=submit]');
+    assert.match(await statusSays(page, /^name:/), /^name: must be 1–100 letters, digits or \. _ @ -/);
+    assert.equal(await page.getAttribute('#u-name', 'class'), 'invalid', 'the field is marked');
+    await page.fill('#u-name', 'carol');
+    await page.fill('#u-credits', '10');
+    await page.click('#user-form button[type=submit]');
+    assert.equal(await statusSays(page, /^Created/), 'Created user carol with 10 credits.');
+    await page.click('button[aria-label="Top up carol"]');
+    await page.fill('#t-credits', '5');
+    await page.keyboard.press('Enter');
+    assert.equal(await statusSays(page, /^Added/), 'Added 5 credits to carol: the balance is now 15.');
+    assert.equal((await server.call('GET', '/admin/v1/users/carol', { key: ADMIN_KEY })).body.balance, 15);
+
+    await page.click('[data-tab=keys]');
+    await page.fill('#k-user', 'carol');
+    await page.fill('#k-name', 'carol-app');
+    await page.click('#key-create-form button[type=submit]');
+    assert.match(await statusSays(page, /^Created key/), /^Created key \S+ for carol\. Copy it now/);
+    const secret = (await page.textContent('#new-key-value')) ?? '';
+    assert.match(secret, /^sk-evo-/);
+    assert.equal((await server.call('GET', '/v1/credits', { key: secret })).status, 200, 'the key shown works');
+  });
+
+  it('edits a price, which the API then quotes', async () => {
+    await page.click('[data-tab=prices]');
+    await page.fill('#pf-model', MODEL);
+    const input = `input[aria-label="${MODEL} 720p"]`;
+    await page.waitForSelector(input);
+    await page.fill(input, '9.5');
+    await page.click(`button[aria-label="Save the price of ${MODEL}"]`);
+    assert.match(await statusSays(page, /^Saved/), new RegExp(`^Saved ${MODEL.replaceAll('.', '\\.')}: 720p 9\\.5, .* version \\d+\\.$`));
+    const price = (await server.call('GET', '/admin/v1/prices', { key: ADMIN_KEY })).body.data.find((p: { model: string }) => p.model === MODEL);
+    assert.equal(price['720p'], 9.5);
+  });
+
+  it('pauses and resumes a channel, in the store every process reads', async () => {
+    await page.click('[data-tab=channels]');
+    await page.click('button[aria-label="Pause local"]');
+    assert.equal(await statusSays(page, /^Paused/), 'Paused channel local in every process.');
+    await page.waitForSelector('button[aria-label="Resume local"]');
+    assert.notEqual((await server.app.db.selectFrom('channel_health').select('paused_at').where('name', '=', 'local').executeTakeFirstOrThrow()).paused_at, null);
+    await page.click('button[aria-label="Resume local"]');
+    assert.equal(await statusSays(page, /^Resumed/), 'Resumed channel local in every process.');
+  });
+
+  it('finds the failed task by filter and opens it from the keyboard, then shows the audit log', async () => {
+    await page.click('[data-tab=tasks]');
+    await page.selectOption('#tf-status', 'failed');
+    await page.click('#tasks-filter button[type=submit]');
+    assert.equal(await statusSays(page, /tasks shown/), '1 tasks shown.');
+    assert.equal(await page.$$eval('#tasks tbody tr', (rows) => rows.length), 1);
+    await page.focus('#tasks tbody tr');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#task-detail:not([hidden])');
+    assert.equal(await page.textContent('#detail-id'), ids[1]);
+    assert.deepEqual(await page.$$eval('#detail-ledger tbody tr td:nth-child(3)', (cells) => cells.map((c: any) => c.textContent)), ['reserve', 'release']);
+    assert.match(await page.textContent('#detail-json') ?? '', /the upstream gave up/);
+
+    const download = page.waitForEvent('download');
+    await page.click('#tasks-csv');
+    const csv = await download;
+    assert.equal(csv.suggestedFilename(), 'tasks.csv');
+
+    await page.click('[data-tab=audit]');
+    await page.waitForSelector('#audit tbody tr td');
+    const actions = await page.$$eval('#audit tbody tr td:nth-child(3)', (cells) => cells.map((c: any) => c.textContent));
+    assert.deepEqual(actions.slice(0, 6), ['channel.resume', 'channel.pause', 'price.update', 'key.create', 'topup', 'user.create']);
+    assert.deepEqual(pageErrors, []);
+  });
+});
