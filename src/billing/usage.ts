@@ -101,7 +101,8 @@ async function unfinishedTasks(q: Q, query: UsageQuery): Promise<Record<UsageGro
   const to = Date.parse(`${query.untilDay}T00:00:00Z`) + 86_400_000;
   let tasks = q.selectFrom('tasks').innerJoin('users', 'users.id', 'tasks.user_id')
     .select(['tasks.created_at', 'users.name as user', 'tasks.model', 'tasks.engine as channel'])
-    .where('tasks.status', 'in', ['pending', 'processing']).where('tasks.created_at', '>=', from).where('tasks.created_at', '<', to);
+    // Literal, not bound, so both stores see it matches the partial index tasks_unfinished (else SQLite reads every task).
+    .where(sql<boolean>`tasks.status in ('pending', 'processing')`).where('tasks.created_at', '>=', from).where('tasks.created_at', '<', to);
   if (query.userId) tasks = tasks.where('tasks.user_id', '=', query.userId);
   if (query.model) tasks = tasks.where('tasks.model', '=', query.model);
   return (await tasks.execute()).map((t) => ({ day: dayOf(Number(t.created_at)), user: t.user, model: t.model, channel: t.channel }));
