@@ -1,8 +1,7 @@
 // The vidgate console: a key, a form per model built from its JSON Schema, live progress, the video, the history.
 // Talks to this origin through the SDK (served as /console/sdk.js); every value shown goes through textContent.
 import { VidgateApiError, VidgateClient, VidgateTaskError } from '/console/sdk.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, announce, apiClient, drawChart, el, fillTable, last30Days, when } from '/console/common.js';
 const KEY_STORE = 'vidgate.key';
 const MEDIA_ACCEPT = { image: 'image/jpeg,image/png,image/webp,image/bmp', video: 'video/mp4,video/quicktime', audio: 'audio/wav,audio/mpeg' };
 const FIELD_LABELS = {
@@ -12,6 +11,7 @@ const FIELD_LABELS = {
 };
 
 let client = null;
+let api = null; // the same key, for the Keys and Usage pages
 let schemas = [];
 let following = null; // the AbortController of the task being followed
 let olderThan = null;
@@ -38,13 +38,6 @@ function typedValue(property, text) {
   const types = [property.type, ...(property.anyOf ?? property.oneOf ?? []).map((member) => member.type)];
   const numeric = types.includes('integer') || types.includes('number');
   return numeric && text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
-}
-
-function el(tag, attributes = {}, text) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) if (value !== undefined && value !== false) node.setAttribute(name, value === true ? '' : value);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 /** One form control per schema property: media fields get a file picker and a URL box. */
@@ -271,6 +264,7 @@ async function useKey(key, remember) {
     return;
   }
   client = candidate;
+  api = apiClient(key);
   (remember ? localStorage : sessionStorage).setItem(KEY_STORE, key);
   $('model').replaceChildren(...modelOptions(allowed));
   renderForm($('model').value);
@@ -283,11 +277,91 @@ async function useKey(key, remember) {
   await Promise.all([loadCredits(), loadHistory()]).catch(showFormError);
 }
 
+/** The Keys page: the user's keys, a form to make one (shown once), revoke. */
+async function loadKeys() {
+  const { data } = await api.get('/v1/keys?limit=200');
+  fillTable($('keys'), [
+    ['Name', (k) => k.name ?? '—'], ['Key', (k) => `${k.prefix}…`], ['Allowance left', (k) => (k.unlimited ? 'unlimited' : k.credits ?? 'your balance')],
+    ['Models', (k) => k.models?.join(', ') ?? 'all'], ['Created', (k) => when(k.created)], ['Last used', (k) => when(k.last_used)], ['Expires', (k) => when(k.expires_at)],
+    ['Status', (k) => (k.disabled ? 'revoked' : 'active')],
+    ['', (k) => {
+      if (k.disabled) return '';
+      const revoke = el('button', { type: 'button', class: 'small', 'aria-label': `Revoke ${k.name ?? k.prefix}` }, 'Revoke');
+      revoke.addEventListener('click', () => revokeKey(k));
+      return revoke;
+    }],
+  ], data);
+}
+
+async function revokeKey(key) {
+  if (!confirm(`Revoke ${key.name ?? key.prefix}? Apps using it stop working at once.`)) return;
+  try {
+    await api.del(`/v1/keys/${encodeURIComponent(key.id)}`);
+    announce(`Revoked ${key.name ?? key.prefix}…; it no longer works.`);
+  } catch (error) {
+    announce(error);
+  }
+  await loadKeys();
+}
+
+async function createKey(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = {};
+  for (const input of form.querySelectorAll('input[name]')) {
+    const value = input.value.trim();
+    if (value === '') continue;
+    if (input.name === 'models') body.models = value.split(',').map((m) => m.trim()).filter(Boolean);
+    else if (input.name === 'expires_at') body.expires_at = Date.parse(`${value}T23:59:59Z`) / 1000;
+    else body[input.name] = input.type === 'number' ? Number(value) : value;
+  }
+  try {
+    const key = await api.post('/v1/keys', body);
+    $('new-key').hidden = false;
+    $('new-key-value').textContent = key.key;
+    announce(`Created ${key.name ?? 'a key'}${key.credits === null ? '' : ` with ${key.credits} credits`}. Copy it now: it is not shown again.`, form);
+    form.reset();
+    await Promise.all([loadKeys(), loadCredits()]);
+  } catch (error) {
+    announce(error, form);
+  }
+}
+
+/** The Usage page: a chart per day and one per model, the last 30 days. */
+async function loadUsage() {
+  const [byDay, byModel] = await Promise.all([api.get('/v1/usage?group_by=day'), api.get('/v1/usage?group_by=model')]);
+  const days = last30Days(byDay.until);
+  $('usage-window').textContent = `${byDay.since} – ${byDay.until} (UTC)`;
+  const of = new Map(byDay.data.map((d) => [d.day, d]));
+  drawChart($('chart-days'), {
+    labels: days, yTitle: 'tasks',
+    series: [['completed', '#1b7f3b'], ['failed', '#b3261e'], ['cancelled', '#c9a227']].map(([field, color]) => ({ label: field, color, data: days.map((day) => of.get(day)?.[field] ?? 0) })),
+  });
+  drawChart($('chart-models'), {
+    labels: byModel.data.map((m) => m.model), stacked: false,
+    series: [{ label: 'tasks', data: byModel.data.map((m) => m.tasks) }, { label: 'credits charged', data: byModel.data.map((m) => m.credits_charged) }],
+  });
+  fillTable($('usage-models'), [
+    ['Model', (m) => m.model], ['Tasks', (m) => m.tasks], ['Completed', (m) => m.completed], ['Failed', (m) => m.failed], ['Billed seconds', (m) => m.billed_seconds],
+    ['Credits charged', (m) => m.credits_charged], ['p50 s', (m) => m.p50_s], ['p95 s', (m) => m.p95_s],
+  ], byModel.data, { empty: 'No tasks in the last 30 days.' });
+}
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll('[role=tab]')) tab.setAttribute('aria-selected', String(tab.dataset.tab === name));
+  for (const section of document.querySelectorAll('main.tab')) section.hidden = section.id !== `tab-${name}`;
+  $('status').textContent = '';
+  const load = { videos: loadHistory, keys: loadKeys, usage: loadUsage }[name];
+  load().catch((error) => announce(error));
+}
+
 function forgetKey() {
   localStorage.removeItem(KEY_STORE);
   sessionStorage.removeItem(KEY_STORE);
   following?.abort();
   client = null;
+  api = null;
+  $('new-key').hidden = true;
   $('workspace').hidden = true;
   $('welcome').hidden = false;
   $('forget').hidden = true;
@@ -307,6 +381,15 @@ async function start() {
   $('task-form').addEventListener('submit', submitTask);
   $('player').addEventListener('error', () => $('player').getAttribute('src') && showExpired());
   $('refresh').addEventListener('click', () => void loadHistory());
+  for (const tab of document.querySelectorAll('[role=tab]')) tab.addEventListener('click', () => showTab(tab.dataset.tab));
+  $('key-create-form').addEventListener('submit', createKey);
+  $('copy-key').addEventListener('click', async () => {
+    await navigator.clipboard?.writeText($('new-key-value').textContent).catch(() => {});
+    announce('Copied the key.');
+  });
+  for (const group of ['day', 'model']) {
+    $(`usage-csv-${group}`).addEventListener('click', () => api.download(`/v1/usage?group_by=${group}&format=csv`, `usage-by-${group}.csv`).then(() => announce(`Downloaded usage-by-${group}.csv.`), announce));
+  }
   $('more').addEventListener('click', () => void loadHistory(true));
   $('cancel').addEventListener('click', async () => {
     const id = $('current-id').textContent;

@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // Callbacks given to page.evaluate run in the page, where these exist.
 declare const document: any;
+declare const window: any;
 
 describe('the web console in Chromium', () => {
   let server: TestServer;
@@ -154,6 +155,56 @@ describe('the web console in Chromium', () => {
     await page.waitForSelector('#expired:not([hidden])');
     assert.equal(await page.isHidden('#player'), true);
     assert.equal(await page.isHidden('#download'), true);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('Keys: makes a key shown once, which works, then revokes it, leaving the key in use active', async () => {
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.click('[data-tab=keys]');
+    await page.waitForSelector('#keys tbody tr td');
+    await page.fill('#k-name', 'laptop');
+    await page.fill('#k-credits', '5000000'); // more than the user has
+    await page.click('#key-create-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('status').className === 'error');
+    assert.match(await page.textContent('#status') ?? '', /^credits:/, 'the error names the field');
+    assert.equal(await page.getAttribute('#k-credits', 'class'), 'invalid');
+    await page.fill('#k-credits', '40');
+    await page.click('#key-create-form button[type=submit]');
+    await page.waitForSelector('#new-key:not([hidden])');
+    assert.equal(await page.textContent('#status'), 'Created laptop with 40 credits. Copy it now: it is not shown again.');
+    const secret = (await page.textContent('#new-key-value')) ?? '';
+    const made = await server.call('POST', '/v1/videos/generations', { key: secret, body: { model: 'wan2.7-text-to-video', prompt: 'a kite over dunes', duration: 2 } });
+    assert.equal(made.status, 200, 'the new key makes tasks');
+    await page.waitForSelector('button[aria-label="Revoke laptop"]');
+    await page.click('button[aria-label="Revoke laptop"]');
+    await page.waitForFunction(() => /^Revoked laptop/.test(document.getElementById('status').textContent));
+    // Read past the caller cache's short TTL: the store refuses the key now.
+    const { findCallerByKey } = await import('../../src/auth/accounts.ts');
+    assert.equal(await findCallerByKey(server.app.db, secret), null);
+    const own = (await page.$$eval('#keys tbody tr', (rows) => rows.map((r: any) => r.textContent))).find((text: string) => text.includes('active'))!;
+    assert.ok(own, 'the key in use is still active');
+  });
+
+  it('Usage: draws tasks per day and per model from the usage report, and downloads it as CSV', async () => {
+    await page.click('[data-tab=usage]');
+    await page.waitForFunction(() => (window as any).Chart?.getChart(document.getElementById('chart-models')) !== undefined);
+    const charts = await page.evaluate(() => ['chart-days', 'chart-models'].map((id) => {
+      const { data } = (window as any).Chart.getChart(document.getElementById(id));
+      return { labels: [...data.labels], datasets: data.datasets.map((d: any) => ({ label: d.label, data: [...d.data] })) };
+    }));
+    const report = (await server.call('GET', '/v1/usage?group_by=model')).body.data;
+    const [days, models] = charts;
+    assert.equal(days.labels.length, 30);
+    assert.deepEqual(days.datasets.map((d: { label: string }) => d.label), ['completed', 'failed', 'cancelled']);
+    const completed = days.datasets[0].data.reduce((a: number, b: number) => a + b, 0);
+    assert.equal(completed, report.reduce((sum: number, m: { completed: number }) => sum + m.completed, 0));
+    assert.ok(completed >= 1, 'the videos made earlier in this file are counted');
+    assert.deepEqual(models.labels, report.map((m: { model: string }) => m.model));
+    assert.deepEqual(models.datasets[1].data, report.map((m: { credits_charged: number }) => m.credits_charged));
+    const download = page.waitForEvent('download');
+    await page.click('#usage-csv-model');
+    assert.equal((await download).suggestedFilename(), 'usage-by-model.csv');
+    if (process.env.VIDGATE_SCREENSHOTS_DIR) await page.screenshot({ path: path.join(process.env.VIDGATE_SCREENSHOTS_DIR, 'console-usage.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   });
 });
