@@ -60,47 +60,64 @@ export type UsageRow = Record<string, string | number | null> & {
   credits_charged: number; credits_released: number; p50_s: number | null; p95_s: number | null;
 };
 
-type Totals = { tasks: number; completed: number; failed: number; cancelled: number; billed: number; charged: number; released: number; durations: Map<number, number> };
+type Totals = { tasks: number; completed: number; failed: number; cancelled: number; billed: number; charged: number; released: number; durations: Record<string, number> };
 
-/** Usage per group over whole UTC days `sinceDay`…`untilDay` (both included), sorted by the group's value. */
+/** The usage_daily column a group is read from. */
+const GROUP_COLUMN = { day: 'day', model: 'model', user: 'user_id', channel: 'channel' } as const;
+
+/**
+ * Usage per group over whole UTC days `sinceDay`…`untilDay` (both included), sorted by the group's value.
+ * The store sums the counters; only the duration counts are merged here (a 30-day report of a million tasks reads ~100k rows).
+ */
 export async function queryUsage(q: Q, query: UsageQuery): Promise<UsageRow[]> {
+  const column = GROUP_COLUMN[query.groupBy];
+  let rows = q.selectFrom('usage_daily').where('day', '>=', query.sinceDay).where('day', '<=', query.untilDay);
+  if (query.userId) rows = rows.where('user_id', '=', query.userId);
+  if (query.model) rows = rows.where('model', '=', query.model);
+  const [sums, durations, names] = await Promise.all([
+    rows.select((eb) => [
+      eb.ref(column).as('group'), eb.fn.sum<number>('completed').as('completed'), eb.fn.sum<number>('failed').as('failed'), eb.fn.sum<number>('cancelled').as('cancelled'),
+      eb.fn.sum<number>('billed_seconds').as('billed'), eb.fn.sum<number>('charged_micro').as('charged'), eb.fn.sum<number>('released_micro').as('released'),
+    ]).groupBy(column).execute(),
+    rows.select([sql.ref<string>(column).as('group'), 'durations_json']).execute(),
+    query.groupBy === 'user' ? q.selectFrom('users').select(['id', 'name']).execute() : [],
+  ]);
   const groups = new Map<string, Totals>();
   const totalsOf = (group: string) => {
     let totals = groups.get(group);
-    if (!totals) groups.set(group, totals = { tasks: 0, completed: 0, failed: 0, cancelled: 0, billed: 0, charged: 0, released: 0, durations: new Map() });
+    if (!totals) groups.set(group, totals = { tasks: 0, completed: 0, failed: 0, cancelled: 0, billed: 0, charged: 0, released: 0, durations: {} });
     return totals;
   };
-  let ended = q.selectFrom('usage_daily').innerJoin('users', 'users.id', 'usage_daily.user_id')
-    .select(['usage_daily.day', 'users.name as user', 'usage_daily.model', 'usage_daily.channel', 'completed', 'failed', 'cancelled', 'billed_seconds', 'charged_micro', 'released_micro', 'durations_json'])
-    .where('usage_daily.day', '>=', query.sinceDay).where('usage_daily.day', '<=', query.untilDay);
-  if (query.userId) ended = ended.where('usage_daily.user_id', '=', query.userId);
-  if (query.model) ended = ended.where('usage_daily.model', '=', query.model);
-  for (const row of await ended.execute()) {
-    const totals = totalsOf(String(row[query.groupBy]));
-    totals.tasks += row.completed + row.failed + row.cancelled;
-    totals.completed += row.completed;
-    totals.failed += row.failed;
-    totals.cancelled += row.cancelled;
-    totals.billed += Number(row.billed_seconds);
-    totals.charged += Number(row.charged_micro);
-    totals.released += Number(row.released_micro);
-    for (const [seconds, count] of Object.entries(JSON.parse(row.durations_json) as Record<string, number>)) {
-      totals.durations.set(Number(seconds), (totals.durations.get(Number(seconds)) ?? 0) + count);
-    }
+  for (const row of sums) {
+    const totals = totalsOf(row.group);
+    totals.completed = Number(row.completed);
+    totals.failed = Number(row.failed);
+    totals.cancelled = Number(row.cancelled);
+    totals.tasks = totals.completed + totals.failed + totals.cancelled;
+    totals.billed = Number(row.billed);
+    totals.charged = Number(row.charged);
+    totals.released = Number(row.released);
+  }
+  for (const row of durations) {
+    const merged = totalsOf(row.group).durations;
+    const counts = JSON.parse(row.durations_json) as Record<string, number>;
+    for (const seconds in counts) merged[seconds] = (merged[seconds] ?? 0) + counts[seconds];
   }
   for (const task of await unfinishedTasks(q, query)) totalsOf(task[query.groupBy]).tasks += 1;
-  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([group, t]) => ({
+  const nameOf = new Map(names.map((user) => [user.id, user.name]));
+  const label = (group: string) => (query.groupBy === 'user' ? nameOf.get(group) ?? group : group);
+  return [...groups.entries()].map(([group, t]) => [label(group), t] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([group, t]) => ({
     [query.groupBy]: group, tasks: t.tasks, completed: t.completed, failed: t.failed, cancelled: t.cancelled, billed_seconds: t.billed,
     credits_charged: microToCredits(t.charged), credits_released: microToCredits(t.released), p50_s: percentile(t.durations, 0.5), p95_s: percentile(t.durations, 0.95),
   }) as UsageRow);
 }
 
-/** Tasks still running in the window: counted in `tasks`, not yet in usage_daily. */
+/** Tasks still running in the window: counted in `tasks`, not yet in usage_daily (users by id, as usage_daily has them). */
 async function unfinishedTasks(q: Q, query: UsageQuery): Promise<Record<UsageGroup, string>[]> {
   const from = Date.parse(`${query.sinceDay}T00:00:00Z`);
   const to = Date.parse(`${query.untilDay}T00:00:00Z`) + 86_400_000;
-  let tasks = q.selectFrom('tasks').innerJoin('users', 'users.id', 'tasks.user_id')
-    .select(['tasks.created_at', 'users.name as user', 'tasks.model', 'tasks.engine as channel'])
+  let tasks = q.selectFrom('tasks')
+    .select(['tasks.created_at', 'tasks.user_id as user', 'tasks.model', 'tasks.engine as channel'])
     // Literal, not bound, so both stores see it matches the partial index tasks_unfinished (else SQLite reads every task).
     .where(sql<boolean>`tasks.status in ('pending', 'processing')`).where('tasks.created_at', '>=', from).where('tasks.created_at', '<', to);
   if (query.userId) tasks = tasks.where('tasks.user_id', '=', query.userId);
@@ -109,8 +126,8 @@ async function unfinishedTasks(q: Q, query: UsageQuery): Promise<Record<UsageGro
 }
 
 /** The nearest-rank percentile of counted durations; null when there are none. */
-function percentile(durations: Map<number, number>, p: number): number | null {
-  const sorted = [...durations.entries()].sort(([a], [b]) => a - b);
+function percentile(durations: Record<string, number>, p: number): number | null {
+  const sorted = Object.entries(durations).map(([seconds, count]) => [Number(seconds), count] as const).sort(([a], [b]) => a - b);
   const total = sorted.reduce((sum, [, count]) => sum + count, 0);
   if (total === 0) return null;
   const rank = Math.ceil(p * total);
