@@ -87,5 +87,6 @@ describe('the README examples', () => {
     assert.match(answers[1].key, /^sk-evo-/);
     assert.deepEqual(answers[2], { user: 'acme', balance: 650 });
     assert.deepEqual(answers[3].data.map((row: { action: string }) => row.action), ['topup', 'key.create', 'user.create']);
+    assert.deepEqual([answers[4].object, answers[4].group_by, answers[4].since], ['list', 'user', '2026-11-01']);
   });
 });
