@@ -4,10 +4,12 @@ import { type RawBuilder, sql } from 'kysely';
 export type Page<T> = { object: 'list'; data: T[]; has_more: boolean; last_id: string | null };
 export type Paging = { limit: number; before?: string };
 
-/** Rows after `last` in newest-first order (by time, then by key for rows of the same time): the keyset condition of the next page. */
+/**
+ * Rows after `last` in newest-first order (by time, then by key for rows of the same time): the keyset condition of the next page.
+ * A row-value comparison, which both stores answer from a (time, key) index; the equivalent OR is a scan on SQLite.
+ */
 export function olderThan(timeColumn: string, keyColumn: string, last: { time: number; key: string }): RawBuilder<boolean> {
-  const time = sql.ref(timeColumn);
-  return sql<boolean>`(${time} < ${last.time} or (${time} = ${last.time} and ${sql.ref(keyColumn)} < ${last.key}))`;
+  return sql<boolean>`((${sql.ref(timeColumn)}, ${sql.ref(keyColumn)}) < (${last.time}, ${last.key}))`;
 }
 
 /** The page from `limit + 1` rows fetched: the first `limit` shown, whether there are more, and the last one's id. */
