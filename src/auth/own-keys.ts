@@ -5,6 +5,9 @@ import { findAdminKey, listAdminKeys, type AdminKey, type Page, type Paging } fr
 import { creditsToMicro, microToCredits } from '../billing/money.ts';
 import { ApiError, invalidField } from '../contract/errors.ts';
 import type { Store } from '../store/db.ts';
+import type { Transaction } from 'kysely';
+import type { Database } from '../store/schema.ts';
+import { moveAllowance } from '../billing/ledger.ts';
 
 /**
  * A user's own keys (CONTRACT §10.3). A new key's allowance comes out of the creating key's (or,
@@ -25,27 +28,25 @@ export async function createOwnKey(store: Store, caller: Caller, spec: NewOwnKey
   const models = spec.models ?? (caller.allowedModels ? [...caller.allowedModels] : undefined);
   const key = newApiKey();
   const keyId = await store.write(async (trx) => {
-    if (spec.credits !== undefined) {
-      const micro = creditsToMicro(spec.credits);
-      const own = await trx.selectFrom('api_keys').select(['allowance_micro', 'spent_micro']).where('id', '=', caller.keyId).executeTakeFirstOrThrow();
-      if (own.allowance_micro !== null) {
-        // Out of this key's own allowance: the two together never hold more than it did.
-        const moved = await trx.updateTable('api_keys').set((eb) => ({ allowance_micro: eb('allowance_micro', '-', micro) }))
-          .where('id', '=', caller.keyId).where((eb) => eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', micro)).executeTakeFirst();
-        if (moved.numUpdatedRows !== 1n) throw invalidField('credits', `this key has ${microToCredits(Number(own.allowance_micro) - Number(own.spent_micro))} credits of its own left to give`);
-      } else {
-        const user = await trx.selectFrom('users').select('balance_micro').where('id', '=', caller.userId).executeTakeFirstOrThrow();
-        if (!caller.unlimited && Number(user.balance_micro) < micro) throw invalidField('credits', `the user has ${microToCredits(Number(user.balance_micro))} credits left`);
-      }
-    }
     const created = await insertKey(trx, key, {
       user: caller.userName, name: spec.name, models, rpm: spec.rpm, expiresAt: spec.expires_at === undefined ? undefined : spec.expires_at * 1000,
     }, now);
-    // The allowance is set, not topped up: the user's balance already holds these credits.
-    if (spec.credits !== undefined) await trx.updateTable('api_keys').set({ allowance_micro: creditsToMicro(spec.credits) }).where('id', '=', created.keyId).execute();
+    if (spec.credits !== undefined) await giveAllowance(trx, caller, created.keyId, creditsToMicro(spec.credits), now);
     return created.keyId;
   });
   return { ...(await findAdminKey(store.db, keyId))!, key };
+}
+
+/** The new key's allowance, out of the creating key's own (or within the user's balance when it has none): never new credits. */
+async function giveAllowance(trx: Transaction<Database>, caller: Caller, keyId: string, micro: number, now: number): Promise<void> {
+  const own = await trx.selectFrom('api_keys').select(['allowance_micro', 'spent_micro']).where('id', '=', caller.keyId).executeTakeFirstOrThrow();
+  if (own.allowance_micro === null && !caller.unlimited) {
+    const user = await trx.selectFrom('users').select('balance_micro').where('id', '=', caller.userId).executeTakeFirstOrThrow();
+    if (Number(user.balance_micro) < micro) throw invalidField('credits', `the user has ${microToCredits(Number(user.balance_micro))} credits left`);
+  }
+  if (!(await moveAllowance(trx, { userId: caller.userId, fromKeyId: caller.keyId, toKeyId: keyId, amount: micro, now }))) {
+    throw invalidField('credits', `this key has ${microToCredits(Number(own.allowance_micro) - Number(own.spent_micro))} credits of its own left to give`);
+  }
 }
 
 /** Disables one of the user's keys; a key cannot disable itself. */

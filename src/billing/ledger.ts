@@ -9,10 +9,11 @@ type Q = Kysely<Database>;
 /**
  * The ledger: every movement of credits is an append-only row, written in the transaction of
  * the change that causes it, next to the cached balances it moves. Amounts are positive
- * micro-credits, but for `adjust` (a negative top-up, signed), and each keeps the balance after it:
+ * micro-credits, but for the signed `adjust` (a negative top-up) and `allowance` (moved between a
+ * user's keys), and each keeps the user's balance after it:
  *   user balance = top-ups + adjusts − reservations + releases;  user used = charges;
  *   key spent = its reservations − its releases;                 key used = its charges;
- *   key allowance = its top-ups + adjusts (keys that have one).
+ *   key allowance = its top-ups + adjusts + allowance moves (keys that have one).
  * Call every function inside a transaction (`store.write`).
  */
 
@@ -120,6 +121,30 @@ export async function topUpCredits(q: Q, top: { userId: string; keyId: string | 
     user_id: top.userId, key_id: top.keyId, task_id: null, kind: top.amount < 0 ? 'adjust' : 'topup', amount_micro: top.amount, created_at: top.now,
     balance_after_micro: balanceOf(changed), note: top.note ?? null,
   });
+}
+
+/**
+ * Moves `amount` of allowance from one of a user's keys to another (a sub-key, CONTRACT §10.3): two
+ * `allowance` rows that cancel out and leave the user's balance as it was. The giving key loses it only when
+ * it has an allowance of its own (else the new key's allowance is a cap within the balance). False
+ * when the giving key has less than `amount` left.
+ */
+export async function moveAllowance(q: Q, move: { userId: string; fromKeyId: string; toKeyId: string; amount: number; now: number }): Promise<boolean> {
+  const from = await q.updateTable('api_keys').set((eb) => ({ allowance_micro: eb('allowance_micro', '-', move.amount) }))
+    .where('id', '=', move.fromKeyId).where('allowance_micro', 'is not', null)
+    .where((eb) => eb(eb('allowance_micro', '-', eb.ref('spent_micro')), '>=', move.amount)).executeTakeFirst();
+  if (from.numUpdatedRows !== 1n && (await hasAllowance(q, move.fromKeyId))) return false;
+  await q.updateTable('api_keys').set((eb) => ({ allowance_micro: eb(eb.fn.coalesce('allowance_micro', eb.lit(0)), '+', move.amount) })).where('id', '=', move.toKeyId).execute();
+  // An unchanged balance, read under the user's row lock so the two rows sit in ledger order.
+  const user = await q.updateTable('users').set((eb) => ({ balance_micro: eb.ref('balance_micro') })).where('id', '=', move.userId).returning('balance_micro').execute();
+  const balance = balanceOf(user);
+  for (const [keyId, amount, other] of [[move.fromKeyId, -move.amount, move.toKeyId], [move.toKeyId, move.amount, move.fromKeyId]] as const) {
+    await insertRow(q, 'ledger_entries', {
+      user_id: move.userId, key_id: keyId, task_id: null, kind: 'allowance', amount_micro: amount, created_at: move.now, balance_after_micro: balance,
+      note: amount < 0 ? `allowance to key ${other}` : `allowance from key ${other}`,
+    });
+  }
+  return true;
 }
 
 async function hasAllowance(q: Q, keyId: string): Promise<boolean> {

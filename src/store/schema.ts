@@ -80,8 +80,8 @@ export type LedgerEntriesTable = {
   user_id: string;
   key_id: string | null;
   task_id: string | null;
-  /** `adjust` = an admin's negative top-up: `amount_micro` is signed. */
-  kind: 'topup' | 'reserve' | 'charge' | 'release' | 'adjust';
+  /** Signed `amount_micro`: `adjust` (an admin's negative top-up) and `allowance` (moved between a user's keys; the balance unchanged). */
+  kind: 'topup' | 'reserve' | 'charge' | 'release' | 'adjust' | 'allowance';
   amount_micro: number;
   created_at: number;
   /** The user's balance right after this row (null only for rows older than the column that no backfill could place). */

@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { createKey } from '../../src/auth/accounts.ts';
 import { newApiKey } from '../../src/auth/secrets.ts';
 import { reserveCredits, TopUpRefused, topUpCredits } from '../../src/billing/ledger.ts';
+import type { Caller } from '../../src/auth/accounts.ts';
+import { createOwnKey } from '../../src/auth/own-keys.ts';
 import { chargeFor } from '../../src/billing/price-book.ts';
 import { ApiError } from '../../src/contract/errors.ts';
 import { ResultFiles } from '../../src/media/results.ts';
@@ -23,17 +25,20 @@ type Op =
   | { kind: 'complete'; task: number; billedFraction: number }
   | { kind: 'fail'; task: number }
   | { kind: 'cancel'; task: number }
-  | { kind: 'topup'; key: number; micro: number; viaKey: boolean };
+  | { kind: 'topup'; key: number; micro: number; viaKey: boolean }
+  | { kind: 'subkey'; key: number; micro: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
-    kind: fc.constant('create' as const), key: fc.nat(3), micro: fc.integer({ min: 0, max: 60 * CREDIT }), seconds: fc.integer({ min: 1, max: 15 }),
+    kind: fc.constant('create' as const), key: fc.nat(7), micro: fc.integer({ min: 0, max: 60 * CREDIT }), seconds: fc.integer({ min: 1, max: 15 }),
     maxUnfinished: fc.constantFrom(0, 2, 4), callback: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('complete' as const), task: fc.nat(50), billedFraction: fc.double({ min: 0, max: 1.5, noNaN: true }) }),
   fc.record({ kind: fc.constant('fail' as const), task: fc.nat(50) }),
   fc.record({ kind: fc.constant('cancel' as const), task: fc.nat(50) }),
-  fc.record({ kind: fc.constant('topup' as const), key: fc.nat(3), micro: fc.integer({ min: -20 * CREDIT, max: 80 * CREDIT }), viaKey: fc.boolean() }),
+  fc.record({ kind: fc.constant('topup' as const), key: fc.nat(7), micro: fc.integer({ min: -20 * CREDIT, max: 80 * CREDIT }), viaKey: fc.boolean() }),
+  // A user's own key with an allowance (POST /v1/keys): out of the creating key's, never new credits.
+  fc.record({ kind: fc.constant('subkey' as const), key: fc.nat(7), micro: fc.integer({ min: 1, max: 70 * CREDIT }) }),
 );
 
 let sequence = 0;
@@ -51,10 +56,11 @@ function taskRow(key: Key, micro: number, seconds: number, callback: boolean, no
 
 /** Applies one operation inside `trx`; refusals (402/429) are expected outcomes, not failures. */
 async function apply(store: Store, settlement: TaskSettlement, keys: Key[], tasks: TaskRow[], op: Op, crash: boolean, now: number): Promise<void> {
+  if (op.kind === 'subkey') return makeSubKey(store, keys, op, now);
   const work = async (trx: Parameters<Parameters<Store['write']>[0]>[0]) => {
     switch (op.kind) {
       case 'create': {
-        const key = keys[op.key];
+        const key = keys[op.key % keys.length];
         const row = taskRow(key, op.micro, op.seconds, op.callback, now);
         await insertTask(trx, row, [], 3);
         await reserveCredits(trx, { ...row, unlimited: key.unlimited, maxUnfinished: op.maxUnfinished, now });
@@ -77,7 +83,7 @@ async function apply(store: Store, settlement: TaskSettlement, keys: Key[], task
         break;
       }
       case 'topup': {
-        const key = keys[op.key];
+        const key = keys[op.key % keys.length];
         await topUpCredits(trx, { userId: key.userId, keyId: op.viaKey ? key.keyId : null, amount: op.micro, now });
       }
     }
@@ -93,9 +99,22 @@ async function apply(store: Store, settlement: TaskSettlement, keys: Key[], task
   }
 }
 
+/** Makes a sub-key as POST /v1/keys does; refusals are expected outcomes. */
+async function makeSubKey(store: Store, keys: Key[], op: Extract<Op, { kind: 'subkey' }>, now: number): Promise<void> {
+  const parent = keys[op.key % keys.length];
+  const user = await store.db.selectFrom('users').select('name').where('id', '=', parent.userId).executeTakeFirstOrThrow();
+  const caller = { userId: parent.userId, keyId: parent.keyId, userName: user.name, unlimited: parent.unlimited, allowedModels: null } as unknown as Caller;
+  try {
+    const made = await createOwnKey(store, caller, { credits: op.micro / CREDIT }, now);
+    keys.push({ keyId: made.id, userId: parent.userId, unlimited: false });
+  } catch (error) {
+    if (!(error instanceof ApiError && error.param === 'credits')) throw error;
+  }
+}
+
 describeOnEachStore('the ledger', (temp) => {
 
-  it('keeps charged + released = reserved and balances = their rows, over random creates, ends, crashes and top-ups', async () => {
+  it('keeps charged + released = reserved and balances = their rows, over random creates, ends, crashes, top-ups and sub-keys', async () => {
     const settlement = new TaskSettlement(new ResultFiles(temp.dir, 'http://127.0.0.1:1'));
     let run = 0;
     await fc.assert(
@@ -119,6 +138,8 @@ describeOnEachStore('the ledger', (temp) => {
         }
         await Promise.all(batch);
         await checkLedgerInvariants(temp.store.db);
+        const moves = await db.selectFrom('ledger_entries').select('amount_micro').where('user_id', '=', keys[0].userId).where('kind', '=', 'allowance').execute();
+        assert.equal(moves.reduce((sum, row) => sum + Number(row.amount_micro), 0), 0, 'making keys never adds or takes credits: its rows cancel out');
         for (const key of keys) {
           const row = await db.selectFrom('api_keys').select(['allowance_micro', 'spent_micro']).where('id', '=', key.keyId).executeTakeFirstOrThrow();
           if (row.allowance_micro !== null) assert.ok(Number(row.spent_micro) <= Number(row.allowance_micro), 'a key never spends past its allowance');

@@ -32,7 +32,7 @@ export async function checkLedgerInvariants(db: Db): Promise<void> {
     // Each row is written under the user's row lock, so in id order every row's balance_after is the running balance.
     let running = 0;
     for (const row of sums.filter((r) => r.user_id === user.id)) {
-      running += row.kind === 'reserve' ? -row.amount_micro : row.kind === 'charge' ? 0 : row.amount_micro;
+      running += row.kind === 'reserve' ? -row.amount_micro : row.kind === 'charge' || row.kind === 'allowance' ? 0 : row.amount_micro;
       assert.equal(Number(row.balance_after_micro), running, `${user.name}: ledger row ${row.id} (${row.kind}) keeps the balance after it`);
     }
   }
@@ -40,7 +40,7 @@ export async function checkLedgerInvariants(db: Db): Promise<void> {
     const mine = (kind: string) => total((r) => r.key_id === key.id && r.kind === kind);
     assert.equal(Number(key.spent_micro), mine('reserve') - mine('release'), 'key spent = reserved − released');
     assert.equal(Number(key.used_micro), mine('charge'), 'key used = charges');
-    if (key.allowance_micro !== null) assert.equal(Number(key.allowance_micro), mine('topup') + mine('adjust'), 'key allowance = its top-ups and adjusts');
+    if (key.allowance_micro !== null) assert.equal(Number(key.allowance_micro), mine('topup') + mine('adjust') + mine('allowance'), 'key allowance = its top-ups, adjusts and allowance moves');
     const unfinished = await db.selectFrom('tasks').select('id').where('key_id', '=', key.id).where('status', 'in', ['pending', 'processing']).execute();
     assert.equal(key.unfinished, unfinished.length, 'unfinished counter = unfinished tasks');
   }

@@ -168,7 +168,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ store: Store; callers: CallerC
     schema: {
       summary: 'Ledger rows, newest first', operationId: 'adminLedger', tags, security, querystring: z.object({ ...paging, ...window, format, user: z.string().optional() }),
       response: ok(pageOf(z.object({
-        id: z.string(), time: z.number(), user: z.string(), key_id: z.string().nullable(), task_id: z.string().nullable(), kind: z.enum(['topup', 'reserve', 'charge', 'release', 'adjust']),
+        id: z.string(), time: z.number(), user: z.string(), key_id: z.string().nullable(), task_id: z.string().nullable(), kind: z.enum(['topup', 'reserve', 'charge', 'release', 'adjust', 'allowance']),
         credits: z.number(), balance_after: z.number().nullable(), note: z.string().nullable(),
       }).meta({ id: 'LedgerRow' }))),
     },
