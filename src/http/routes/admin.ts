@@ -15,7 +15,7 @@ import { listAudit } from '../../admin/audit.ts';
 import { errorResponses } from '../openapi.ts';
 import { TASK_STATUSES, taskViewSchema } from '../../contract/task-view.ts';
 import { adminTaskDetail, allAdminTasks, allLedger, LEDGER_CSV_COLUMNS, listAdminTasks, listLedger, TASK_CSV_COLUMNS, taskCsvRow } from '../../admin/reports.ts';
-import { csvStream } from '../../admin/csv.ts';
+import { csvStream } from '../../util/csv.ts';
 import type { ResultFiles } from '../../media/results.ts';
 import { USAGE_GROUPS } from '../../billing/usage.ts';
 import { answerUsage, sendCsv, usageReportSchema, usageWindowQuery } from './usage.ts';

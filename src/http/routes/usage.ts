@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { csvStream } from '../../admin/csv.ts';
+import { csvStream } from '../../util/csv.ts';
 import { queryUsage, type UsageQuery, type UsageRow, usageWindow } from '../../billing/usage.ts';
 import { ApiError } from '../../contract/errors.ts';
 import type { Db } from '../../store/db.ts';
