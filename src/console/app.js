@@ -338,8 +338,8 @@ async function loadUsage() {
     series: [['completed', '#1b7f3b'], ['failed', '#b3261e'], ['cancelled', '#c9a227']].map(([field, color]) => ({ label: field, color, data: days.map((day) => of.get(day)?.[field] ?? 0) })),
   });
   drawChart($('chart-models'), {
-    labels: byModel.data.map((m) => m.model), stacked: false,
-    series: [{ label: 'tasks', data: byModel.data.map((m) => m.tasks) }, { label: 'credits charged', data: byModel.data.map((m) => m.credits_charged) }],
+    labels: byModel.data.map((m) => m.model), stacked: false, yTitle: 'tasks',
+    series: [{ label: 'tasks', data: byModel.data.map((m) => m.tasks) }, { label: 'credits charged', yAxisID: 'right', data: byModel.data.map((m) => m.credits_charged) }],
   });
   fillTable($('usage-models'), [
     ['Model', (m) => m.model], ['Tasks', (m) => m.tasks], ['Completed', (m) => m.completed], ['Failed', (m) => m.failed], ['Billed seconds', (m) => m.billed_seconds],

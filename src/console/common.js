@@ -102,7 +102,11 @@ export function drawChart(canvas, { type = 'bar', labels, series, stacked = true
     data: { labels, datasets: series.map((s, i) => ({ ...s, backgroundColor: s.color ?? PALETTE[i % PALETTE.length], borderColor: s.color ?? PALETTE[i % PALETTE.length], borderWidth: type === 'line' ? 2 : 0, pointRadius: 0 })) },
     options: {
       animation: false, maintainAspectRatio: false, interaction: { mode: 'index', intersect: false },
-      scales: { x: { stacked }, y: { stacked, beginAtZero: true, title: { display: !!yTitle, text: yTitle } } },
+      scales: {
+        x: { stacked }, y: { stacked, beginAtZero: true, title: { display: !!yTitle, text: yTitle } },
+        // A series with `yAxisID: 'right'` (credits beside tasks) gets its own scale.
+        ...(series.some((s) => s.yAxisID === 'right') ? { right: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: series.find((s) => s.yAxisID === 'right').label } } } : {}),
+      },
       plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
     },
   });

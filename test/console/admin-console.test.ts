@@ -14,6 +14,7 @@ declare const window: any;
 
 const ADMIN_KEY = `sk-adm-${'c4'.repeat(20)}`;
 const MODEL = 'wan2.7-text-to-video';
+const HISTORY_MODELS = [MODEL, 'wan2.6-text-to-video', 'kling-v3-text-to-video'];
 /** Set to a folder (docs/) to save the screenshots the README shows. */
 const SCREENSHOTS = process.env.VIDGATE_SCREENSHOTS_DIR;
 
@@ -50,6 +51,20 @@ describe('the admin console in Chromium', () => {
       await settlement.complete(trx, await trx.selectFrom('tasks').selectAll().where('id', '=', ids[0]).executeTakeFirstOrThrow(), `results/${ids[0]}.mp4`, 5, now + 3000);
       await settlement.fail(trx, ids[1], 'service_error', 'the upstream gave up', now);
     });
+    // And 18 tasks of the past 12 days on three models, ended the same way: a month the dashboard can show.
+    for (let i = 0; i < 18; i++) {
+      const model = HISTORY_MODELS[i % 3];
+      const made = await server.call('POST', '/v1/videos/generations', { body: { model, prompt: `history ${i}` } });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      const created = Date.now() - (1 + (i % 12)) * 86_400_000;
+      await server.app.db.updateTable('tasks').set({ created_at: created }).where('id', '=', made.body.id).execute();
+      await server.app.store.write(async (trx) => {
+        if (i % 5 === 4) return void await settlement.fail(trx, made.body.id, 'service_error', 'the upstream gave up', created + 20_000);
+        await markProcessing(trx, made.body.id, created + 1000);
+        const task = await trx.selectFrom('tasks').selectAll().where('id', '=', made.body.id).executeTakeFirstOrThrow();
+        await settlement.complete(trx, task, `results/${made.body.id}.mp4`, task.billed_seconds, created + 30_000 + i * 1000);
+      });
+    }
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -71,19 +86,24 @@ describe('the admin console in Chromium', () => {
     await page.waitForSelector('#workspace:not([hidden])');
 
     const today = new Date().toISOString().slice(0, 10);
+    const byDay = new Map<string, { tasks: number }>((await server.call('GET', '/admin/v1/usage?group_by=day', { key: ADMIN_KEY })).body.data.map((d: any) => [d.day, d]));
     const tasks = await chartData(page, 'chart-tasks');
     assert.equal(tasks.labels.length, 30);
     assert.equal(tasks.labels.at(-1), today);
-    assert.deepEqual(tasks.datasets.map((d) => d.label), [MODEL]);
-    assert.equal(tasks.datasets[0].data.at(-1), 2, 'two tasks today');
-    assert.equal(tasks.datasets[0].data.reduce((a, b) => a + b, 0), 2);
+    assert.deepEqual(tasks.datasets.map((d) => d.label).sort(), [...HISTORY_MODELS].sort());
+    const perDay = (chart: typeof tasks) => chart.labels.map((_, i) => chart.datasets.reduce((sum, d) => sum + d.data[i], 0));
+    assert.deepEqual(perDay(tasks), tasks.labels.map((day) => byDay.get(day)?.tasks ?? 0), 'each day\'s bars add up to the usage report');
+    assert.equal(perDay(tasks).at(-1), 2, 'two tasks today');
+    assert.equal(perDay(tasks).reduce((a, b) => a + b, 0), 20);
     const credits = await chartData(page, 'chart-credits');
     const used = (await server.call('GET', '/v1/credits')).body.data.user.used_credits;
-    assert.equal(credits.datasets[0].data.at(-1), used, 'credits charged today = what alice used');
+    assert.equal(Math.round(perDay(credits).reduce((a, b) => a + b, 0) * 1e6), Math.round(used * 1e6), 'the credits drawn = what alice used');
     const outcomes = await chartData(page, 'chart-outcomes');
-    assert.deepEqual(outcomes.datasets.map((d) => [d.label, d.data.at(-1)]), [['completed', 1], ['failed', 1]]);
+    assert.deepEqual(outcomes.datasets.map((d) => d.label), ['completed', 'failed']);
+    assert.deepEqual(outcomes.datasets.map((d) => d.data.reduce((a, b) => a + b, 0)), [16, 4]);
+    assert.deepEqual(outcomes.datasets.map((d) => d.data.at(-1)), [1, 1]);
     await page.waitForSelector('#top-users tbody tr td');
-    assert.match(await page.textContent('#top-users tbody') ?? '', /^alice2/);
+    assert.match(await page.textContent('#top-users tbody') ?? '', /^alice20/);
     if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-console.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   });
@@ -140,7 +160,10 @@ describe('the admin console in Chromium', () => {
     await page.click('[data-tab=tasks]');
     await page.selectOption('#tf-status', 'failed');
     await page.click('#tasks-filter button[type=submit]');
-    assert.equal(await statusSays(page, /tasks shown/), '1 tasks shown.');
+    assert.equal(await statusSays(page, /tasks shown/), '4 tasks shown.');
+    await page.fill('#tf-since', new Date().toISOString().slice(0, 10)); // and only today's
+    await page.click('#tasks-filter button[type=submit]');
+    assert.equal(await statusSays(page, /^1 tasks shown/), '1 tasks shown.');
     assert.equal(await page.$$eval('#tasks tbody tr', (rows) => rows.length), 1);
     await page.focus('#tasks tbody tr');
     await page.keyboard.press('Enter');
