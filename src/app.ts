@@ -18,6 +18,7 @@ import { buildHttpServer, closeHttpServer } from './http/server.ts';
 import { FileService } from './files/service.ts';
 import { UploadedFiles } from './files/storage.ts';
 import { ResultFiles } from './media/results.ts';
+import { type ObjectStore, openObjectStore } from './storage/index.ts';
 import { Metrics } from './observability/metrics.ts';
 import { registerStoreGauges } from './observability/store-gauges.ts';
 import { Sweeper } from './media/sweeper.ts';
@@ -52,6 +53,8 @@ export type AppOptions = {
   logger?: Logger;
   /** Run a worker (and the file sweeper) in this process, as `serve` does by default. */
   worker?: boolean;
+  /** The object storage, instead of the one the settings name (tests). */
+  objects?: ObjectStore;
 };
 
 export type App = {
@@ -66,6 +69,8 @@ export type App = {
   bootstrap: BootstrapOutcome;
   /** The live price book of this process. */
   prices: LivePrices;
+  /** How tasks end (tests end tasks through it as a worker does). */
+  settlement: TaskSettlement;
   /** Set when the config file's prices no longer apply (the store's book has others): serve warns. */
   pricesIgnored?: string;
   close(): Promise<void>;
@@ -85,11 +90,11 @@ export async function createApp(options: AppOptions): Promise<App> {
   const logger = options.logger ?? pino({ level: settings.log_level, redact: ['req.headers.authorization'] });
   const resolver = options.resolver ?? boundedResolver({ timeoutMs: settings.dns_timeout, maxConcurrent: settings.dns_concurrency });
   const guard = new OutboundGuard(policy, resolver, { logger });
-  const results = new ResultFiles(settings.storage_dir, settings.public_url);
-  const inputsDir = path.join(settings.storage_dir, 'inputs');
-  await mkdir(inputsDir, { recursive: true }); // served from at once: a fresh data dir must not start with a warning
+  const objects = options.objects ?? openObjectStore(settings.storage);
+  await objects.check(); // a missing bucket or refused credentials stop the start, saying which setting
+  const results = new ResultFiles(objects, { publicUrl: settings.public_url, mode: settings.result_urls, ttlMs: settings.result_ttl });
   const inputUrls = new InputUrls(await serverSecret(db, 'input_urls'), settings.public_url);
-  const uploads = new UploadedFiles(settings.storage_dir);
+  const uploads = new UploadedFiles(objects, settings.result_urls);
   const files = new FileService({
     store, clock, files: uploads, guard, publicUrl: settings.public_url, ttlMs: settings.file_ttl, maxBytes: settings.file_max_bytes,
     defaultQuota: settings.file_quota, defaultQuotaBytes: settings.file_quota_bytes, base64MaxBytes: settings.file_base64_max_bytes, fetchDeadlineMs: settings.media_deadline,
@@ -140,7 +145,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     maxUnfinishedTasks: settings.max_unfinished_tasks,
     hooks,
     ingest: {
-      guard, ffprobePath: settings.ffprobe_path, inputsDir, deadlineMs: settings.media_deadline, ownFiles: files, caps: mediaCaps,
+      guard, ffprobePath: settings.ffprobe_path, objects, deadlineMs: settings.media_deadline, ownFiles: files, caps: mediaCaps,
       slots: new Slots(settings.ingest_concurrency),
     },
   });
@@ -151,13 +156,13 @@ export async function createApp(options: AppOptions): Promise<App> {
   // /v1/models lists only what some channel serves: a model nothing serves would only answer 503.
   const servedModels = new Set(Object.keys(MODELS).filter((id) => router.candidates(id).length > 0));
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, store, livePrices, router, filesDir: uploads.dir, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, resultsDir: results.dir, results, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
-    timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, dir: inputsDir, clock },
+    callers, tasks, callbacks, webhooks, files, store, livePrices, router, objects, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, results, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, mode: settings.result_urls, clock },
   });
   let sweeper: Sweeper | null = null;
   if (options.worker) {
     const runner = new TaskRunner({
-      store, clock, results, settlement, hooks, inputsDir, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, mediaCaps, logger, inputUrls,
+      store, clock, results, settlement, hooks, objects, router, workDir: path.join(settings.data_dir, 'work'), ffprobePath: settings.ffprobe_path, mediaCaps, logger, inputUrls,
       resultLimits: { maxBytes: settings.result_max_bytes, timeoutMs: settings.result_download_timeout },
       onAccepted: (channel) => poller?.notify(channel), // this process's poller follows what it submitted first
     });
@@ -170,12 +175,12 @@ export async function createApp(options: AppOptions): Promise<App> {
       timeoutMs: settings.callback_timeout, retryDelaysMs: settings.callback_retries, onAttempt: (outcome) => metrics.callbackAttempted(outcome),
     });
     sweeper = new Sweeper({
-      store, clock, results, uploads, inputsDir, resultTtlMs: settings.result_ttl, orphanAgeMs: 2 * settings.job_lease, intervalMs: settings.sweep_interval, logger,
+      store, clock, results, uploads, objects, resultTtlMs: settings.result_ttl, orphanAgeMs: 2 * settings.job_lease, intervalMs: settings.sweep_interval, logger,
     });
     const jobDue = () => signals.publish({ kind: 'job_due' });
     unparker = new Unparker({ store, clock, router, logger, onWoken: jobDue });
     poller = new UpstreamPoller({
-      store, clock, router, settlement, logger, jobReady: jobDue, capacityFreed: () => signals.publish({ kind: 'capacity_freed' }),
+      store, clock, router, settlement, logger, objects, scratchDir: path.join(settings.data_dir, 'work'), jobReady: jobDue, capacityFreed: () => signals.publish({ kind: 'capacity_freed' }),
       taskEnded: async (taskId) => {
         hooks.taskEnded?.();
         await runner.dropFiles(taskId);
@@ -198,6 +203,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     logger,
     bootstrap,
     prices: livePrices,
+    settlement,
     pricesIgnored,
     async close() {
       await closeHttpServer(http, settings.shutdown_grace);

@@ -18,6 +18,15 @@ export const settingsSchema = z.strictObject({
   /** Fetched media and results; every node of a scaled-out install points it at one shared folder. */
   storage_dir: z.string().min(1).optional(),
   public_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where inputs, results and uploads live (CONTRACT §12): file:///path (default: the storage dir) or s3://bucket[/prefix]. */
+  storage_url: z.string().regex(/^(file:\/\/\/.*|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^?#]*)?)$/, 'must be file:///path or s3://bucket[/prefix] (a bucket name of 3–63 lower-case letters, digits, dots or hyphens)').optional(),
+  /** An S3-compatible service's API origin (MinIO, R2, OSS…); none = AWS. */
+  s3_endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) origin such as http://127.0.0.1:9000' }).optional(),
+  s3_region: z.string().min(1).default('us-east-1'),
+  /** Path-style addressing (bucket in the path); default: on when VIDGATE_S3_ENDPOINT is set. */
+  s3_force_path_style: z.union([z.boolean(), z.stringbool({ error: 'must be true or false' })]).optional(),
+  /** How clients get results and uploads: proxy (through vidgate), redirect (302 to a fresh presigned URL), presigned (the URLs themselves). */
+  result_urls: z.enum(['proxy', 'redirect', 'presigned'], { error: 'must be proxy, redirect or presigned' }).default('proxy'),
   bootstrap_key: z
     .string()
     .regex(API_KEY_PATTERN, 'must be sk-evo- followed by at least 32 letters, digits, _ or -')
@@ -77,7 +86,13 @@ export const settingsSchema = z.strictObject({
   channels: channelListSchema.optional(),
 });
 
+/** Where inputs, results and uploads live (CONTRACT §12). */
+export type StorageSettings =
+  | { kind: 'file'; dir: string }
+  | { kind: 's3'; bucket: string; prefix: string; endpoint?: string; region: string; forcePathStyle: boolean; scratchDir: string };
+
 export type Settings = Omit<z.infer<typeof settingsSchema>, 'channels' | 'storage_dir'> & {
+  storage: StorageSettings;
   public_url: string;
   storage_dir: string;
   config_file?: string;
@@ -158,7 +173,31 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const dataDir = path.resolve(settings.data_dir);
   const storageDir = settings.storage_dir ? path.resolve(settings.storage_dir) : dataDir;
-  return { ...settings, data_dir: dataDir, storage_dir: storageDir, public_url: publicUrl, config_file: configFile, channels };
+  return { ...settings, data_dir: dataDir, storage_dir: storageDir, public_url: publicUrl, config_file: configFile, channels, storage: storageOf(settings, storageDir, dataDir) };
+}
+
+/** Where objects live, from VIDGATE_STORAGE_URL and VIDGATE_S3_*; the URL modes that need presigning need S3. */
+function storageOf(settings: z.infer<typeof settingsSchema>, storageDir: string, dataDir: string): StorageSettings {
+  const url = settings.storage_url;
+  if (settings.result_urls !== 'proxy' && !url?.startsWith('s3://')) {
+    throw new SettingsError(`invalid setting VIDGATE_RESULT_URLS: ${settings.result_urls} needs storage that presigns URLs; set VIDGATE_STORAGE_URL=s3://bucket, or use proxy`);
+  }
+  if (settings.result_urls === 'presigned') {
+    for (const [name, ms] of [['VIDGATE_RESULT_TTL', settings.result_ttl], ['VIDGATE_FILE_TTL', settings.file_ttl]] as const) {
+      if (ms > 7 * 86_400_000) throw new SettingsError(`invalid setting ${name}: presigned URLs live at most 7 days; keep it at 7d or less with VIDGATE_RESULT_URLS=presigned, or use redirect`);
+    }
+  }
+  if (!url?.startsWith('s3://')) {
+    const dir = url ? path.resolve(decodeURIComponent(url.slice('file://'.length))) : storageDir;
+    if (url && settings.storage_dir && dir !== storageDir) throw new SettingsError('invalid setting VIDGATE_STORAGE_URL: names another folder than VIDGATE_STORAGE_DIR; set one of them');
+    return { kind: 'file', dir };
+  }
+  const [bucket, ...rest] = url.slice('s3://'.length).split('/');
+  const prefix = rest.join('/').replace(/^\/+|\/+$/g, '');
+  return {
+    kind: 's3', bucket, prefix: prefix ? `${prefix}/` : '', endpoint: settings.s3_endpoint?.replace(/\/+$/, ''), region: settings.s3_region,
+    forcePathStyle: settings.s3_force_path_style ?? settings.s3_endpoint !== undefined, scratchDir: path.join(dataDir, 'scratch'),
+  };
 }
 
 function hostForUrl(host: string): string {

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { findCallerByKey } from '../src/auth/accounts.ts';
 import { migrateToLatest, openStore } from '../src/store/db.ts';
 import { ResultFiles } from '../src/media/results.ts';
+import { FileObjectStore } from '../src/storage/file-store.ts';
 import { TaskSettlement } from '../src/tasks/settlement.ts';
 import { seedTask } from './helpers/tasks.ts';
 import { freePort } from './helpers/server.ts';
@@ -212,7 +213,7 @@ describe('vidgate usage', () => {
     try {
       await migrateToLatest(store.db);
       await seedTask(store, 'task-cli-usage', Date.now());
-      await store.write((trx) => new TaskSettlement(new ResultFiles(usageDir, 'http://127.0.0.1')).fail(trx, 'task-cli-usage', 'service_error', 'no', Date.now()));
+      await store.write((trx) => new TaskSettlement(new ResultFiles(new FileObjectStore(usageDir), { publicUrl: 'http://127.0.0.1' })).fail(trx, 'task-cli-usage', 'service_error', 'no', Date.now()));
     } finally {
       await store.close();
     }

@@ -1,4 +1,7 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
+import type { ObjectStore } from '../storage/index.ts';
 import { TaskFailure } from '../contract/errors.ts';
 import { isTerminal } from '../contract/task-view.ts';
 import type { UpstreamHandle, UpstreamJob, UpstreamStatus } from '../engines/upstream.ts';
@@ -20,6 +23,9 @@ export type UpstreamPollerDeps = {
   clock: Clock;
   router: ChannelRouter;
   settlement: TaskSettlement;
+  /** Where the inputs are: a lost submit's lookup may need them (copied into `scratchDir`, removed after). */
+  objects: ObjectStore;
+  scratchDir: string;
   logger: Logger;
   /** A task ended here (failed upstream): drop its files, send its callback. */
   taskEnded(taskId: string): Promise<void>;
@@ -158,11 +164,15 @@ export class UpstreamPoller {
     const task = await this.reader.findTask(job.task_id);
     if (!task || isTerminal(task.status)) return;
     const submitKey = job.submit_key ?? '';
-    const upstreamJob = withInputUrls({ ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey }, job.input_urls);
+    const scratch = path.join(this.deps.scratchDir, `lookup-${task.id}`);
     const sentAt = Number(job.submitted_at ?? job.created_at);
-    const lookup = await channel.upstream!.lookup(upstreamJob, {
-      submitKey, sentAt, owned: (ids) => ownedUpstreamIds(store.db, ids), signal: this.stopping.signal,
-    });
+    let lookup;
+    try {
+      const upstreamJob = withInputUrls({ ...(await loadRenderJob(store.db, this.deps.objects, task, scratch)), upstreamModel: upstreamModel(channel, task.model), submitKey }, job.input_urls);
+      lookup = await channel.upstream!.lookup(upstreamJob, { submitKey, sentAt, owned: (ids) => ownedUpstreamIds(store.db, ids), signal: this.stopping.signal });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
     const now = clock.now();
     if (lookup.state === 'found') {
       const { upstreamId, ref } = lookup.accepted;

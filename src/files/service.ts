@@ -11,7 +11,9 @@ import { isPostgres } from '../store/dialect.ts';
 import type { FilesTable } from '../store/schema.ts';
 import type { Clock } from '../util/clock.ts';
 import { ACCEPTED_FILE_TYPES, checkUploadPath, FILE_KINDS, safeFileName, sniffFileType, uploadFolder } from './kinds.ts';
-import { type UploadedFiles, UploadTooLargeError } from './storage.ts';
+import { type StoredFileRef, type UploadedFiles, UploadTooLargeError } from './storage.ts';
+import { StorageUnavailable } from '../storage/index.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Base64Upload, base64BodyLimit, receiveBase64Body } from './base64-body.ts';
 
 export type FileServiceDeps = {
@@ -80,7 +82,7 @@ export class FileService {
       const names = uploadNames(fields);
       return await this.commit(caller, 'file', received, { ...names, uploadPath: checkUploadPath(names.uploadPath), originalName: received.originalName });
     } catch (error) {
-      if (received) await this.deps.files.remove(received.partial);
+      if (received) await this.deps.files.discard(received.partial);
       throw isTooLarge(error) ? this.tooLarge('file') : error;
     }
   }
@@ -99,19 +101,19 @@ export class FileService {
    */
   async fromBase64Body(caller: Caller, body: Readable): Promise<FileData> {
     await this.checkRoom(caller, 0);
-    const partial = this.deps.files.partialPath();
+    const partial = await this.deps.files.partialPath();
     let upload: Base64Upload;
     try {
       upload = await receiveBase64Body(body, partial, this.deps.base64MaxBytes, base64BodyLimit(this.deps.base64MaxBytes));
     } catch (error) {
-      await this.deps.files.remove(partial);
+      await this.deps.files.discard(partial);
       throw error;
     }
     try {
       const names = uploadNames(upload.fields);
       return await this.commit(caller, 'base64_data', { partial, bytes: upload.bytes }, { ...names, uploadPath: checkUploadPath(names.uploadPath) });
     } catch (error) {
-      await this.deps.files.remove(partial);
+      await this.deps.files.discard(partial);
       throw error;
     }
   }
@@ -120,13 +122,13 @@ export class FileService {
   async fromUrl(caller: Caller, url: string, names: UploadNames): Promise<FileData> {
     const uploadPath = checkUploadPath(names.uploadPath);
     await this.checkRoom(caller, 0);
-    const partial = this.deps.files.partialPath();
+    const partial = await this.deps.files.partialPath();
     const deadline = AbortSignal.timeout(this.deps.fetchDeadlineMs);
     let bytes: number;
     try {
       bytes = await downloadToFile(this.deps.guard, url, partial, { maxBytes: this.deps.maxBytes, signal: deadline });
     } catch (error) {
-      await this.deps.files.remove(partial);
+      await this.deps.files.discard(partial);
       if (error instanceof TooLargeError) throw this.tooLarge('file_url');
       throw invalidField('file_url', fetchFailure(error, deadline, this.deps.fetchDeadlineMs));
     }
@@ -152,21 +154,29 @@ export class FileService {
   }
 
   /**
-   * For a URL that names one of vidgate's own files: its path on disk, or null when it is not
-   * such a URL. Throws 400 naming `field` when it is one but has expired or never existed.
+   * For a URL that names one of vidgate's own files: its object key in the storage, or null when
+   * it is not such a URL. Throws 400 naming `field` when it is one but has expired or never existed.
    */
-  async localPathOf(url: string, field: string): Promise<string | null> {
+  async objectKeyOf(url: string, field: string): Promise<string | null> {
     const prefix = `${this.deps.publicUrl}/files/`;
     if (!url.startsWith(prefix)) return null;
     const [id, name] = url.slice(prefix.length).split(/[?#]/)[0].split('/');
     const row = await this.servable(id ?? '');
     if (!row || row.file_name !== name) throw invalidField(field, 'names an uploaded file that has expired or does not exist');
-    return this.deps.files.pathOf(row.stored_name);
+    return this.deps.files.keyOf(row.stored_name);
   }
 
-  /** The answer an upload gives: file and download URLs, ISO times. */
-  view(row: FilesTable): FileData {
+  /** Answers a file's URL (`download`: as an attachment): 404 once it has expired. */
+  async serve(request: FastifyRequest, reply: FastifyReply, fileId: string, name: string | null) {
+    const row = await this.servable(fileId);
+    if (!row || (name !== null && row.file_name !== name)) throw new ApiError('not_found', 'this file does not exist or has expired');
+    return this.deps.files.serve(request, reply, refOf(row), name === null, this.deps.clock.now());
+  }
+
+  /** The answer an upload gives: file and download URLs (vidgate's, or presigned storage URLs), ISO times. */
+  async view(row: FilesTable): Promise<FileData> {
     const { publicUrl } = this.deps;
+    const presigned = await this.deps.files.presigned(refOf(row), this.deps.clock.now());
     return {
       file_id: row.id,
       file_name: row.file_name,
@@ -174,8 +184,8 @@ export class FileService {
       file_size: row.bytes,
       mime_type: row.mime_type,
       upload_path: row.upload_path,
-      file_url: `${publicUrl}/files/${row.id}/${row.file_name}`,
-      download_url: `${publicUrl}/api/v1/files/download/${row.id}`,
+      file_url: presigned?.fileUrl ?? `${publicUrl}/files/${row.id}/${row.file_name}`,
+      download_url: presigned?.downloadUrl ?? `${publicUrl}/api/v1/files/download/${row.id}`,
       upload_time: new Date(row.created_at).toISOString(),
       expires_at: new Date(row.expires_at).toISOString(),
     };
@@ -186,7 +196,7 @@ export class FileService {
     const { files, store, clock, ttlMs } = this.deps;
     const mime = await sniffFileType(received.partial).catch(() => null);
     if (!mime) {
-      await files.remove(received.partial);
+      await files.discard(received.partial);
       throw invalidField(field, `unsupported file type; upload ${ACCEPTED_FILE_TYPES}`);
     }
     const id = `file_${randomChars(24)}`;
@@ -205,8 +215,11 @@ export class FileService {
       expires_at: now + ttlMs,
       swept_at: null,
     };
-    // Whole on disk first, then recorded: a crash in between leaves an orphan the sweeper removes.
-    await files.publish(received.partial, row.stored_name);
+    // Whole in storage first, then recorded: a crash in between leaves an orphan the sweeper removes.
+    await files.publish(received.partial, row.stored_name, mime).catch(async (error: unknown) => {
+      await files.discard(received.partial);
+      throw error instanceof StorageUnavailable ? new ApiError('service_unavailable', `storage: ${error.message}; retry shortly`, { headers: { 'retry-after': '5' } }) : error;
+    });
     try {
       await store.write(async (trx) => {
         await this.checkRoom(caller, row.bytes, trx);
@@ -264,6 +277,11 @@ export class FileService {
   private tooLarge(field: Field): ApiError {
     return new ApiError('request_too_large', `${field}: the file is larger than the ${formatBytes(this.deps.maxBytes)} limit`, { param: field });
   }
+}
+
+/** What serving and presigning need of a file row. */
+function refOf(row: FilesTable): StoredFileRef {
+  return { storedName: row.stored_name, fileName: row.file_name, mimeType: row.mime_type, expiresAt: Number(row.expires_at) };
 }
 
 /** Over the size limit, by our count or by the multipart parser's. */

@@ -32,6 +32,8 @@ import type { InputUrls } from '../channels/input-urls.ts';
 import type { Clock } from '../util/clock.ts';
 import type { UpstreamWebhooks } from '../channels/webhooks.ts';
 import type { ResultFiles } from '../media/results.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import type { ObjectUrlMode } from '../storage/serve.ts';
 
 export type HttpDeps = {
   callers: CallerCache;
@@ -39,8 +41,7 @@ export type HttpDeps = {
   callbacks: CallbackService;
   webhooks: UpstreamWebhooks;
   files: FileService;
-  /** Where uploaded files are stored, and the largest one taken. */
-  filesDir: string;
+  /** The largest upload taken. */
   fileMaxBytes: number;
   base64MaxBytes: number;
   metrics: Metrics;
@@ -58,15 +59,15 @@ export type HttpDeps = {
   prices: PriceBook;
   /** Task creations a minute per key, unless the key has its own; 0 = no limit. */
   defaultRpm: number;
-  /** Where finished videos are stored. */
-  resultsDir: string;
+  /** Where inputs, results and uploads live (CONTRACT §12); /readyz checks it. */
+  objects: ObjectStore;
   /** Finished videos' public URLs (the admin task browser shows them). */
   results: ResultFiles;
   bodyLimit: number;
   /** Slow clients (CONTRACT §8.5): all headers within `headersMs`; no byte either way for `idleMs` cuts the connection. */
   timeouts: { headersMs: number; idleMs: number };
   /** Stored task inputs served at signed URLs (CONTRACT §8.3). */
-  inputs: { urls: InputUrls; dir: string; clock: Clock };
+  inputs: { urls: InputUrls; mode: ObjectUrlMode; clock: Clock };
   version: string;
   logger: FastifyBaseLogger;
   /** One log line per request; off unless debugging, as it costs throughput. */
@@ -96,12 +97,12 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     done();
   });
   await registerOpenApi(app, deps.version);
-  await app.register(healthRoutes, { db: deps.db, metrics: deps.metrics, metricsToken: deps.metricsToken });
-  await app.register(resultsRoutes, { tasks: deps.tasks, dir: deps.resultsDir });
+  await app.register(healthRoutes, { db: deps.db, objects: deps.objects, metrics: deps.metrics, metricsToken: deps.metricsToken });
+  await app.register(resultsRoutes, { tasks: deps.tasks });
   await app.register(consoleRoutes);
-  await app.register(fileDownloadsRoutes, { files: deps.files, dir: deps.filesDir });
+  await app.register(fileDownloadsRoutes, { files: deps.files });
   await app.register(webhooksRoutes, { prefix: '/v1', webhooks: deps.webhooks });
-  await app.register(inputsRoutes, { prefix: '/v1', inputUrls: deps.inputs.urls, db: deps.db, clock: deps.inputs.clock, inputsDir: deps.inputs.dir });
+  await app.register(inputsRoutes, { prefix: '/v1', inputUrls: deps.inputs.urls, db: deps.db, clock: deps.inputs.clock, objects: deps.objects, mode: deps.inputs.mode });
   await app.register(
     async (api) => {
       addAuthHook(api, deps.callers);

@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError, invalidField } from '../contract/errors.ts';
 import { checkFrameSize, checkMediaFormat, checkMediaLimits, formatBytes, type MediaInfo, type MediaNeed } from '../contract/media-limits.ts';
@@ -7,22 +7,29 @@ import type { OutboundGuard } from '../net/outbound-guard.ts';
 import type { Slots } from '../util/slots.ts';
 import { demuxersFor, type ProcessCaps } from './caps.ts';
 import { readMediaHeader } from './header.ts';
+import { ObjectMissing, type ObjectStore, StorageUnavailable } from '../storage/index.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from './probe.ts';
 
-/** One request medium, fetched, probed and within its limits. */
+/** One request medium, fetched, probed, within its limits and stored: `path` is its object key. */
 export type IngestedMedium = MediaNeed & { path: string; info: MediaInfo };
+
+/** A task's stored inputs are the objects under this prefix. */
+export function inputsPrefix(taskId: string): string {
+  return `inputs/${taskId}/`;
+}
 
 export type IngestDeps = {
   guard: OutboundGuard;
   ffprobePath: string;
-  inputsDir: string;
+  /** Where inputs are kept once accepted (CONTRACT §12); they are fetched and probed in its scratch folder first. */
+  objects: ObjectStore;
   deadlineMs: number;
   /** Media fetched and probed at once in this process (VIDGATE_INGEST_CONCURRENCY). */
   slots: Slots;
   /** Bounds on each ffprobe (VIDGATE_MEDIA_MEMORY). */
   caps: ProcessCaps;
-  /** vidgate's own uploads: a file URL is read from disk, not fetched (the guard would refuse this host anyway). */
-  ownFiles?: { localPathOf(url: string, field: string): Promise<string | null> };
+  /** vidgate's own uploads: a file URL is read from storage, not fetched (the guard would refuse this host anyway). */
+  ownFiles?: { objectKeyOf(url: string, field: string): Promise<string | null> };
 };
 
 /**
@@ -32,8 +39,24 @@ export type IngestDeps = {
  */
 export async function ingestMedia(deps: IngestDeps, taskId: string, needs: MediaNeed[]): Promise<IngestedMedium[]> {
   if (needs.length === 0) return [];
-  const folder = inputFolder(deps.inputsDir, taskId);
+  const folder = path.join(deps.objects.scratchDir, 'ingest', taskId);
   await mkdir(folder, { recursive: true });
+  try {
+    const media = await fetchAll(deps, folder, needs);
+    // Accepted: each input becomes an object; a storage outage here is the server's, not the request's.
+    await Promise.all(media.map((medium) => deps.objects.moveIn(`${inputsPrefix(taskId)}${path.basename(medium.path)}`, medium.path)))
+      .catch(async (error: unknown) => {
+        await deps.objects.deletePrefix(inputsPrefix(taskId)).catch(() => {});
+        throw error instanceof StorageUnavailable ? new ApiError('service_unavailable', `storage: ${error.message}; retry shortly`, { headers: { 'retry-after': '5' } }) : error;
+      });
+    return media.map((medium) => ({ ...medium, path: `${inputsPrefix(taskId)}${path.basename(medium.path)}` }));
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** Every medium at once under one deadline; the first failure stops the others. */
+async function fetchAll(deps: IngestDeps, folder: string, needs: MediaNeed[]): Promise<IngestedMedium[]> {
   const deadline = AbortSignal.timeout(deps.deadlineMs);
   const siblings = new AbortController();
   const signal = AbortSignal.any([deadline, siblings.signal]);
@@ -49,15 +72,8 @@ export async function ingestMedia(deps: IngestDeps, taskId: string, needs: Media
       }),
     ),
   );
-  if (siblings.signal.aborted) {
-    await rm(folder, { recursive: true, force: true });
-    throw firstFailure;
-  }
+  if (siblings.signal.aborted) throw firstFailure;
   return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<IngestedMedium>).value);
-}
-
-export function inputFolder(inputsDir: string, taskId: string): string {
-  return path.join(inputsDir, taskId);
 }
 
 type Signals = { deadline: AbortSignal; signal: AbortSignal };
@@ -88,8 +104,8 @@ async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, sign
 async function fetchInto(deps: IngestDeps, need: MediaNeed, file: string, { deadline, signal }: Signals): Promise<number> {
   try {
     if (need.inline !== undefined) return await decodeInto(need.inline, file, need.limits.maxBytes);
-    const own = await deps.ownFiles?.localPathOf(need.url, need.field);
-    return own ? await linkInto(own, file, need.limits.maxBytes) : await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal });
+    const own = await deps.ownFiles?.objectKeyOf(need.url, need.field);
+    return own ? await copyUpload(deps.objects, own, file, need.limits.maxBytes) : await downloadToFile(deps.guard, need.url, file, { maxBytes: need.limits.maxBytes, signal });
   } catch (error) {
     if (error instanceof ApiError) throw error;
     if (error instanceof TooLargeError) throw invalidField(need.field, `file is larger than the ${formatBytes(need.limits.maxBytes)} limit`);
@@ -114,13 +130,11 @@ async function decodeInto(base64: string, file: string, maxBytes: number): Promi
   return bytes.length;
 }
 
-/** An uploaded file becomes a task input by a hard link (a copy across file systems), so it outlives the upload's expiry. */
-async function linkInto(source: string, file: string, maxBytes: number): Promise<number> {
-  const { size } = await stat(source);
-  if (size > maxBytes) throw new TooLargeError('over the limit');
-  await link(source, file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EXDEV') throw error;
-    return copyFile(source, file);
-  });
-  return size;
+/** An uploaded file becomes a task input by a copy of its own (a hard link on a disk), so it outlives the upload's expiry. */
+async function copyUpload(objects: ObjectStore, key: string, file: string, maxBytes: number): Promise<number> {
+  const info = await objects.head(key);
+  if (!info) throw new ObjectMissing(key);
+  if (info.size > maxBytes) throw new TooLargeError('over the limit');
+  await objects.copyToFile(key, file);
+  return info.size;
 }

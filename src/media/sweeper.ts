@@ -1,20 +1,21 @@
-import { rm } from 'node:fs/promises';
-import type { Logger } from 'pino';
-import type { Store } from '../store/db.ts';
-import type { Clock } from '../util/clock.ts';
-import { inputFolder } from './ingest.ts';
 import path from 'node:path';
-import { ResultFiles } from './results.ts';
+import type { Logger } from 'pino';
 import { STORED_FILE_NAME, type UploadedFiles } from '../files/storage.ts';
+import type { Store } from '../store/db.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import type { Clock } from '../util/clock.ts';
+import { inputsPrefix } from './ingest.ts';
+import { ResultFiles } from './results.ts';
 
 export type SweeperDeps = {
   store: Store;
   clock: Clock;
   results: ResultFiles;
   uploads: UploadedFiles;
-  inputsDir: string;
+  /** Where the tasks' inputs are (objects under inputs/<task id>/). */
+  objects: ObjectStore;
   resultTtlMs: number;
-  /** A result file no task names, older than this, is left from a worker that died before its commit. */
+  /** A result or input no task names, older than this, is left from a process that died before its commit. */
   orphanAgeMs: number;
   intervalMs: number;
   logger: Logger;
@@ -26,9 +27,10 @@ const UPLOAD_ORPHAN_AGE_MS = 60 * 60_000;
 
 /**
  * Deletes the result and inputs of tasks finished longer ago than the result TTL, expired
- * Idempotency-Keys, result files no task names (published by a worker that died before it
- * could commit; the task was then completed by another), expired uploads, and upload files no
- * row names (a crash between storing and recording one).
+ * Idempotency-Keys, results no task names (published by a worker that died before it could
+ * commit; the task was then completed by another), inputs of tasks that were never recorded (a
+ * create that died after storing them), expired uploads, and uploads no row names (a crash
+ * between storing and recording one). All of it in the object storage (CONTRACT §12).
  */
 export class Sweeper {
   private readonly deps: SweeperDeps;
@@ -52,7 +54,7 @@ export class Sweeper {
 
   /** One pass; returns how many tasks and orphan files it swept. Never runs twice at once. */
   sweep(): Promise<number> {
-    this.running ??= Promise.all([this.sweepExpired(), this.sweepOrphans(), this.sweepExpiredUploads(), this.sweepOrphanUploads()])
+    this.running ??= Promise.all([this.sweepExpired(), this.sweepOrphans(), this.sweepOrphanInputs(), this.sweepExpiredUploads(), this.sweepOrphanUploads()])
       .then((counts) => counts.reduce((a, b) => a + b, 0))
       .catch((err) => {
         this.deps.logger.error({ err }, 'sweeping expired files failed');
@@ -63,7 +65,7 @@ export class Sweeper {
   }
 
   private async sweepExpired(): Promise<number> {
-    const { store, clock, results, inputsDir, resultTtlMs } = this.deps;
+    const { store, clock, results, objects, resultTtlMs } = this.deps;
     await store.write((trx) => trx.deleteFrom('idempotency_keys').where('expires_at', '<=', clock.now()).execute());
     return this.sweepDue('tasks', {
       due: (now) =>
@@ -71,7 +73,7 @@ export class Sweeper {
           .where('finished_at', '<=', now - resultTtlMs).limit(BATCH).execute(),
       async remove(task) {
         if (task.result_path) await results.remove(task.result_path);
-        await rm(inputFolder(inputsDir, task.id), { recursive: true, force: true });
+        await objects.deletePrefix(inputsPrefix(task.id));
       },
     });
   }
@@ -105,11 +107,28 @@ export class Sweeper {
     const { store, results, orphanAgeMs } = this.deps;
     const before = Date.now() - orphanAgeMs; // file times are wall-clock, whatever clock the store uses
     let removed = 0;
-    for await (const names of results.fileNames(BATCH)) {
-      const ids = [...new Set(names.map(ResultFiles.taskIdOf).filter((id) => id !== null))];
+    for await (const objects of results.fileNames(BATCH)) {
+      const ids = [...new Set(objects.map(({ name }) => ResultFiles.taskIdOf(name)).filter((id) => id !== null))];
       const named = ids.length ? await store.db.selectFrom('tasks').select('result_path').where('id', 'in', ids).execute() : [];
       const kept = new Set(named.map((task) => task.result_path && path.basename(task.result_path)));
-      for (const name of names) if (!kept.has(name) && (await results.removeIfOlder(name, before))) removed++;
+      for (const { name, modified } of objects) if (!kept.has(name) && (await results.removeIfOlder(name, modified, before))) removed++;
+    }
+    return removed;
+  }
+
+  private async sweepOrphanInputs(): Promise<number> {
+    const { store, objects, orphanAgeMs } = this.deps;
+    const before = Date.now() - orphanAgeMs;
+    let removed = 0;
+    for await (const batch of objects.list('inputs/', BATCH)) {
+      const taskOf = (key: string) => key.split('/')[1];
+      const ids = [...new Set(batch.map((object) => taskOf(object.key)))];
+      const known = new Set((await store.db.selectFrom('tasks').select('id').where('id', 'in', ids).execute()).map((task) => task.id));
+      for (const object of batch) {
+        if (known.has(taskOf(object.key)) || object.modified >= before) continue;
+        await objects.delete(object.key);
+        removed++;
+      }
     }
     return removed;
   }
@@ -126,12 +145,12 @@ export class Sweeper {
     const { store, uploads } = this.deps;
     const before = Date.now() - UPLOAD_ORPHAN_AGE_MS;
     let removed = 0;
-    for await (const names of uploads.fileNames(BATCH)) {
-      const ids = names.map((name) => STORED_FILE_NAME.exec(name)?.[1]).filter((id) => id !== undefined);
+    for await (const objects of uploads.fileNames(BATCH)) {
+      const ids = objects.map(({ name }) => STORED_FILE_NAME.exec(name)?.[1]).filter((id) => id !== undefined);
       const known = ids.length ? await store.db.selectFrom('files').select('stored_name').where('id', 'in', ids).execute() : [];
       const kept = new Set(known.map((file) => file.stored_name));
-      for (const name of names) if (!kept.has(name) && (await uploads.removeIfOlder(name, before))) removed++;
+      for (const { name, modified } of objects) if (!kept.has(name) && (await uploads.removeIfOlder(name, modified, before))) removed++;
     }
-    return removed;
+    return removed + (await uploads.removeAbandoned(before));
   }
 }

@@ -128,6 +128,8 @@ export type TasksTable = {
   can_cancel: number;
   /** The price book's version the task was quoted on (CONTRACT §10.2). */
   price_version: number | null;
+  /** With VIDGATE_RESULT_URLS=presigned: the result's presigned storage URL, valid until the result expires. */
+  result_url: string | null;
 };
 
 export type TaskInputsTable = {
@@ -135,6 +137,7 @@ export type TaskInputsTable = {
   field: string;
   kind: 'image' | 'video' | 'audio';
   url: string;
+  /** The object key of the stored input (`inputs/<task id>/<file>`) in the configured storage. */
   path: string;
   container: string;
   bytes: number;

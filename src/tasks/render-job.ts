@@ -1,10 +1,14 @@
 import type { Quality } from '../contract/output-size.ts';
 import type { RenderInput, RenderJob } from '../engines/engine.ts';
 import type { Db } from '../store/db.ts';
+import type { ObjectStore } from '../storage/index.ts';
 import type { TaskRow } from './task-store.ts';
 
-/** The job an engine makes a task's video from: the stored request, its plan and its probed inputs. */
-export async function loadRenderJob(db: Db, task: TaskRow): Promise<RenderJob> {
+/**
+ * The job an engine makes a task's video from: the stored request, its plan and its probed
+ * inputs as local files (the objects themselves on a disk store, else copies in `scratchDir`).
+ */
+export async function loadRenderJob(db: Db, objects: ObjectStore, task: TaskRow, scratchDir: string): Promise<RenderJob> {
   const rows = await db.selectFrom('task_inputs').selectAll().where('task_id', '=', task.id).execute();
   const inputs: Record<string, RenderInput> = {};
   for (const row of rows) {
@@ -13,7 +17,7 @@ export async function loadRenderJob(db: Db, task: TaskRow): Promise<RenderJob> {
       url: row.url,
       kind: row.kind,
       container: row.container,
-      path: row.path,
+      path: await objects.localFile(row.path, scratchDir),
       width: row.width,
       height: row.height,
       durationSec: row.duration_ms === null ? null : row.duration_ms / 1000,

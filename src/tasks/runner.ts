@@ -6,7 +6,8 @@ import { recordChannelFailure, recordChannelSuccess } from '../channels/health.t
 import type { ChannelRouter } from '../channels/router.ts';
 import { TaskFailure } from '../contract/errors.ts';
 import { SubmitError, type UpstreamResult } from '../engines/upstream.ts';
-import { inputFolder } from '../media/ingest.ts';
+import { inputsPrefix } from '../media/ingest.ts';
+import type { ObjectStore } from '../storage/index.ts';
 import { demuxersFor, type ProcessCaps } from '../media/caps.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from '../media/probe.ts';
 import type { ResultFiles } from '../media/results.ts';
@@ -30,7 +31,8 @@ export type TaskRunnerDeps = {
   results: ResultFiles;
   settlement: TaskSettlement;
   hooks?: TaskHooks;
-  inputsDir: string;
+  /** Where the inputs are (CONTRACT §12); results go through `results`. */
+  objects: ObjectStore;
   /** Each attempt works in `<workDir>/<task id>/attempt-<n>`, wiped before and after. */
   workDir: string;
   ffprobePath: string;
@@ -108,10 +110,10 @@ export class TaskRunner implements JobHandler {
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
     const workDir = await this.attemptDir(lease);
     try {
-      const job = await loadRenderJob(store.db, task);
+      const job = await loadRenderJob(store.db, this.deps.objects, task, path.join(workDir, 'inputs'));
       const { file, billedSeconds } = await channel.renderer!.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
       const stored = await results.publish(file, task.id);
-      await this.finishJob(lease, task, { path: stored, billedSeconds: billedSeconds ?? task.billed_seconds });
+      await this.finishJob(lease, task, { ...stored, billedSeconds: billedSeconds ?? task.billed_seconds });
     } finally {
       await this.leaveAttemptDir(lease, workDir);
     }
@@ -120,7 +122,8 @@ export class TaskRunner implements JobHandler {
   private async submit(lease: Lease, task: TaskRow, channel: Channel, submitKey: string): Promise<void> {
     const { store, clock } = this.deps;
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
-    const stored = { ...(await loadRenderJob(store.db, task)), upstreamModel: upstreamModel(channel, task.model), submitKey };
+    const inputs = path.join(this.taskWorkDir(task.id), 'inputs');
+    const stored = { ...(await loadRenderJob(store.db, this.deps.objects, task, inputs)), upstreamModel: upstreamModel(channel, task.model), submitKey };
     const job = await deliverInputs(stored, channel, this.deps.inputUrls, clock.now(), lease.signal);
     if (job !== stored) {
       const urls = Object.fromEntries(Object.values(job.inputs).map((input) => [input.field, input.url]));
@@ -165,7 +168,7 @@ export class TaskRunner implements JobHandler {
       await this.download(channel, result, file, lease.signal);
       await this.checkVideo(file);
       const stored = await results.publish(file, task.id);
-      await this.finishJob(lease, task, { path: stored, billedSeconds: result.billedSeconds ?? task.billed_seconds });
+      await this.finishJob(lease, task, { ...stored, billedSeconds: result.billedSeconds ?? task.billed_seconds });
     } finally {
       await this.leaveAttemptDir(lease, workDir);
     }
@@ -229,14 +232,14 @@ export class TaskRunner implements JobHandler {
   }
 
   /** Completes the job and, with a result, the task (settled), in one transaction fenced by the lease. */
-  private async finishJob(lease: Lease, task: TaskRow, result: { path: string; billedSeconds: number } | null): Promise<void> {
+  private async finishJob(lease: Lease, task: TaskRow, result: { path: string; url: string | null; billedSeconds: number } | null): Promise<void> {
     const { store, clock, results, settlement } = this.deps;
     let completed = false;
     try {
       await store.write(async (trx) => {
         const now = clock.now();
         if (!(await completeJob(trx, lease.fence, now))) throw new LeaseLostError(lease.job.task_id);
-        if (result) completed = (await settlement.complete(trx, task, result.path, result.billedSeconds, now)) !== undefined;
+        if (result) completed = (await settlement.complete(trx, task, result, now)) !== undefined;
       });
     } catch (error) {
       if (result) await results.remove(result.path);
@@ -249,7 +252,7 @@ export class TaskRunner implements JobHandler {
 
   /** The task's inputs and work files are no longer needed once it is terminal. */
   async dropFiles(taskId: string): Promise<void> {
-    await rm(inputFolder(this.deps.inputsDir, taskId), { recursive: true, force: true });
+    await this.deps.objects.deletePrefix(inputsPrefix(taskId)).catch((err: unknown) => this.deps.logger.warn({ task: taskId, err }, 'could not delete the inputs; the sweeper will'));
     await rm(this.taskWorkDir(taskId), { recursive: true, force: true });
   }
 

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/accounts.ts';
 import { checkAdmission, reserveCredits } from '../billing/ledger.ts';
 import type { PriceBook } from '../billing/price-book.ts';
@@ -11,7 +11,7 @@ import type { MediaInfo } from '../contract/media-limits.ts';
 import type { ModelSpec, NormalizedRequest, TaskPlan } from '../contract/model-spec.ts';
 import { type GenerationRequest, modelSpec } from '../contract/models/index.ts';
 import { isTerminal, type TaskView, toTaskView } from '../contract/task-view.ts';
-import { type IngestDeps, type IngestedMedium, ingestMedia, inputFolder } from '../media/ingest.ts';
+import { type IngestDeps, type IngestedMedium, ingestMedia, inputsPrefix } from '../media/ingest.ts';
 import type { Store } from '../store/db.ts';
 import { type Channel, estimateSeconds } from '../channels/channel.ts';
 import type { ChannelRouter } from '../channels/router.ts';
@@ -98,7 +98,7 @@ export class TaskService {
       this.deps.hooks?.jobQueued?.();
       return this.view(row);
     } catch (error) {
-      if (media.length > 0) await rm(inputFolder(ingest.inputsDir, id), { recursive: true, force: true });
+      if (media.length > 0) await ingest.objects.deletePrefix(inputsPrefix(id)).catch(() => {}); // else the orphan sweep takes them
       if (error instanceof IdempotencyRace && idempotency) {
         const replay = await this.replay(caller, idempotency);
         if (replay) return replay;
@@ -145,17 +145,25 @@ export class TaskService {
     }
     hooks?.taskCancelled?.(task.id);
     hooks?.taskEnded?.();
-    await rm(inputFolder(ingest.inputsDir, task.id), { recursive: true, force: true });
+    await ingest.objects.deletePrefix(inputsPrefix(task.id)).catch(() => {}); // else the sweeper takes them with the task
     return { id: task.id, object: 'task.cancelled', status: 'cancelled', message: 'The task was cancelled and its credits released.' };
   }
 
-  /** The file name of a result that may still be served, or null (unknown, not completed, expired). */
-  async servableResult(name: string): Promise<string | null> {
+  /** When the result named `name` expires (unix ms), or null when it may not be served (unknown, not completed, expired). */
+  async servableResult(name: string): Promise<number | null> {
     const taskId = ResultFiles.taskIdOf(name);
     if (!taskId) return null;
     const row = await this.reader.findTask(taskId);
     if (!row || row.status !== 'completed' || row.result_path !== `results/${name}` || row.swept_at !== null) return null;
-    return this.deps.clock.now() < (row.finished_at ?? 0) + this.deps.resultTtlMs ? name : null;
+    const expires = (row.finished_at ?? 0) + this.deps.resultTtlMs;
+    return this.deps.clock.now() < expires ? expires : null;
+  }
+
+  /** Answers a result download: the bytes, or a redirect to the storage, as VIDGATE_RESULT_URLS says. */
+  async serveResult(request: FastifyRequest, reply: FastifyReply, name: string) {
+    const expires = await this.servableResult(name);
+    if (expires === null) throw new ApiError('not_found', 'this result does not exist or has expired');
+    return this.deps.results.serve(request, reply, name, expires, this.deps.clock.now());
   }
 
   /** The caller's task row; 400 for a malformed id, 404 for another user's or a missing task. */
@@ -213,6 +221,7 @@ export class TaskService {
       swept_at: null,
       can_cancel: 1,
       price_version: quote.version,
+      result_url: null,
     };
   }
 

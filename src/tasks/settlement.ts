@@ -28,9 +28,10 @@ export class TaskSettlement {
     this.onEnded = onEnded;
   }
 
-  /** Completed with its result; charges the seconds the engine billed, releases the rest. */
-  async complete(q: Q, task: TaskRow, resultPath: string, billedSeconds: number, now: number): Promise<TaskRow | undefined> {
-    const row = await markCompleted(q, task.id, resultPath, chargeFor(task, billedSeconds), now);
+  /** Completed with its result (its stored path, and its presigned URL when results are presigned); charges the seconds the engine billed, releases the rest. */
+  async complete(q: Q, task: TaskRow, result: { path: string; url?: string | null; billedSeconds: number }, now: number): Promise<TaskRow | undefined> {
+    const { billedSeconds } = result;
+    const row = await markCompleted(q, task.id, { path: result.path, url: result.url ?? null }, chargeFor(task, billedSeconds), now);
     return row && this.settle(q, row, now, Math.min(Math.max(0, billedSeconds), row.billed_seconds));
   }
 

@@ -64,7 +64,7 @@ export function viewSource(row: TaskRow, results: ResultFiles, now: number): Tas
     user_group: row.user_group,
     error_code: row.error_code,
     error_message: row.error_message,
-    result_url: row.result_path ? results.url(row.result_path) : null,
+    result_url: row.result_url ?? (row.result_path ? results.url(row.result_path) : null),
     can_cancel: row.can_cancel === 1,
   };
 }

@@ -37,10 +37,10 @@ export async function raiseProgress(q: Q, taskId: string, progress: number, now:
 }
 
 /** processing → completed with its result file (relative to the data dir) and its charge. */
-export async function markCompleted(q: Q, taskId: string, resultPath: string, chargedMicro: number, now: number): Promise<Row | undefined> {
+export async function markCompleted(q: Q, taskId: string, result: { path: string; url: string | null }, chargedMicro: number, now: number): Promise<Row | undefined> {
   return q
     .updateTable('tasks')
-    .set({ status: 'completed', progress: 100, result_path: resultPath, credits_charged_micro: chargedMicro, finished_at: now, updated_at: now })
+    .set({ status: 'completed', progress: 100, result_path: result.path, result_url: result.url, credits_charged_micro: chargedMicro, finished_at: now, updated_at: now })
     .where('id', '=', taskId)
     .where('status', '=', 'processing')
     .returningAll()

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ResultFiles } from '../../src/media/results.ts';
 import { TaskSettlement } from '../../src/tasks/settlement.ts';
 import { markProcessing } from '../../src/tasks/transitions.ts';
 import { checkLedgerInvariants } from '../helpers/ledger.ts';
@@ -43,7 +42,7 @@ for (const kind of STORE_KINDS) {
         if (how === 'fail') return void await settlement.fail(trx, id, 'service_error', 'the upstream said no, "politely"', now);
         await markProcessing(trx, id, now);
         const task = await trx.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        await settlement.complete(trx, task, `results/${id}.mp4`, billedSeconds, now + 2500); // as if it ran 2.5 s
+        await settlement.complete(trx, task, { path: `results/${id}.mp4`, billedSeconds }, now + 2500); // as if it ran 2.5 s
       });
     };
     const create = async (key: string, duration: number) => {
@@ -54,7 +53,7 @@ for (const kind of STORE_KINDS) {
 
     before(async () => {
       server = await startTestServer({ VIDGATE_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY }, { store: kind, worker: false });
-      settlement = new TaskSettlement(new ResultFiles(server.app.settings.storage_dir, server.app.settings.public_url));
+      settlement = server.app.settlement;
       assert.equal((await server.call('POST', '/admin/v1/users', { key: ADMIN_KEY, body: { name: 'bob', credits: 500 } })).status, 200);
       bobKey = (await server.call('POST', '/admin/v1/keys', { key: ADMIN_KEY, body: { user: 'bob', name: 'bob-ci' } })).body.key;
       ids.done = await create(server.key, 5);

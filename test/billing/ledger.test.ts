@@ -9,6 +9,7 @@ import { createOwnKey } from '../../src/auth/own-keys.ts';
 import { chargeFor } from '../../src/billing/price-book.ts';
 import { ApiError } from '../../src/contract/errors.ts';
 import { ResultFiles } from '../../src/media/results.ts';
+import { FileObjectStore } from '../../src/storage/file-store.ts';
 import type { Store } from '../../src/store/db.ts';
 import { TaskSettlement } from '../../src/tasks/settlement.ts';
 import { insertTask, type TaskRow } from '../../src/tasks/task-store.ts';
@@ -50,7 +51,7 @@ function taskRow(key: Key, micro: number, seconds: number, callback: boolean, no
     params_json: '{}', callback_url: callback ? 'https://hooks.example/cb' : null, output_width: 1280, output_height: 720, output_fps: 30,
     output_duration_ms: seconds * 1000, video_duration: seconds, billed_seconds: seconds, billing_rule: 'per_second',
     credits_reserved_micro: micro, credits_charged_micro: null, user_group: 'default', estimated_time: 10, error_code: null, error_message: null,
-    result_path: null, created_at: now, updated_at: now, finished_at: null, engine: 'local', started_at: null, swept_at: null, can_cancel: 1, price_version: 0,
+    result_path: null, created_at: now, updated_at: now, finished_at: null, engine: 'local', started_at: null, swept_at: null, can_cancel: 1, price_version: 0, result_url: null,
   };
 }
 
@@ -71,7 +72,7 @@ async function apply(store: Store, settlement: TaskSettlement, keys: Key[], task
         const task = tasks[op.task % Math.max(1, tasks.length)];
         if (!task) return;
         await markProcessing(trx, task.id, now);
-        await settlement.complete(trx, task, `results/${task.id}.mp4`, Math.round(task.billed_seconds * op.billedFraction), now);
+        await settlement.complete(trx, task, { path: `results/${task.id}.mp4`, billedSeconds: Math.round(task.billed_seconds * op.billedFraction) }, now);
         break;
       }
       case 'fail':
@@ -115,7 +116,7 @@ async function makeSubKey(store: Store, keys: Key[], op: Extract<Op, { kind: 'su
 describeOnEachStore('the ledger', (temp) => {
 
   it('keeps charged + released = reserved and balances = their rows, over random creates, ends, crashes, top-ups and sub-keys', async () => {
-    const settlement = new TaskSettlement(new ResultFiles(temp.dir, 'http://127.0.0.1:1'));
+    const settlement = new TaskSettlement(new ResultFiles(new FileObjectStore(temp.dir), { publicUrl: 'http://127.0.0.1:1' }));
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(opArb, fc.boolean(), fc.boolean()), { maxLength: 40 }), async (steps) => {
@@ -151,7 +152,7 @@ describeOnEachStore('the ledger', (temp) => {
 
   it('settles a task once: a second end changes nothing', async () => {
     const { db } = temp.store;
-    const settlement = new TaskSettlement(new ResultFiles(temp.dir, 'http://127.0.0.1:1'));
+    const settlement = new TaskSettlement(new ResultFiles(new FileObjectStore(temp.dir), { publicUrl: 'http://127.0.0.1:1' }));
     const created = await createKey(db, newApiKey(), { user: 'once', userCredits: 100 * CREDIT }, 1);
     const key = { keyId: created.keyId, userId: created.userId, unlimited: false };
     const row = taskRow(key, 40 * CREDIT, 5, true, 5);
@@ -160,9 +161,9 @@ describeOnEachStore('the ledger', (temp) => {
       await reserveCredits(trx, { ...row, unlimited: false, maxUnfinished: 0, now: 5 });
       await markProcessing(trx, row.id, 5);
     });
-    const first = await temp.store.write((trx) => settlement.complete(trx, row, 'results/x.mp4', 3, 6));
+    const first = await temp.store.write((trx) => settlement.complete(trx, row, { path: 'results/x.mp4', billedSeconds: 3 }, 6));
     assert.equal(first?.credits_charged_micro, 24 * CREDIT);
-    assert.equal(await temp.store.write((trx) => settlement.complete(trx, row, 'results/x.mp4', 5, 7)), undefined);
+    assert.equal(await temp.store.write((trx) => settlement.complete(trx, row, { path: 'results/x.mp4', billedSeconds: 5 }, 7)), undefined);
     assert.equal(await temp.store.write((trx) => settlement.cancel(trx, row.id, 7)), undefined);
     assert.equal(await temp.store.write((trx) => settlement.fail(trx, row.id, 'service_error', 'x', 7)), undefined);
     const user = await db.selectFrom('users').selectAll().where('id', '=', key.userId).executeTakeFirstOrThrow();

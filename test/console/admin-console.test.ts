@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ResultFiles } from '../../src/media/results.ts';
-import { TaskSettlement } from '../../src/tasks/settlement.ts';
 import { markProcessing } from '../../src/tasks/transitions.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { launchChromium } from '../helpers/chromium.ts';
@@ -43,12 +41,12 @@ describe('the admin console in Chromium', () => {
   before(async () => {
     server = await startTestServer({ VIDGATE_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY }, { worker: false });
     // Two tasks of today: one completed and one failed, ended through the settlement as a worker ends them.
-    const settlement = new TaskSettlement(new ResultFiles(server.app.settings.storage_dir, server.app.settings.public_url));
+    const { settlement } = server.app;
     for (const duration of [5, 2]) ids.push((await server.call('POST', '/v1/videos/generations', { body: { model: MODEL, prompt: 'a harbour at night', duration } })).body.id);
     await server.app.store.write(async (trx) => {
       const now = Date.now();
       await markProcessing(trx, ids[0], now);
-      await settlement.complete(trx, await trx.selectFrom('tasks').selectAll().where('id', '=', ids[0]).executeTakeFirstOrThrow(), `results/${ids[0]}.mp4`, 5, now + 3000);
+      await settlement.complete(trx, await trx.selectFrom('tasks').selectAll().where('id', '=', ids[0]).executeTakeFirstOrThrow(), { path: `results/${ids[0]}.mp4`, billedSeconds: 5 }, now + 3000);
       await settlement.fail(trx, ids[1], 'service_error', 'the upstream gave up', now);
     });
     // And 18 tasks of the past 12 days on three models, ended the same way: a month the dashboard can show.
@@ -62,7 +60,7 @@ describe('the admin console in Chromium', () => {
         if (i % 5 === 4) return void await settlement.fail(trx, made.body.id, 'service_error', 'the upstream gave up', created + 20_000);
         await markProcessing(trx, made.body.id, created + 1000);
         const task = await trx.selectFrom('tasks').selectAll().where('id', '=', made.body.id).executeTakeFirstOrThrow();
-        await settlement.complete(trx, task, `results/${made.body.id}.mp4`, task.billed_seconds, created + 30_000 + i * 1000);
+        await settlement.complete(trx, task, { path: `results/${made.body.id}.mp4`, billedSeconds: task.billed_seconds }, created + 30_000 + i * 1000);
       });
     }
     browser = await launchChromium();

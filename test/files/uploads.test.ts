@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { UploadedFiles } from '../../src/files/storage.ts';
 import { ResultFiles } from '../../src/media/results.ts';
+import { openObjectStore } from '../../src/storage/index.ts';
 import { Sweeper } from '../../src/media/sweeper.ts';
 import { fixturesDir } from '../helpers/fixtures.ts';
 import { startMediaServer, type MediaServer } from '../helpers/media-server.ts';
@@ -191,7 +192,7 @@ for (const kind of STORE_KINDS) describe(`Files API (${kind})`, () => {
     assert.equal(edit.status, 200, JSON.stringify(edit.body));
     const input = await server.app.db.selectFrom('task_inputs').selectAll().where('task_id', '=', edit.body.id).executeTakeFirstOrThrow();
     assert.deepEqual([input.container, input.width, input.height, input.url], ['mp4', 640, 360, clip.body.data.file_url]);
-    assert.ok(existsSync(input.path));
+    assert.ok(existsSync(path.join(server.app.settings.storage_dir, input.path)));
 
     now += 72 * 3_600_000;
     assert.equal((await fetch(image.body.data.file_url)).status, 404);
@@ -201,13 +202,14 @@ for (const kind of STORE_KINDS) describe(`Files API (${kind})`, () => {
     const stored = path.join(server.app.settings.storage_dir, 'files', `${image.body.data.file_id}.png`);
     assert.ok(existsSync(stored));
     const { settings } = server.app;
+    const objects = openObjectStore(settings.storage);
     const sweeper = new Sweeper({
-      store: server.app.store, clock, results: new ResultFiles(settings.storage_dir, settings.public_url), uploads: new UploadedFiles(settings.storage_dir),
-      inputsDir: path.join(settings.storage_dir, 'inputs'), resultTtlMs: settings.result_ttl, orphanAgeMs: 60_000, intervalMs: 60_000, logger: pino({ level: 'silent' }),
+      store: server.app.store, clock, results: new ResultFiles(objects, { publicUrl: settings.public_url }), uploads: new UploadedFiles(objects),
+      objects, resultTtlMs: settings.result_ttl, orphanAgeMs: 60_000, intervalMs: 60_000, logger: pino({ level: 'silent' }),
     });
     assert.ok((await sweeper.sweep()) >= 2);
     assert.ok(!existsSync(stored), 'the sweeper removed the expired upload');
-    assert.ok(existsSync(input.path), "a task's input outlives the upload it came from");
+    assert.ok(existsSync(path.join(server.app.settings.storage_dir, input.path)), "a task's input outlives the upload it came from");
     now -= 72 * 3_600_000;
   });
 });

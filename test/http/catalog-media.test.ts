@@ -82,7 +82,7 @@ describe('catalog media limits at create time', () => {
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const [input] = await server.app.db.selectFrom('task_inputs').selectAll().where('task_id', '=', res.body.id).execute();
       assert.deepEqual([input.field, input.width, input.height, input.url], ['image_urls[0]', 640, 360, 'data:inline;field=image_urls[0]']);
-      assert.deepEqual(readFileSync(input.path), readFileSync(path.join(fixturesDir(), 'image-640x360.png')), 'the decoded bytes');
+      assert.deepEqual(readFileSync(path.join(server.app.settings.storage_dir, input.path)), readFileSync(path.join(fixturesDir(), 'image-640x360.png')), 'the decoded bytes');
     }
     const gif = readFileSync(path.join(fixturesDir(), 'image-640x640.gif')).toString('base64');
     await rejects({ model: 'gemini-omni-flash-reference-to-video', prompt: 'x', image_urls: [`data:image/png;base64,${gif}`] }, 'image_urls[0]', /format gif is not accepted/);

@@ -27,7 +27,7 @@ describe('media checks at create time', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const task = await server.app.db.selectFrom('tasks').selectAll().where('id', '=', res.body.id).executeTakeFirstOrThrow();
     const inputs = await server.app.db.selectFrom('task_inputs').selectAll().where('task_id', '=', res.body.id).execute();
-    for (const input of inputs) assert.ok(existsSync(input.path), `${input.field} kept for the job`);
+    for (const input of inputs) assert.ok(existsSync(path.join(server.app.settings.storage_dir, input.path)), `${input.field} kept for the job`);
     return { view: res.body, task, inputs };
   }
 

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { moveInto, ResultFiles } from '../../src/media/results.ts';
+import { ResultFiles } from '../../src/media/results.ts';
+import { FileObjectStore } from '../../src/storage/file-store.ts';
 import { UploadedFiles } from '../../src/files/storage.ts';
 import { Sweeper } from '../../src/media/sweeper.ts';
 import { systemClock } from '../../src/util/clock.ts';
@@ -12,7 +13,7 @@ import { otherFileSystemDir } from '../helpers/dirs.ts';
 import { describeOnEachStore } from '../helpers/store.ts';
 import { seedTask } from '../helpers/tasks.ts';
 
-describe('moveInto', () => {
+describe('a file store moving a file in', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'vidgate-move-'));
   const shared = otherFileSystemDir('vidgate-move-');
   after(() => {
@@ -23,8 +24,8 @@ describe('moveInto', () => {
   it('renames within one file system', async () => {
     const file = path.join(work, 'a.mp4');
     writeFileSync(file, 'same disk');
-    await moveInto(file, work, 'b.mp4');
-    assert.equal(readFileSync(path.join(work, 'b.mp4'), 'utf8'), 'same disk');
+    await new FileObjectStore(work).moveIn('results/b.mp4', file);
+    assert.equal(readFileSync(path.join(work, 'results', 'b.mp4'), 'utf8'), 'same disk');
     assert.equal(existsSync(file), false);
   });
 
@@ -32,17 +33,23 @@ describe('moveInto', () => {
     const file = path.join(work, 'c.mp4');
     const bytes = Buffer.alloc(3 << 20, 7);
     writeFileSync(file, bytes);
-    await moveInto(file, shared!, 'c.mp4');
-    assert.deepEqual(readFileSync(path.join(shared!, 'c.mp4')), bytes);
-    assert.deepEqual(readdirSync(shared!), ['c.mp4'], 'no partial copy left beside it');
+    await new FileObjectStore(shared!).moveIn('results/c.mp4', file);
+    assert.deepEqual(readFileSync(path.join(shared!, 'results', 'c.mp4')), bytes);
+    assert.deepEqual(readdirSync(path.join(shared!, 'results')), ['c.mp4'], 'no partial copy left beside it');
     assert.equal(existsSync(file), false);
   });
 
-  it('keeps the source when the target folder is missing', async () => {
+  it('keeps the source when the move fails', async () => {
     const file = path.join(work, 'd.mp4');
     writeFileSync(file, 'x');
-    await assert.rejects(moveInto(file, path.join(work, 'missing'), 'd.mp4'), { code: 'ENOENT' });
+    const store = new FileObjectStore(work);
+    mkdirSync(path.join(work, 'results', 'taken.mp4'), { recursive: true }); // a folder where the object would go
+    await assert.rejects(store.moveIn('results/taken.mp4', file));
     assert.equal(existsSync(file), true);
+  });
+
+  it('refuses a key that leaves its folder', async () => {
+    await assert.rejects(new FileObjectStore(work).head('../outside'), /outside the storage folder/);
   });
 });
 
@@ -50,7 +57,10 @@ describeOnEachStore('the sweeper and orphan result files', (handle) => {
   it('removes result files no task names once they are older than the orphan age, and nothing else', async () => {
     const storage = mkdtempSync(path.join(tmpdir(), 'vidgate-orphans-'));
     try {
-      const results = new ResultFiles(storage, 'http://127.0.0.1:1');
+      const objects = new FileObjectStore(storage);
+      const results = new ResultFiles(objects, { publicUrl: 'http://127.0.0.1:1' });
+      const resultsDir = path.join(storage, 'results');
+      mkdirSync(resultsDir);
       const task = 'task-unified-1700000000-abcdefgh';
       await seedTask(handle.store, task);
       const kept = `${task}-${'a'.repeat(20)}.mp4`;
@@ -65,15 +75,15 @@ describeOnEachStore('the sweeper and orphan result files', (handle) => {
       };
       const hourAgo = new Date(Date.now() - 3_600_000);
       for (const [which, name] of Object.entries(names)) {
-        writeFileSync(path.join(results.dir, name), which);
-        if (which !== 'fresh') utimesSync(path.join(results.dir, name), hourAgo, hourAgo);
+        writeFileSync(path.join(resultsDir, name), which);
+        if (which !== 'fresh') utimesSync(path.join(resultsDir, name), hourAgo, hourAgo);
       }
       const sweeper = new Sweeper({
-        store: handle.store, clock: systemClock, results, uploads: new UploadedFiles(storage), inputsDir: path.join(storage, 'inputs'), resultTtlMs: 86_400_000,
+        store: handle.store, clock: systemClock, results, uploads: new UploadedFiles(objects), objects, resultTtlMs: 86_400_000,
         orphanAgeMs: 60_000, intervalMs: 60_000, logger: pino({ level: 'silent' }),
       });
       assert.equal(await sweeper.sweep(), 3);
-      assert.deepEqual(readdirSync(results.dir).sort(), [names.kept, names.fresh, names.notOurs].sort());
+      assert.deepEqual(readdirSync(resultsDir).sort(), [names.kept, names.fresh, names.notOurs].sort());
     } finally {
       rmSync(storage, { recursive: true, force: true });
     }

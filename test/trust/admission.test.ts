@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FileObjectStore } from '../../src/storage/file-store.ts';
 import { ingestMedia } from '../../src/media/ingest.ts';
 import { readMediaHeader } from '../../src/media/header.ts';
 import { ProbeError, runFfprobe } from '../../src/media/probe.ts';
@@ -99,17 +100,18 @@ describe('admission before work, bounded media work (CONTRACT §8.1, §8.2)', ()
   });
 
   it('answers 503 with Retry-After when no ingest slot frees up within the media deadline, and leaves no files', async () => {
-    const inputsDir = mkdtempSync(path.join(tmpdir(), 'vidgate-ingest-'));
+    const storage = mkdtempSync(path.join(tmpdir(), 'vidgate-ingest-'));
+    const objects = new FileObjectStore(storage);
     const slots = new Slots(1);
     assert.equal(await slots.acquire(new AbortController().signal), true); // another request holds the only slot
     const guard = new OutboundGuard(new AddressPolicy(['127.0.0.2/32']), tableResolver());
-    const deps = { guard, ffprobePath: 'ffprobe', inputsDir, deadlineMs: 300, slots, caps: { memoryBytes: 0 } };
+    const deps = { guard, ffprobePath: 'ffprobe', objects, deadlineMs: 300, slots, caps: { memoryBytes: 0 } };
     await assert.rejects(ingestMedia(deps, 'task-unified-1-aaaaaaaa', [{ field: 'image_start', url: media.url('image-640x360.png'), limits: WAN_IMAGE }]), (error: any) => {
       assert.equal(error.code, 'service_unavailable');
       assert.equal(error.headers['retry-after'], '1');
       return true;
     });
-    assert.deepEqual(readdirSync(inputsDir), []);
+    assert.deepEqual(readdirSync(storage, { recursive: true }).filter((name) => !/^\.scratch(\/ingest)?$/.test(String(name))), [], 'no input stored, no scratch left');
     slots.release();
     const [medium] = await ingestMedia(deps, 'task-unified-1-bbbbbbbb', [{ field: 'image_start', url: media.url('image-640x360.png'), limits: WAN_IMAGE }]);
     assert.equal(medium.info.width, 640);

@@ -5,28 +5,29 @@ import { z } from 'zod';
 import { ApiError } from '../../contract/errors.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import type { Db } from '../../store/db.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 
-const statusSchema = z.object({ status: z.string(), store: z.string().optional() });
+const statusSchema = z.object({ status: z.string(), store: z.string().optional(), storage: z.string().optional() });
 
 /**
  * Liveness, readiness (the store answers) and Prometheus metrics; no API key (metrics may have a
  * token of their own). For operators, not API clients: the README documents them, not /openapi.json.
  */
-export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; metrics: Metrics; metricsToken?: string }> = async (app, { db, metrics, metricsToken }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; objects: ObjectStore; metrics: Metrics; metricsToken?: string }> = async (app, { db, objects, metrics, metricsToken }) => {
   app.get('/healthz', {
     schema: { hide: true, summary: 'Liveness', description: 'The process answers.', response: { 200: statusSchema } },
     handler: async () => ({ status: 'ok' }),
   });
 
   app.get('/readyz', {
-    schema: { hide: true, summary: 'Readiness', description: 'The store answers within 2 s; 503 otherwise.', response: { 200: statusSchema, 503: statusSchema } },
+    schema: { hide: true, summary: 'Readiness', description: 'The store and the object storage answer within 2 s; 503 otherwise.', response: { 200: statusSchema, 503: statusSchema } },
     async handler(_request, reply) {
-      try {
-        await withTimeout(sql`select 1`.execute(db), 2000);
-        return { status: 'ready', store: 'ok' };
-      } catch {
-        return reply.code(503).send({ status: 'not ready', store: 'unreachable' });
-      }
+      const [store, storage] = await Promise.all([
+        withTimeout(sql`select 1`.execute(db), 2000).then(() => 'ok', () => 'unreachable'),
+        withTimeout(objects.check(), 2000).then(() => 'ok', () => 'unreachable'),
+      ]);
+      const ready = store === 'ok' && storage === 'ok';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store, storage });
     },
   });
 

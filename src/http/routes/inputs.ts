@@ -1,10 +1,10 @@
-import path from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { InputUrls } from '../../channels/input-urls.ts';
 import { ApiError } from '../../contract/errors.ts';
 import type { Db } from '../../store/db.ts';
+import type { ObjectStore } from '../../storage/index.ts';
+import { type ObjectUrlMode, redirectToObject, sendObject } from '../../storage/serve.ts';
 import type { Clock } from '../../util/clock.ts';
 import { errorResponses } from '../openapi.ts';
 
@@ -14,9 +14,14 @@ const MIME: Record<string, string> = {
 
 const gone = () => new ApiError('not_found', 'this input does not exist or its link has expired');
 
-/** A task's stored inputs at signed URLs, for upstreams with `input_delivery: signed_url` (CONTRACT §8.3); no key, Range supported. */
-export const inputsRoutes: FastifyPluginAsyncZod<{ inputUrls: InputUrls; db: Db; clock: Clock; inputsDir: string }> = async (app, { inputUrls, db, clock, inputsDir }) => {
-  await app.register(fastifyStatic, { root: inputsDir, serve: false, acceptRanges: true, cacheControl: false });
+export type InputsRouteOptions = { inputUrls: InputUrls; db: Db; clock: Clock; objects: ObjectStore; mode: ObjectUrlMode };
+
+/**
+ * A task's stored inputs at signed URLs, for upstreams with `input_delivery: signed_url` (CONTRACT
+ * §8.3); no key, Range supported. Where results are handed out presigned, so are these (a 302 to
+ * the storage); else vidgate streams the bytes.
+ */
+export const inputsRoutes: FastifyPluginAsyncZod<InputsRouteOptions> = async (app, { inputUrls, db, clock, objects, mode }) => {
   app.get('/inputs/:token', {
     schema: {
       summary: 'A task input at a signed URL', operationId: 'getTaskInput',
@@ -24,16 +29,17 @@ export const inputsRoutes: FastifyPluginAsyncZod<{ inputUrls: InputUrls; db: Db;
       tags: ['upstream'],
       hide: true,
       params: z.object({ token: z.string().max(2048) }),
-      response: { 200: z.any().describe('the input file'), ...errorResponses },
+      response: { 200: z.any().describe('the input file'), 206: z.any(), 302: z.any(), 304: z.any(), 416: z.any(), ...errorResponses },
     },
     async handler(request, reply) {
       const ref = inputUrls.verify(request.params.token, clock.now());
       if (!ref) throw gone();
       const row = await db.selectFrom('task_inputs').select(['path', 'container']).where('task_id', '=', ref.taskId).where('field', '=', ref.field).executeTakeFirst();
-      const relative = row && path.relative(inputsDir, row.path);
-      if (!relative || relative.startsWith('..')) throw gone();
-      reply.header('content-type', MIME[row.container] ?? 'application/octet-stream').header('x-content-type-options', 'nosniff').header('cache-control', 'private, no-store');
-      return reply.sendFile(relative, inputsDir, { contentType: false });
+      if (!row) throw gone();
+      const contentType = MIME[row.container] ?? 'application/octet-stream';
+      if (mode !== 'proxy') return redirectToObject(reply, objects, row.path, 3600, { contentType, missing: gone });
+      reply.header('x-content-type-options', 'nosniff');
+      return sendObject(request, reply, objects, row.path, { contentType, cacheControl: 'private, no-store', missing: gone });
     },
   });
 };
