@@ -86,7 +86,7 @@ describe('vidgate serve', () => {
     assert.equal(run.status, 2);
     assert.match(run.stderr, /^vidgate: invalid setting VIDGATE_PORT: /);
   });
-  it('says in one line which setting stops a start, and what to do: a database URL, an unreachable database, a busy port', async () => {
+  it('says in one line which setting stops a start, and what to do: a database URL, an unreachable database or storage, a busy port', async () => {
     const serve = (env: Record<string, string>) =>
       spawnSync(process.execPath, [MAIN, 'serve'], { env: { ...process.env, VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'warn', ...env }, encoding: 'utf8' });
     const mysql = serve({ VIDGATE_DATABASE_URL: 'mysql://x' });
@@ -97,6 +97,12 @@ describe('vidgate serve', () => {
     const down = serve({ VIDGATE_DATABASE_URL: `postgres://vidgate:hunter2@127.0.0.1:${closed}/vidgate` });
     assert.equal(down.status, 2, down.stderr);
     assert.equal(down.stderr, `vidgate: VIDGATE_DATABASE_URL: cannot use the PostgreSQL database at postgres://vidgate:***@127.0.0.1:${closed}/vidgate: nothing listens there; is PostgreSQL running?\n`);
+
+    const noStorage = serve({ VIDGATE_STORAGE_URL: 's3://vidgate-media/prod', VIDGATE_S3_ENDPOINT: `http://127.0.0.1:${closed}`, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' });
+    assert.equal(noStorage.status, 2, noStorage.stderr);
+    assert.equal(noStorage.stderr, `vidgate: VIDGATE_S3_ENDPOINT: cannot reach s3://vidgate-media/prod at http://127.0.0.1:${closed} (ECONNREFUSED); is the storage service running?\n`);
+    const presignedOnDisk = serve({ VIDGATE_RESULT_URLS: 'presigned' });
+    assert.match(presignedOnDisk.stderr, /^vidgate: invalid setting VIDGATE_RESULT_URLS: presigned needs storage that presigns URLs; set VIDGATE_STORAGE_URL=s3:\/\/bucket, or use proxy\n$/);
 
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));

@@ -1,4 +1,5 @@
 import type { Settings } from '../config.ts';
+import { StorageUnavailable } from '../storage/index.ts';
 import { migrateToLatest, openStore, type Store } from '../store/db.ts';
 
 type SystemError = Error & { code?: string; path?: string };
@@ -11,6 +12,7 @@ export type StartupStage = 'store' | 'listen';
  * null for anything else (a bug, which keeps its stack trace).
  */
 export function describeStartupFailure(error: unknown, settings: Settings, stage: StartupStage): string | null {
+  if (error instanceof StorageUnavailable) return error.message; // it names the setting already
   const e = withCode(error);
   if (!e) return null;
   return stage === 'listen' ? listenFailure(e, settings) : storeFailure(e, settings);

@@ -167,9 +167,13 @@ function isMissing(error: unknown): boolean {
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'TimeoutError']);
+
 function unavailable(error: unknown, location: string): StorageUnavailable {
   if (error instanceof StorageUnavailable) return error;
   const e = error as S3ServiceException & { code?: string };
+  const code = e?.code ?? e?.name;
+  if (code && UNREACHABLE.has(code)) return new StorageUnavailable(`VIDGATE_S3_ENDPOINT: cannot reach ${location} (${code}); is the storage service running?`);
   const why = e?.name && e.name !== 'Error' ? `${e.name}${e.message ? `: ${e.message}` : ''}` : (e?.code ?? String(error));
   return new StorageUnavailable(`storage ${location} failed: ${why}`);
 }
