@@ -13,6 +13,7 @@ import type { Clock } from '../util/clock.ts';
 import { ACCEPTED_FILE_TYPES, checkUploadPath, FILE_KINDS, safeFileName, sniffFileType, uploadFolder } from './kinds.ts';
 import { type StoredFileRef, type UploadedFiles, UploadTooLargeError } from './storage.ts';
 import { StorageUnavailable } from '../storage/index.ts';
+import { storageOutage } from '../storage/serve.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Base64Upload, base64BodyLimit, receiveBase64Body } from './base64-body.ts';
 
@@ -218,7 +219,7 @@ export class FileService {
     // Whole in storage first, then recorded: a crash in between leaves an orphan the sweeper removes.
     await files.publish(received.partial, row.stored_name, mime).catch(async (error: unknown) => {
       await files.discard(received.partial);
-      throw error instanceof StorageUnavailable ? new ApiError('service_unavailable', `storage: ${error.message}; retry shortly`, { headers: { 'retry-after': '5' } }) : error;
+      throw error instanceof StorageUnavailable ? storageOutage(error) : error;
     });
     try {
       await store.write(async (trx) => {

@@ -8,6 +8,7 @@ import type { Slots } from '../util/slots.ts';
 import { demuxersFor, type ProcessCaps } from './caps.ts';
 import { readMediaHeader } from './header.ts';
 import { ObjectMissing, type ObjectStore, StorageUnavailable } from '../storage/index.ts';
+import { storageOutage } from '../storage/serve.ts';
 import { ProbeError, runFfprobe, toMediaInfo } from './probe.ts';
 
 /** One request medium, fetched, probed, within its limits and stored: `path` is its object key. */
@@ -33,9 +34,9 @@ export type IngestDeps = {
 };
 
 /**
- * Fetches every medium a request names (at once, under one deadline), reads each header, probes
- * it and checks its limits. All-or-nothing: the first failure stops the other downloads, and
- * the task's input folder is removed once they have stopped.
+ * Fetches every medium a request names (at once, under one deadline) into scratch, reads each
+ * header, probes it and checks its limits, then stores them as the task's input objects.
+ * All-or-nothing: the first failure stops the other downloads and nothing is stored.
  */
 export async function ingestMedia(deps: IngestDeps, taskId: string, needs: MediaNeed[]): Promise<IngestedMedium[]> {
   if (needs.length === 0) return [];
@@ -47,7 +48,7 @@ export async function ingestMedia(deps: IngestDeps, taskId: string, needs: Media
     await Promise.all(media.map((medium) => deps.objects.moveIn(`${inputsPrefix(taskId)}${path.basename(medium.path)}`, medium.path)))
       .catch(async (error: unknown) => {
         await deps.objects.deletePrefix(inputsPrefix(taskId)).catch(() => {});
-        throw error instanceof StorageUnavailable ? new ApiError('service_unavailable', `storage: ${error.message}; retry shortly`, { headers: { 'retry-after': '5' } }) : error;
+        throw error instanceof StorageUnavailable ? storageOutage(error) : error;
       });
     return media.map((medium) => ({ ...medium, path: `${inputsPrefix(taskId)}${path.basename(medium.path)}` }));
   } finally {

@@ -48,13 +48,18 @@ export async function redirectToObject(reply: FastifyReply, store: ObjectStore, 
   return reply.code(302).header('location', url).header('cache-control', 'private, no-store').send();
 }
 
+/** The API's answer to a storage outage: 503, retry shortly (the request was fine). */
+export function storageOutage(error: StorageUnavailable): ApiError {
+  return new ApiError('service_unavailable', `storage: ${error.message}; retry shortly`, { headers: { 'retry-after': '5' } });
+}
+
 /** A store failure answers 503 (retry later); a missing object the route's 404. */
 async function guarded<T>(work: () => Promise<T>, missing?: () => ApiError): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof ObjectMissing && missing) throw missing();
-    if (error instanceof StorageUnavailable) throw new ApiError('service_unavailable', `storage: ${error.message}; retry shortly`, { headers: { 'retry-after': '5' } });
+    if (error instanceof StorageUnavailable) throw storageOutage(error);
     throw error;
   }
 }

@@ -12,6 +12,8 @@ import { checkLedgerInvariants } from '../helpers/ledger.ts';
 import { processesWorkingIn, startVidgate, type VidgateProcess } from '../helpers/process.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { STORE_KINDS, tempPostgresDatabase } from '../helpers/store.ts';
+import { S3_CREDENTIALS, type S3Server, startS3Server } from '../helpers/s3.ts';
+import { openObjectStore } from '../../src/storage/index.ts';
 
 const TASKS = 500;
 
@@ -40,16 +42,20 @@ const ON_POSTGRES = { skip: STORE_KINDS.includes('postgres') ? false : 'no Postg
 type Cluster = {
   db: Db;
   fake: FakeDashScope;
-  /** The results folder every process shares. */
-  storage: string;
+  /** The names of the result objects every process shares (a folder, or an S3 bucket). */
+  resultNames(): Promise<string[]>;
   /** One vidgate process with its own data dir (scratch files) on the shared database and storage. */
   start(command: string[], env?: Record<string, string>): Promise<VidgateProcess>;
 };
 
-/** For the enclosing suite: a new database, a shared storage dir, a fake Model Studio; `settings` for every process. */
-function useCluster(settings: (fake: FakeDashScope) => Record<string, string>): Cluster {
+/** Where the processes keep inputs, results and uploads: one shared folder, or one S3 bucket and no shared folder. */
+type SharedStorage = 'folder' | 's3';
+
+/** For the enclosing suite: a new database, shared storage, a fake Model Studio; `settings` for every process. */
+function useCluster(storage: SharedStorage, settings: (fake: FakeDashScope) => Record<string, string>): Cluster {
   const cluster = {} as Cluster;
   let database: { url: string; drop(): Promise<void> };
+  let s3: S3Server | undefined;
   const dirs: string[] = [];
   const running: VidgateProcess[] = [];
   const tempDir = (prefix: string) => {
@@ -61,8 +67,23 @@ function useCluster(settings: (fake: FakeDashScope) => Record<string, string>): 
     database = await tempPostgresDatabase();
     cluster.db = openPostgres(database.url);
     cluster.fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 20 });
-    cluster.storage = tempDir('vidgate-shared-');
-    const shared = { VIDGATE_DATABASE_URL: database.url, VIDGATE_STORAGE_DIR: cluster.storage, FAKE_DASHSCOPE_KEY: cluster.fake.apiKey, ...settings(cluster.fake) };
+    let where: Record<string, string>;
+    if (storage === 's3') {
+      s3 = await startS3Server();
+      where = s3.env;
+      const objects = openObjectStore({ kind: 's3', bucket: s3.bucket, prefix: '', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, scratchDir: tempDir('vidgate-s3-scratch-') });
+      Object.assign(process.env, S3_CREDENTIALS);
+      cluster.resultNames = async () => {
+        const names: string[] = [];
+        for await (const batch of objects.list('results/', 1000)) names.push(...batch.map((object) => path.basename(object.key)));
+        return names;
+      };
+    } else {
+      const folder = tempDir('vidgate-shared-');
+      where = { VIDGATE_STORAGE_DIR: folder };
+      cluster.resultNames = async () => readdirSync(path.join(folder, 'results'));
+    }
+    const shared = { VIDGATE_DATABASE_URL: database.url, ...where, FAKE_DASHSCOPE_KEY: cluster.fake.apiKey, ...settings(cluster.fake) };
     cluster.start = async (command, env = {}) => {
       const vidgate = await startVidgate(command, { ...shared, VIDGATE_DATA_DIR: tempDir('vidgate-node-'), ...env });
       running.push(vidgate);
@@ -75,13 +96,14 @@ function useCluster(settings: (fake: FakeDashScope) => Record<string, string>): 
     await cluster.db?.destroy();
     await cluster.fake?.close();
     await database?.drop();
+    await s3?.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
   return cluster;
 }
 
-describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
-  const cluster = useCluster((fake) => ({
+for (const storage of ['folder', 's3'] as const) describe(`many processes on one PostgreSQL database, storage in ${storage === 's3' ? 'an S3 bucket (no shared folder)' : 'a shared folder'}`, ON_POSTGRES, () => {
+  const cluster = useCluster(storage, (fake) => ({
     VIDGATE_OUTBOUND_ALLOW: '127.0.0.2/32',
     VIDGATE_BOOTSTRAP_CREDITS: '1000000',
     // Most tasks go to the fake Model Studio, a few (about 2%) render here, so a killed worker may hold either kind.
@@ -103,7 +125,7 @@ describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
 
   // About 100 s alone on a 2-core machine, more under the full suite: past its 120 s default, so it has its own bound.
   it('2 API processes and 3 workers, started together, one worker killed midway: 500 tasks complete exactly once, every callback arrives, the ledger balances', { timeout: 300_000 }, async () => {
-    const { db, fake, storage } = cluster;
+    const { db, fake } = cluster;
     fake.script = () => ({ queueMs: 300, runMs: 1_500 });
     const receiver = await startReceiver(() => 204);
     try {
@@ -140,9 +162,8 @@ describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
 
       // Exactly once: one result file per task, one upstream task per task sent there, one charge per task.
       // A file published by the killed worker just before it died is an orphan the sweepers remove.
-      const resultFiles = () => readdirSync(path.join(storage, 'results'));
-      await waitUntil('one result file per task, in the shared storage', 30_000, async () => resultFiles().length === TASKS);
-      const files = resultFiles();
+      await waitUntil('one result object per task, in the shared storage', 30_000, async () => (await cluster.resultNames()).length === TASKS);
+      const files = await cluster.resultNames();
       assert.deepEqual(new Set(tasks.map((t) => path.basename(t.result_path!))), new Set(files));
       const upstream = jobs.filter((j) => j.channel === 'ali').length;
       const creates = fake.creates.map((c) => c.body.input.prompt as string);
@@ -174,7 +195,7 @@ describe('many processes on one PostgreSQL database', ON_POSTGRES, () => {
 
 describe('wake-ups between processes (LISTEN/NOTIFY)', ON_POSTGRES, () => {
   // A poll and a lease far longer than the test: only a signal from the API process can move the worker in time.
-  const cluster = useCluster(() => ({ VIDGATE_WORKER_POLL: '10m', VIDGATE_JOB_LEASE: '10m', VIDGATE_BOOTSTRAP_CREDITS: '100000' }));
+  const cluster = useCluster('folder', () => ({ VIDGATE_WORKER_POLL: '10m', VIDGATE_JOB_LEASE: '10m', VIDGATE_BOOTSTRAP_CREDITS: '100000' }));
 
   it('a worker process starts a task the moment another process stores it, and stops its render the moment another cancels it', async () => {
     const api = await cluster.start(['serve', '--no-worker']);
