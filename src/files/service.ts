@@ -11,7 +11,7 @@ import { isPostgres } from '../store/dialect.ts';
 import type { FilesTable } from '../store/schema.ts';
 import type { Clock } from '../util/clock.ts';
 import { ACCEPTED_FILE_TYPES, checkUploadPath, FILE_KINDS, safeFileName, sniffFileType, uploadFolder } from './kinds.ts';
-import { type StoredFileRef, type UploadedFiles, UploadTooLargeError } from './storage.ts';
+import { STORED_FILE_NAME, type StoredFileRef, type UploadedFiles, UploadTooLargeError } from './storage.ts';
 import { StorageUnavailable } from '../storage/index.ts';
 import { storageOutage } from '../storage/serve.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -160,10 +160,12 @@ export class FileService {
    */
   async objectKeyOf(url: string, field: string): Promise<string | null> {
     const prefix = `${this.deps.publicUrl}/files/`;
-    if (!url.startsWith(prefix)) return null;
-    const [id, name] = url.slice(prefix.length).split(/[?#]/)[0].split('/');
+    // Ours either way: vidgate's file URL, or the storage's presigned one (VIDGATE_RESULT_URLS=presigned), which the guard might refuse to fetch.
+    const stored = url.startsWith(prefix) ? null : await this.deps.files.storedNameOfUrl(url);
+    if (!url.startsWith(prefix) && stored === null) return null;
+    const [id, name] = stored !== null ? [STORED_FILE_NAME.exec(stored)?.[1], null] : url.slice(prefix.length).split(/[?#]/)[0].split('/');
     const row = await this.servable(id ?? '');
-    if (!row || row.file_name !== name) throw invalidField(field, 'names an uploaded file that has expired or does not exist');
+    if (!row || (name !== null && row.file_name !== name)) throw invalidField(field, 'names an uploaded file that has expired or does not exist');
     return this.deps.files.keyOf(row.stored_name);
   }
 

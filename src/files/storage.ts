@@ -77,6 +77,12 @@ export class UploadedFiles {
     await this.objects.delete(FILES + path.basename(storedName));
   }
 
+  /** The stored name of a file a presigned URL of this storage names, or null when the URL is not one. */
+  async storedNameOfUrl(url: string): Promise<string | null> {
+    const key = await this.objects.keyOfPresignedUrl(url);
+    return key?.startsWith(FILES) ? key.slice(FILES.length) : null;
+  }
+
   /** The object key of a stored file. */
   keyOf(storedName: string): string {
     return FILES + path.basename(storedName);

@@ -125,6 +125,10 @@ export class FileObjectStore implements ObjectStore {
     return null;
   }
 
+  async keyOfPresignedUrl(): Promise<string | null> {
+    return null;
+  }
+
   async check(): Promise<void> {
     await mkdir(this.scratchDir, { recursive: true });
     await access(this.root);

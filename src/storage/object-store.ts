@@ -35,6 +35,8 @@ export interface ObjectStore {
   list(prefix: string, batch: number): AsyncGenerator<ObjectInfo[]>;
   /** A URL anyone may GET the object at for `expiresInS` seconds; null when the store cannot make one (`file`). */
   presign(key: string, expiresInS: number, options?: { downloadName?: string; contentType?: string }): Promise<string | null>;
+  /** The key of an object a URL of `presign` names (whatever its signature or expiry), or null when it is not one of this store's. */
+  keyOfPresignedUrl(url: string): Promise<string | null>;
   /** Throws, saying what is wrong, when the store cannot be read and written. */
   check(): Promise<void>;
 }

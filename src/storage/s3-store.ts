@@ -137,6 +137,21 @@ export class S3ObjectStore implements ObjectStore {
     return getSignedUrl(this.client, command, { expiresIn: Math.max(1, Math.floor(expiresInS)) });
   }
 
+  private presignedBase?: Promise<string>;
+
+  async keyOfPresignedUrl(url: string): Promise<string | null> {
+    // Where this store's presigned URLs start (the endpoint, path or host style, the prefix): learnt from one it makes.
+    this.presignedBase ??= this.presign('k', 60).then((probe) => probe.slice(0, probe.indexOf('?') - 1));
+    const base = await this.presignedBase;
+    const bare = url.split(/[?#]/)[0];
+    if (!bare.startsWith(base) || bare.length === base.length) return null;
+    try {
+      return decodeURIComponent(bare.slice(base.length));
+    } catch {
+      return null;
+    }
+  }
+
   async check(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));

@@ -69,6 +69,11 @@ for (const mode of ['proxy', 'redirect', 'presigned'] as const) {
       }
       const download = await fetch(file.download_url);
       assert.equal(download.headers.get('content-disposition'), `attachment; filename="${file.file_name}"`);
+
+      // The file URL, whatever its form, starts a task: read from the bucket, not fetched through the outbound guard.
+      const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-image-to-video', image_start: file.file_url, duration: 2 } });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      assert.equal((await waitForTask(server, created.body.id)).status, 'completed');
     });
 
     it('stores a task\'s inputs and result in the bucket, serves the result with Range, and drops the inputs once done', async () => {
