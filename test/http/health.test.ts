@@ -32,7 +32,7 @@ describe('health, readiness and metrics', () => {
 
   it('answers /healthz and /readyz without a key', async () => {
     assert.deepEqual((await server.call('GET', '/healthz', { key: null })).body, { status: 'ok' });
-    assert.deepEqual((await server.call('GET', '/readyz', { key: null })).body, { status: 'ready', store: 'ok' });
+    assert.deepEqual((await server.call('GET', '/readyz', { key: null })).body, { status: 'ready', store: 'ok', storage: 'ok' });
   });
 
   it('wants the metrics token when one is set', async () => {
