@@ -54,7 +54,7 @@ describe('a file store moving a file in', () => {
 });
 
 describeOnEachStore('the sweeper and orphan result files', (handle) => {
-  it('removes result files no task names once they are older than the orphan age, and nothing else', async () => {
+  it('removes result files and inputs no task names once they are older than the orphan age, and nothing else', async () => {
     const storage = mkdtempSync(path.join(tmpdir(), 'vidgate-orphans-'));
     try {
       const objects = new FileObjectStore(storage);
@@ -78,12 +78,20 @@ describeOnEachStore('the sweeper and orphan result files', (handle) => {
         writeFileSync(path.join(resultsDir, name), which);
         if (which !== 'fresh') utimesSync(path.join(resultsDir, name), hourAgo, hourAgo);
       }
+      // Inputs: the task's own stay; a never-recorded task's (a create that died) go once old; fresh ones wait.
+      const inputs = { ownTask: `inputs/${task}/image_start`, neverRecorded: 'inputs/task-unified-1700000003-xxxxxxxx/image_start', freshCreate: 'inputs/task-unified-1700000004-wwwwwwww/image_start' };
+      for (const [which, key] of Object.entries(inputs)) {
+        mkdirSync(path.dirname(path.join(storage, key)), { recursive: true });
+        writeFileSync(path.join(storage, key), which);
+        if (which !== 'freshCreate') utimesSync(path.join(storage, key), hourAgo, hourAgo);
+      }
       const sweeper = new Sweeper({
         store: handle.store, clock: systemClock, results, uploads: new UploadedFiles(objects), objects, resultTtlMs: 86_400_000,
         orphanAgeMs: 60_000, intervalMs: 60_000, logger: pino({ level: 'silent' }),
       });
-      assert.equal(await sweeper.sweep(), 3);
+      assert.equal(await sweeper.sweep(), 4);
       assert.deepEqual(readdirSync(resultsDir).sort(), [names.kept, names.fresh, names.notOurs].sort());
+      assert.deepEqual(Object.entries(inputs).filter(([, key]) => existsSync(path.join(storage, key))).map(([which]) => which), ['ownTask', 'freshCreate']);
     } finally {
       rmSync(storage, { recursive: true, force: true });
     }
