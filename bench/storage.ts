@@ -54,10 +54,12 @@ async function run(name: string, env: Record<string, string>): Promise<void> {
       urls.push(body.data.file_url);
     }
     const upSeconds = (performance.now() - start) / 1000;
+    const afterUploads = peakRss(server.child.pid!);
     start = performance.now();
     let down = 0;
     for (const url of urls) down += await drain(url);
     const downSeconds = (performance.now() - start) / 1000;
+    const afterDownloads = peakRss(server.child.pid!);
     start = performance.now();
     const ids: string[] = [];
     for (let i = 0; i < TASKS; i++) ids.push((await server.call('POST', '/v1/videos/generations', { model: 'wan2.7-text-to-video', prompt: `bench ${i}`, duration: 2 })).body.id);
@@ -68,10 +70,11 @@ async function run(name: string, env: Record<string, string>): Promise<void> {
     for (const url of results) resultBytes += await drain(url);
     const resultSeconds = (performance.now() - start) / 1000;
     const grew = (peakRss(server.child.pid!) - idle) / MB;
+    const above = (rss: number) => ((rss - idle) / MB).toFixed(1);
     console.log(`${name}:`);
     console.log(`  ${UPLOADS} uploads of ${SIZE_MB} MB: in ${((UPLOADS * SIZE_MB) / upSeconds).toFixed(0)} MB/s, back out through vidgate ${((down / MB) / downSeconds).toFixed(0)} MB/s`);
     console.log(`  ${TASKS} tasks rendered and published in ${renderSeconds.toFixed(1)} s; their results (${(resultBytes / MB).toFixed(1)} MB) read back in ${resultSeconds.toFixed(2)} s`);
-    console.log(`  server peak RSS ${(idle / MB).toFixed(0)} MB at idle, grew by ${grew.toFixed(1)} MB (aim: under 64 MB)`);
+    console.log(`  server peak RSS ${(idle / MB).toFixed(0)} MB at idle; above it: ${above(afterUploads)} MB after the uploads, ${above(afterDownloads)} MB after reading them back, ${grew.toFixed(1)} MB after the renders (aim: under 64 MB)`);
   } finally {
     server.child.kill('SIGTERM');
     await server.exited;

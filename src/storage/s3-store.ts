@@ -1,11 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException,
+  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -25,7 +25,9 @@ export type S3Options = {
 };
 
 /** Parts of a multipart upload: memory per upload is about queueSize × partSize. */
-const PART_BYTES = 8 * 1024 * 1024;
+const PART_BYTES = 5 * 1024 * 1024; // S3's smallest part: memory per upload stays near queueSize × this
+/** S3's largest single PUT. */
+const SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 
 /**
  * Objects in an S3-compatible bucket (AWS S3, MinIO, R2, OSS…). Credentials come from the SDK's
@@ -65,8 +67,15 @@ export class S3ObjectStore implements ObjectStore {
     }).done());
   }
 
+  /** A file of known length goes up in one streamed PUT (up to S3's 5 GB), holding no parts in memory; a larger one in parts. */
   async moveIn(key: string, file: string, options: { contentType?: string } = {}): Promise<void> {
-    await this.put(key, createReadStream(file), options);
+    const { size } = await stat(file);
+    if (size > SINGLE_PUT_BYTES) await this.put(key, createReadStream(file), options);
+    else {
+      await this.call(key, () => this.client.send(new PutObjectCommand({
+        Bucket: this.options.bucket, Key: this.full(key), Body: createReadStream(file), ContentLength: size, ContentType: options.contentType,
+      })));
+    }
     await rm(file, { force: true });
   }
 
