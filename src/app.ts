@@ -35,6 +35,7 @@ import { Worker } from './queue/worker.ts';
 import { CallbackDeliverer } from './callbacks/deliverer.ts';
 import { CallbackService } from './callbacks/service.ts';
 import type { TaskHooks } from './tasks/hooks.ts';
+import { TaskEvents } from './tasks/events.ts';
 import { TaskRunner } from './tasks/runner.ts';
 import { TaskSettlement } from './tasks/settlement.ts';
 import { TaskService } from './tasks/service.ts';
@@ -55,6 +56,8 @@ export type AppOptions = {
   worker?: boolean;
   /** The object storage, instead of the one the settings name (tests). */
   objects?: ObjectStore;
+  /** How often open task event streams get a comment line; default 15 s (tests shorten it). */
+  eventHeartbeatMs?: number;
 };
 
 export type App = {
@@ -126,6 +129,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       void cancelUpstreamJob(db, router, taskId, logger);
     },
     taskEnded: () => signals.publish({ kind: 'callback_due' }),
+    taskChanged: (taskId, userId) => signals.publish({ kind: 'task_changed', taskId, userId }),
   };
   const settlement = new TaskSettlement(results, (row) => metrics.taskEnded(row));
   const prices = new PriceBook();
@@ -149,6 +153,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       slots: new Slots(settings.ingest_concurrency),
     },
   });
+  const events = new TaskEvents({ db, results, clock, signals, logger, heartbeatMs: options.eventHeartbeatMs });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });
@@ -156,7 +161,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   // /v1/models lists only what some channel serves: a model nothing serves would only answer 503.
   const servedModels = new Set(Object.keys(MODELS).filter((id) => router.candidates(id).length > 0));
   const http = await buildHttpServer({
-    callers, tasks, callbacks, webhooks, files, store, livePrices, router, objects, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, results, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
+    callers, tasks, events, callbacks, webhooks, files, store, livePrices, router, objects, fileMaxBytes: settings.file_max_bytes, base64MaxBytes: settings.file_base64_max_bytes, metrics, metricsToken: settings.metrics_token, db, servedModels, prices, defaultRpm: settings.rate_limit_rpm, results, bodyLimit: settings.max_body_bytes, version: VERSION, logger, logRequests,
     timeouts: { headersMs: settings.headers_timeout, idleMs: settings.idle_timeout }, inputs: { urls: inputUrls, mode: settings.result_urls, clock },
   });
   let sweeper: Sweeper | null = null;
@@ -181,6 +186,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     unparker = new Unparker({ store, clock, router, logger, onWoken: jobDue });
     poller = new UpstreamPoller({
       store, clock, router, settlement, logger, objects, scratchDir: path.join(settings.data_dir, 'work'), jobReady: jobDue, capacityFreed: () => signals.publish({ kind: 'capacity_freed' }),
+      taskChanged: (taskId) => hooks.taskChanged?.(taskId),
       taskEnded: async (taskId) => {
         hooks.taskEnded?.();
         await runner.dropFiles(taskId);
@@ -206,6 +212,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     settlement,
     pricesIgnored,
     async close() {
+      await events.stop(); // open streams would hold the HTTP server's close
       await closeHttpServer(http, settings.shutdown_grace);
       await poller?.stop();
       await unparker?.stop();

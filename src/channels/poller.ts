@@ -29,6 +29,8 @@ export type UpstreamPollerDeps = {
   logger: Logger;
   /** A task ended here (failed upstream): drop its files, send its callback. */
   taskEnded(taskId: string): Promise<void>;
+  /** A task's progress or status changed (committed): its event streams send it. */
+  taskChanged?(taskId: string): void;
   /** A job is due for a worker (a result to fetch, a job to resubmit). */
   jobReady(): void;
   /** A job left a channel: parked jobs may fit now. */
@@ -155,7 +157,7 @@ export class UpstreamPoller {
       if (progress === step(now - channel.settings.poll_interval)) return;
     }
     if (progress <= 0) return;
-    await this.deps.store.write((trx) => raiseProgress(trx, handle.taskId, Math.min(99, progress), now));
+    if (await this.deps.store.write((trx) => raiseProgress(trx, handle.taskId, Math.min(99, progress), now))) this.deps.taskChanged?.(handle.taskId);
   }
 
   /** A submit whose answer was lost: adopt the job if the upstream has it, resubmit if it surely does not. */
@@ -197,7 +199,10 @@ export class UpstreamPoller {
       if (!(await failWaitingJob(trx, taskId, failure.message, now))) return false;
       return (await settlement.fail(trx, taskId, failure.code, failure.message, now)) !== undefined;
     });
-    if (ended) await this.deps.taskEnded(taskId);
+    if (ended) {
+      this.deps.taskChanged?.(taskId);
+      await this.deps.taskEnded(taskId);
+    }
     this.deps.capacityFreed();
   }
 }

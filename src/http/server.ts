@@ -33,11 +33,14 @@ import type { Clock } from '../util/clock.ts';
 import type { UpstreamWebhooks } from '../channels/webhooks.ts';
 import type { ResultFiles } from '../media/results.ts';
 import type { ObjectStore } from '../storage/index.ts';
+import type { TaskEvents } from '../tasks/events.ts';
 import type { ObjectUrlMode } from '../storage/serve.ts';
 
 export type HttpDeps = {
   callers: CallerCache;
   tasks: TaskService;
+  /** Open task event streams (CONTRACT §11.1). */
+  events: TaskEvents;
   callbacks: CallbackService;
   webhooks: UpstreamWebhooks;
   files: FileService;
@@ -114,7 +117,7 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     async (v1) => {
       addAuthHook(v1, deps.callers);
       await v1.register(generationsRoutes, { tasks: deps.tasks, defaultRpm: deps.defaultRpm });
-      await v1.register(tasksRoutes, { tasks: deps.tasks });
+      await v1.register(tasksRoutes, { tasks: deps.tasks, events: deps.events });
       await v1.register(callbacksRoutes, { callbacks: deps.callbacks });
       await v1.register(creditsRoutes, { db: deps.db });
       await v1.register(modelsRoutes, { served: deps.servedModels, prices: deps.prices });

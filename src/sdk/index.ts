@@ -42,8 +42,10 @@ export type ClientOptions = {
 export type RequestOptions = { signal?: AbortSignal };
 
 export type WaitOptions = RequestOptions & {
-  /** Called after every poll with the task as it is then. */
+  /** Called with the task at every change (or poll) as it is then. */
   onProgress?: (task: Task) => void;
+  /** Follow the task's event stream (default); false polls only. Polling also takes over when the stream breaks. */
+  stream?: boolean;
   /** First wait between polls (default 1 s); it grows by half each poll up to `maxIntervalMs` (default 10 s). */
   intervalMs?: number;
   maxIntervalMs?: number;
@@ -131,18 +133,51 @@ export class VidgateClient {
   async waitForTask(id: string, options: WaitOptions = {}): Promise<Task> {
     const { signal, onProgress } = options;
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    if (options.stream !== false) {
+      const ended = await this.followEvents(id, { signal, onProgress, deadline });
+      if (ended) return settled(ended);
+    }
     let interval = options.intervalMs ?? 1000;
     for (;;) {
       const task = await this.getTask(id, { signal });
       onProgress?.(task);
-      if (TERMINAL.has(task.status)) {
-        if (task.status === 'completed') return task;
-        throw new VidgateTaskError(task);
-      }
+      if (TERMINAL.has(task.status)) return settled(task);
       if (Date.now() + interval > deadline) throw new Error(`task ${id} is still ${task.status} after ${options.timeoutMs} ms`);
       await sleep(interval, signal);
       interval = Math.min(interval * 1.5, options.maxIntervalMs ?? 10_000);
     }
+  }
+
+  /**
+   * Follows GET /v1/tasks/{id}/events until a terminal state, which it answers; null when the
+   * stream could not be opened or broke (the caller polls instead). An API error (a wrong id)
+   * and the caller's abort are thrown.
+   */
+  private async followEvents(id: string, options: { signal?: AbortSignal; onProgress?: (task: Task) => void; deadline: number }): Promise<Task | null> {
+    const signals = [options.signal, Number.isFinite(options.deadline) ? AbortSignal.timeout(Math.max(1, options.deadline - Date.now())) : undefined].filter((s) => s !== undefined);
+    let response: Response;
+    try {
+      response = await this.fetch(`${this.baseUrl}/v1/tasks/${encodeURIComponent(id)}/events`, {
+        headers: { authorization: `Bearer ${this.apiKey}`, accept: 'text/event-stream' }, signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      return null;
+    }
+    if (response.status === 400 || response.status === 401 || response.status === 404) throw await apiError(response);
+    if (!response.ok || !response.body) return null;
+    let last: Task | null = null;
+    try {
+      for await (const task of taskEvents(response.body)) {
+        last = task;
+        options.onProgress?.(task);
+        if (TERMINAL.has(task.status)) return task;
+      }
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+    }
+    if (Date.now() >= options.deadline) throw new Error(`task ${id} is still ${last?.status ?? 'running'} after the timeout`);
+    return null;
   }
 
   /** Uploads a file (multipart, streamed); its `file_url` works as a media URL in any task for 72 h. */
@@ -226,4 +261,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener('abort', stop, { once: true });
   });
+}
+
+/** A terminal task: completed is the answer, failed or cancelled a VidgateTaskError. */
+function settled(task: Task): Task {
+  if (task.status === 'completed') return task;
+  throw new VidgateTaskError(task);
+}
+
+/** The task objects of a text/event-stream body, as they arrive. */
+async function* taskEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<Task> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+      const data = buffer.slice(0, end).split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+      buffer = buffer.slice(end + 2);
+      if (data) yield JSON.parse(data) as Task;
+    }
+  }
 }

@@ -18,7 +18,9 @@ export type Signal =
   /** A channel's jobs should be polled now (an upstream webhook arrived). */
   | { kind: 'poll_channel'; channel: string }
   /** A channel place came free: parked jobs may move. */
-  | { kind: 'capacity_freed' };
+  | { kind: 'capacity_freed' }
+  /** A task's status or progress changed: its event streams send the new state. */
+  | { kind: 'task_changed'; taskId: string; userId?: string };
 
 const signalSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('job_due') }),
@@ -26,6 +28,7 @@ const signalSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('callback_due') }),
   z.object({ kind: z.literal('poll_channel'), channel: z.string() }),
   z.object({ kind: z.literal('capacity_freed') }),
+  z.object({ kind: z.literal('task_changed'), taskId: z.string(), userId: z.string().optional() }),
 ]);
 
 /** After a listener reconnects, anything may have been missed: every loop looks once. */

@@ -9,4 +9,6 @@ export type TaskHooks = {
   taskCancelled?(taskId: string): void;
   /** A task ended and may have a callback to send. */
   taskEnded?(): void;
+  /** A task's status or progress changed (committed): its event streams send it (CONTRACT §11.1). */
+  taskChanged?(taskId: string, userId?: string): void;
 };

@@ -108,10 +108,11 @@ export class TaskRunner implements JobHandler {
   private async render(lease: Lease, task: TaskRow, channel: Channel): Promise<void> {
     const { store, clock, results } = this.deps;
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
+    this.deps.hooks?.taskChanged?.(task.id, task.user_id);
     const workDir = await this.attemptDir(lease);
     try {
       const job = await loadRenderJob(store.db, this.deps.objects, task, path.join(workDir, 'inputs'));
-      const { file, billedSeconds } = await channel.renderer!.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task.id) });
+      const { file, billedSeconds } = await channel.renderer!.render(job, { workDir, signal: lease.signal, onProgress: this.progressWriter(task) });
       const stored = await results.publish(file, task.id);
       await this.finishJob(lease, task, { ...stored, billedSeconds: billedSeconds ?? task.billed_seconds });
     } finally {
@@ -122,6 +123,7 @@ export class TaskRunner implements JobHandler {
   private async submit(lease: Lease, task: TaskRow, channel: Channel, submitKey: string): Promise<void> {
     const { store, clock } = this.deps;
     await store.write((trx) => markProcessing(trx, task.id, clock.now()));
+    this.deps.hooks?.taskChanged?.(task.id, task.user_id);
     const inputs = path.join(this.taskWorkDir(task.id), 'inputs');
     const stored = { ...(await loadRenderJob(store.db, this.deps.objects, task, inputs)), upstreamModel: upstreamModel(channel, task.model), submitKey };
     const job = await deliverInputs(stored, channel, this.deps.inputUrls, clock.now(), lease.signal);
@@ -228,6 +230,7 @@ export class TaskRunner implements JobHandler {
       await settlement.fail(trx, lease.job.task_id, failure.code, failure.message, now);
     });
     this.deps.hooks?.taskEnded?.();
+    this.deps.hooks?.taskChanged?.(lease.job.task_id);
     await this.dropFiles(lease.job.task_id);
   }
 
@@ -246,7 +249,10 @@ export class TaskRunner implements JobHandler {
       throw error;
     }
     if (result && !completed) await results.remove(result.path); // the task ended some other way meanwhile
-    if (completed) this.deps.hooks?.taskEnded?.();
+    if (completed) {
+      this.deps.hooks?.taskEnded?.();
+      this.deps.hooks?.taskChanged?.(task.id, task.user_id);
+    }
     await this.dropFiles(task.id);
   }
 
@@ -257,8 +263,9 @@ export class TaskRunner implements JobHandler {
   }
 
   /** Turns an engine's fraction into progress 1–99, written now and then, one write at a time. */
-  private progressWriter(taskId: string): (fraction: number) => void {
-    const { store, clock, logger } = this.deps;
+  private progressWriter(task: TaskRow): (fraction: number) => void {
+    const { store, clock, logger, hooks } = this.deps;
+    const taskId = task.id;
     let written = 0;
     let lastWriteAt = 0;
     let writing = false;
@@ -270,7 +277,10 @@ export class TaskRunner implements JobHandler {
       lastWriteAt = now;
       store
         .write((trx) => raiseProgress(trx, taskId, progress, now))
-        .then(() => (written = progress))
+        .then(() => {
+          written = progress;
+          hooks?.taskChanged?.(taskId, task.user_id);
+        })
         .catch((err) => logger.warn({ err, task: taskId }, 'could not record progress'))
         .finally(() => (writing = false));
     };

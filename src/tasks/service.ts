@@ -96,6 +96,7 @@ export class TaskService {
         await reserveCredits(trx, { ...row, unlimited: caller.unlimited, maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now });
       });
       this.deps.hooks?.jobQueued?.();
+      this.deps.hooks?.taskChanged?.(row.id, row.user_id);
       return this.view(row);
     } catch (error) {
       if (media.length > 0) await ingest.objects.deletePrefix(inputsPrefix(id)).catch(() => {}); // else the orphan sweep takes them
@@ -145,6 +146,7 @@ export class TaskService {
     }
     hooks?.taskCancelled?.(task.id);
     hooks?.taskEnded?.();
+    hooks?.taskChanged?.(task.id, task.user_id);
     await ingest.objects.deletePrefix(inputsPrefix(task.id)).catch(() => {}); // else the sweeper takes them with the task
     return { id: task.id, object: 'task.cancelled', status: 'cancelled', message: 'The task was cancelled and its credits released.' };
   }

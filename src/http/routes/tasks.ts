@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TASK_STATUSES, taskViewSchema } from '../../contract/task-view.ts';
 import type { TaskService } from '../../tasks/service.ts';
+import type { TaskEvents } from '../../tasks/events.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
 
@@ -21,7 +22,38 @@ const taskListSchema = z
   .object({ object: z.literal('list'), data: z.array(taskViewSchema), has_more: z.boolean(), last_id: z.string().nullable() })
   .meta({ id: 'TaskList' });
 
-export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService }> = async (app, { tasks }) => {
+const eventStream = z.string().describe('text/event-stream: `event: task` with the task object as `data` and a growing `id`; a comment line every 15 s');
+const lastEventId = z.object({ 'last-event-id': z.string().regex(/^\d{1,16}$/, 'must be the id of an event this stream sent').optional() });
+
+export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; events: TaskEvents }> = async (app, { tasks, events }) => {
+  app.get('/tasks/events', {
+    schema: {
+      summary: "Follow all the caller's tasks (Server-Sent Events)", operationId: 'streamTasks',
+      description: 'Every change of status or progress of any task of the caller\'s user, as it happens (`data.id` tells them apart); stays open. `Last-Event-ID` resumes without repeats.',
+      tags: ['tasks'], security: [{ bearerAuth: [] }], headers: lastEventId,
+      response: { 200: eventStream, ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      const since = request.headers['last-event-id'];
+      await events.open(reply, { userId: callerOf(request).userId, task: null, lastEventId: since ? Number(since) : null });
+    },
+  });
+
+  app.get('/tasks/:task_id/events', {
+    schema: {
+      summary: 'Follow a task (Server-Sent Events)', operationId: 'streamTask',
+      description: 'The task\'s current state, then each change of status or progress, as `event: task` with the task object; ends after a terminal state. `Last-Event-ID` resumes without repeats. Owner only (any other id answers 404).',
+      tags: ['tasks'], security: [{ bearerAuth: [] }], params: taskIdParams, headers: lastEventId,
+      response: { 200: eventStream, ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      const caller = callerOf(request);
+      const task = await tasks.ownTask(caller, request.params.task_id);
+      const since = request.headers['last-event-id'];
+      await events.open(reply, { userId: caller.userId, task, lastEventId: since ? Number(since) : null });
+    },
+  });
+
   app.get('/tasks', {
     schema: {
       summary: "List the caller's tasks", operationId: 'listTasks',
