@@ -56,8 +56,8 @@ export type AppOptions = {
   worker?: boolean;
   /** The object storage, instead of the one the settings name (tests). */
   objects?: ObjectStore;
-  /** How often open task event streams get a comment line; default 15 s (tests shorten it). */
-  eventHeartbeatMs?: number;
+  /** Task event streams' heartbeat and catch-up read periods; defaults 15 s and 1 s (tests change them). */
+  taskEvents?: { heartbeatMs?: number; catchUpMs?: number };
 };
 
 export type App = {
@@ -153,7 +153,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       slots: new Slots(settings.ingest_concurrency),
     },
   });
-  const events = new TaskEvents({ db, results, clock, signals, logger, heartbeatMs: options.eventHeartbeatMs });
+  const events = new TaskEvents({ db, results, clock, signals, logger, ...options.taskEvents });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });

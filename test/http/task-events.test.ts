@@ -10,6 +10,8 @@ import { systemClock } from '../../src/util/clock.ts';
 import { type SseEvent, readEvents } from '../helpers/sse.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { until } from '../helpers/poll.ts';
+import { startVidgate } from '../helpers/process.ts';
+import { tempPostgresDatabase } from '../helpers/store.ts';
 
 const ORDER = ['pending', 'processing', 'completed'];
 
@@ -20,13 +22,13 @@ describe('task events (Server-Sent Events)', () => {
     fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${key}`, ...headers }, signal });
 
   before(async () => {
-    server = await startTestServer({}, { worker: true, eventHeartbeatMs: 200 });
+    server = await startTestServer({}, { worker: true, taskEvents: { heartbeatMs: 200 } });
     otherKey = await server.newKey({ user: 'mallory', userCredits: 100_000_000 });
   });
   after(() => server.close());
 
   it('streams a task from its current state through its progress to the end, ids growing, and then closes', async () => {
-    const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'a slow tide', duration: 5, quality: '1080p' } });
+    const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'a slow tide', duration: 3, quality: '720p' } });
     const res = await stream(`/v1/tasks/${created.body.id}/events`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
@@ -84,6 +86,34 @@ describe('task events (Server-Sent Events)', () => {
     assert.equal(ended, false, 'still open after the tasks ended');
     controller.abort();
     await reading;
+  });
+});
+
+describe('task events across processes (PostgreSQL)', { skip: !process.env.VIDGATE_TEST_DATABASE_URL && 'needs PostgreSQL (bin/test starts one)' }, () => {
+  it('a task a worker in another process runs reaches the stream through the signal bus alone', { timeout: 120_000 }, async () => {
+    const database = await tempPostgresDatabase();
+    // No catch-up read in the API process: only the worker's signals can bring the changes.
+    const api = await startTestServer({ VIDGATE_DATABASE_URL: database.url }, { worker: false, taskEvents: { catchUpMs: 3_600_000 } });
+    const worker = await startVidgate(['worker'], { VIDGATE_DATABASE_URL: database.url, VIDGATE_DATA_DIR: api.dataDir });
+    try {
+      const controller = new AbortController();
+      const tasks: any[] = [];
+      const res = await fetch(`${api.baseUrl}/v1/tasks/events`, { headers: { authorization: `Bearer ${api.key}` }, signal: controller.signal });
+      const reading = readEvents(res, { onEvent: (event) => tasks.push(JSON.parse(event.data)) });
+      const created = await api.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'far away', duration: 2 } });
+      await until(() => tasks.some((task) => task.status === 'completed'), 'the completed task on the stream');
+      controller.abort();
+      await reading;
+      assert.ok(tasks.every((task) => task.id === created.body.id));
+      const statuses = [...new Set(tasks.map((task) => task.status))];
+      assert.deepEqual(statuses.slice(-2), ['processing', 'completed'], "the worker's changes, in order");
+      assert.equal(tasks.at(-1).results.length, 1);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      await api.close();
+      await database.drop();
+    }
   });
 });
 
