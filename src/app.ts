@@ -153,7 +153,8 @@ export async function createApp(options: AppOptions): Promise<App> {
       slots: new Slots(settings.ingest_concurrency),
     },
   });
-  const events = new TaskEvents({ db, results, clock, signals, logger, ...options.taskEvents });
+  // A heartbeat well inside the idle timeout, or quiet streams would be cut.
+  const events = new TaskEvents({ db, results, clock, signals, logger, heartbeatMs: Math.min(15_000, settings.idle_timeout / 2), ...options.taskEvents });
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });

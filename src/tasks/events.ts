@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -23,15 +24,25 @@ export function eventId(row: Pick<TaskRow, 'updated_at' | 'status' | 'progress'>
   return Number(row.updated_at) * 1000 + rank;
 }
 
+const STREAM_HEADERS = ['content-type: text/event-stream; charset=utf-8', 'cache-control: no-store', 'connection: close', 'x-accel-buffering: no', 'x-content-type-options: nosniff']
+  .map((line) => `${line}\r\n`)
+  .join('');
+
+/** One change as it goes on the wire: serialised once, whatever the number of streams it goes to. */
+type Frame = { id: number; bytes: Buffer; terminal: boolean };
+
 type Stream = {
-  reply: FastifyReply;
+  /** The connection itself: frames skip the HTTP response's chunked framing and its per-write cork and tick (the cost at 10k streams). */
+  socket: Duplex;
   userId: string;
   /** Set for a one-task stream, which ends after a terminal state. */
   taskId: string | null;
+  /** No event at or below this id goes out: where the client resumed from, or when a user stream opened. */
+  since: number;
   /** The id last sent, per task. */
   sent: Map<string, number>;
   /** Latest states waiting for the socket to drain (one per task). */
-  waiting: Map<string, { id: number; view: TaskView }> | null;
+  waiting: Map<string, Frame> | null;
   closed: boolean;
 };
 
@@ -79,21 +90,20 @@ export class TaskEvents {
    */
   async open(reply: FastifyReply, target: { userId: string; task: TaskRow | null; lastEventId: number | null }): Promise<void> {
     reply.hijack();
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no',
-    });
-    reply.raw.write(`retry: 2000\n\n`);
-    const stream: Stream = { reply, userId: target.userId, taskId: target.task?.id ?? null, sent: new Map(), waiting: null, closed: false };
-    reply.raw.on('close', () => this.close(stream));
-    reply.raw.on('drain', () => this.drain(stream));
+    const socket = reply.raw.socket;
+    if (!socket || socket.destroyed) return; // the client left already
+    // The response ends with the connection (no length, no chunks), as an event stream does.
+    socket.write(`HTTP/1.1 200 OK\r\n${STREAM_HEADERS}\r\nretry: 2000\n\n`);
+    // A new user stream carries what changes from now on; a task stream starts from the task as it is.
+    const floor = target.lastEventId ?? (target.task ? -1 : this.deps.clock.now() * 1000);
+    const stream: Stream = { socket, userId: target.userId, taskId: target.task?.id ?? null, since: floor, sent: new Map(), waiting: null, closed: false };
+    socket.on('close', () => this.close(stream));
+    socket.on('drain', () => this.drain(stream));
     add(this.byUser, target.userId, stream);
     if (target.task) add(this.byTask, target.task.id, stream);
-    const since = target.lastEventId ?? 0;
-    const first = target.task ? [target.task] : await this.changedSince(target.userId, since);
-    for (const row of first) if (eventId(row) > since) this.send(stream, row);
-    else stream.sent.set(row.id, since);
-    // Resumed after the end: nothing more will come.
-    if (target.task && isTerminal(target.task.status) && eventId(target.task) <= since) await this.close(stream);
+    const first = target.task ? [target.task] : await this.changedSince(target.userId, target.lastEventId);
+    this.send(stream, new Map(first.map((row) => [row.id, this.frame(row)])));
+    if (target.task && isTerminal(target.task.status)) await this.close(stream); // sent just now, or resumed after the end
   }
 
   async close(stream: Stream): Promise<void> {
@@ -101,7 +111,7 @@ export class TaskEvents {
     stream.closed = true;
     remove(this.byUser, stream.userId, stream);
     if (stream.taskId) remove(this.byTask, stream.taskId, stream);
-    if (!stream.reply.raw.writableEnded) stream.reply.raw.end();
+    if (!stream.socket.writableEnded) stream.socket.end();
   }
 
   /** Ends every stream (shutdown). */
@@ -115,22 +125,24 @@ export class TaskEvents {
   }
 
   /** The user's tasks changed after event `since` (a resumed user stream), oldest change first. */
-  private async changedSince(userId: string, since: number): Promise<TaskRow[]> {
-    if (since === 0) return [];
+  private async changedSince(userId: string, since: number | null): Promise<TaskRow[]> {
+    if (since === null) return [];
     const rows = await this.deps.db.selectFrom('tasks').selectAll().where('user_id', '=', userId).where('updated_at', '>=', Math.floor(since / 1000)).execute();
     return rows.sort((a, b) => eventId(a) - eventId(b));
   }
 
+  /** Reads the tasks signalled since the last read, in batches: changes that arrive meanwhile wait for the next one. */
   private async readDue(): Promise<void> {
-    const ids = [...this.due];
-    this.due.clear();
-    this.reading = null;
-    try {
-      const rows = await this.deps.db.selectFrom('tasks').selectAll().where('id', 'in', ids).execute();
-      for (const row of rows) this.dispatch(row);
-    } catch (err) {
-      this.deps.logger.warn({ err }, 'task events: could not read changed tasks; the catch-up read will');
+    while (this.due.size > 0) {
+      const ids = [...this.due].slice(0, 500);
+      for (const id of ids) this.due.delete(id);
+      try {
+        this.dispatch(await this.deps.db.selectFrom('tasks').selectAll().where('id', 'in', ids).execute());
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'task events: could not read changed tasks; the catch-up read will');
+      }
     }
+    this.reading = null;
   }
 
   /** Once a second, while any stream is open: every task changed since the last look (a signal may arrive before its commit). */
@@ -141,44 +153,61 @@ export class TaskEvents {
     this.cursor = now;
     try {
       const rows = await this.deps.db.selectFrom('tasks').selectAll().where('updated_at', '>=', from).execute();
-      for (const row of rows) if (this.watching(row.id, row.user_id)) this.dispatch(row);
+      this.dispatch(rows.filter((row) => this.watching(row.id, row.user_id)));
     } catch (err) {
       this.deps.logger.warn({ err }, 'task events: the catch-up read failed');
     }
   }
 
-  private dispatch(row: TaskRow): void {
-    const targets = new Set([...(this.byTask.get(row.id) ?? []), ...[...(this.byUser.get(row.user_id) ?? [])].filter((stream) => stream.taskId === null)]);
-    for (const stream of targets) this.send(stream, row);
-  }
-
-  private send(stream: Stream, row: TaskRow): void {
-    const id = eventId(row);
-    if (stream.closed || id <= (stream.sent.get(row.id) ?? -1)) return;
-    const view = toTaskView(viewSource(row, this.deps.results, this.deps.clock.now()));
-    if (stream.waiting) {
-      stream.waiting.set(row.id, { id, view }); // the socket is full: keep only the latest per task
-      return;
+  /** Sends changed rows to the streams watching them: one write per stream, however many tasks changed. */
+  private dispatch(rows: TaskRow[]): void {
+    const batches = new Map<Stream, Map<string, Frame>>();
+    for (const row of rows) {
+      let frame: Frame | null = null;
+      const queue = (stream: Stream) => {
+        let batch = batches.get(stream);
+        if (!batch) batches.set(stream, (batch = new Map()));
+        batch.set(row.id, (frame ??= this.frame(row)));
+      };
+      for (const stream of this.byTask.get(row.id) ?? []) queue(stream);
+      for (const stream of this.byUser.get(row.user_id) ?? []) if (stream.taskId === null) queue(stream);
     }
-    this.write(stream, row.id, id, view);
+    for (const [stream, frames] of batches) this.send(stream, frames);
   }
 
-  private write(stream: Stream, taskId: string, id: number, view: TaskView): void {
-    stream.sent.set(taskId, id);
-    const flushed = stream.reply.raw.write(`id: ${id}\nevent: task\ndata: ${JSON.stringify(view)}\n\n`);
-    if (isTerminal(view.status) && stream.taskId === taskId) return void this.close(stream);
+  private frame(row: TaskRow): Frame {
+    const id = eventId(row);
+    const view: TaskView = toTaskView(viewSource(row, this.deps.results, this.deps.clock.now()));
+    return { id, bytes: Buffer.from(`id: ${id}\nevent: task\ndata: ${JSON.stringify(view)}\n\n`), terminal: isTerminal(view.status) };
+  }
+
+  /** Sends what this stream has not seen yet; while its socket is full, keeps only the latest state per task. */
+  private send(stream: Stream, frames: Map<string, Frame>): void {
+    if (stream.closed) return;
+    for (const [taskId, frame] of frames) if (frame.id <= (stream.sent.get(taskId) ?? stream.since)) frames.delete(taskId);
+    if (frames.size === 0) return;
+    if (stream.waiting) for (const [taskId, frame] of frames) stream.waiting.set(taskId, frame);
+    else this.write(stream, frames);
+  }
+
+  /** One write of the frames, oldest change first, so the last id a client saw is the one to resume from. */
+  private write(stream: Stream, frames: Map<string, Frame>): void {
+    const chunks: Buffer[] = [];
+    let ends = false;
+    for (const [taskId, frame] of [...frames].sort((a, b) => a[1].id - b[1].id)) {
+      stream.sent.set(taskId, frame.id);
+      chunks.push(frame.bytes);
+      ends ||= frame.terminal && stream.taskId === taskId;
+    }
+    const flushed = stream.socket.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    if (ends) return void this.close(stream);
     if (!flushed) stream.waiting = new Map();
   }
 
   private drain(stream: Stream): void {
     const waiting = stream.waiting;
-    if (!waiting) return;
     stream.waiting = null;
-    for (const [taskId, event] of waiting) {
-      const full = stream.waiting as Stream['waiting']; // write() may have found the socket full again
-      if (full) full.set(taskId, event); // the rest waits for the next drain
-      else this.write(stream, taskId, event.id, event.view);
-    }
+    if (waiting && waiting.size > 0) this.write(stream, waiting);
   }
 
   /** A comment line on every stream; and a user stream forgets tasks unchanged for a minute (only a change, with a newer id, sends them again). */
@@ -186,8 +215,10 @@ export class TaskEvents {
     const forgetBefore = (this.deps.clock.now() - 60_000) * 1000;
     for (const streams of this.byUser.values()) {
       for (const stream of streams) {
-        if (!stream.waiting) stream.reply.raw.write(': keep-alive\n\n');
-        if (stream.taskId === null) for (const [taskId, id] of stream.sent) if (id < forgetBefore) stream.sent.delete(taskId);
+        if (!stream.waiting) stream.socket.write(': keep-alive\n\n');
+        if (stream.taskId !== null) continue;
+        for (const [taskId, id] of stream.sent) if (id < forgetBefore) stream.sent.delete(taskId);
+        stream.since = Math.max(stream.since, forgetBefore);
       }
     }
   }

@@ -47,7 +47,7 @@ export type TaskRunnerDeps = {
 };
 
 // Progress is written at most this often; ffmpeg reports four times a second.
-const PROGRESS_WRITE_MS = 500;
+const PROGRESS_WRITE_MS = 1000;
 
 /**
  * Runs a claimed task job through its phases: route it to a channel, then render it here (local)

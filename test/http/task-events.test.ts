@@ -122,18 +122,18 @@ describe('a slow reader', () => {
     const signals = new LocalSignalBus();
     const written: string[] = [];
     let full = false;
-    const raw = Object.assign(new EventEmitter(), {
+    const socket = Object.assign(new EventEmitter(), {
       writableEnded: false,
-      writeHead() {},
-      write(chunk: string) {
-        written.push(chunk);
+      destroyed: false,
+      write(chunk: Buffer | string) {
+        written.push(String(chunk));
         return !full;
       },
       end() {
         this.writableEnded = true;
       },
     });
-    const reply = { raw, hijack() {} } as any;
+    const reply = { raw: { socket }, hijack() {} } as any;
     const rows = new Map<string, any>();
     const db = { selectFrom: () => ({ selectAll: () => ({ where: (_c: string, _o: string, ids: string[]) => ({ execute: async () => ids.map((id) => rows.get(id)).filter(Boolean) }) }) }) } as any;
     const events = new TaskEvents({ db, results: new ResultFiles(new FileObjectStore('/tmp'), { publicUrl: 'http://127.0.0.1:1' }), clock: systemClock, signals, logger: pino({ level: 'silent' }), catchUpMs: 3_600_000 });
@@ -155,7 +155,7 @@ describe('a slow reader', () => {
     const sentWhileFull = written.filter((chunk) => chunk.startsWith('id:')).length;
     assert.equal(sentWhileFull, 2, 'one write found the socket full; nothing more was written');
     full = false;
-    raw.emit('drain');
+    socket.emit('drain');
     const last = written.filter((chunk) => chunk.startsWith('id:')).at(-1)!;
     assert.equal(written.filter((chunk) => chunk.startsWith('id:')).length, 3, 'one event on drain');
     assert.ok(last.startsWith(`id: ${eventId(row(90))}\n`), 'the latest state');
