@@ -37,7 +37,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => withEnumsForConsts(withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument)) as ReturnType<typeof jsonSchemaTransformObject>,
+    transformObject: (input) => withEventStreams(withEnumsForConsts(withoutUnusedSchemas(jsonSchemaTransformObject(input) as OpenApiDocument))) as ReturnType<typeof jsonSchemaTransformObject>,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -78,5 +78,15 @@ function withEnumsForConsts(document: OpenApiDocument): OpenApiDocument {
     if (!value || typeof value !== 'object' || Array.isArray(value) || !('const' in value)) return value;
     const { const: only, ...rest } = value as Record<string, unknown>;
     return { ...rest, enum: [only] };
+  });
+}
+
+/** A response whose schema says `contentMediaType: text/event-stream` (the task events) is listed under that media type, not JSON. */
+function withEventStreams(document: OpenApiDocument): OpenApiDocument {
+  return JSON.parse(JSON.stringify(document), (key, value: unknown) => {
+    if (key !== 'content' || !value || typeof value !== 'object') return value;
+    const json = (value as Record<string, { schema?: { contentMediaType?: string } }>)['application/json'];
+    const mediaType = json?.schema?.contentMediaType;
+    return mediaType ? { [mediaType]: json } : value;
   });
 }

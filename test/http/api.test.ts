@@ -264,6 +264,10 @@ describe('API over HTTP', () => {
       assert.ok(!Object.keys(doc.components.schemas).some((name) => name.endsWith('Input')), 'schemas keep their own names');
       assert.ok(t2v.includes('"aspect_ratio"') && t2v.includes('"3:4"') && t2v.includes('"minimum":2'));
       assert.ok(doc.paths['/v1/tasks/{task_id}'].get);
+      for (const events of ['/v1/tasks/events', '/v1/tasks/{task_id}/events']) {
+        assert.deepEqual(Object.keys(doc.paths[events].get.responses['200'].content), ['text/event-stream'], events);
+        assert.equal(doc.paths[events].get.parameters.find((p: any) => p.in === 'header').name, 'last-event-id');
+      }
       const page = await fetch(`${server.baseUrl}/docs/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);

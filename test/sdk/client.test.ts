@@ -44,6 +44,44 @@ describe('the SDK against a real vidgate', () => {
     assert.deepEqual([detail.family, detail.kind, detail.billing_rule, Object.keys(detail.prices)], ['seedance', 't2v', 'per_second', ['480p', '720p', '1080p', '4k']]);
   });
 
+  it("follows a task over its event stream, without polling", async () => {
+    const requests: string[] = [];
+    const counting = new VidgateClient({ baseUrl: server.baseUrl, apiKey: server.key, fetch: (input, init) => (requests.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`), fetch(input, init)) });
+    const created = await counting.createTask({ model: 'wan2.7-text-to-video', prompt: 'streamed', duration: 2 });
+    const seen: Task[] = [];
+    const done = await counting.waitForTask(created.id, { onProgress: (task) => seen.push(task) });
+    assert.equal(done.status, 'completed');
+    assert.ok(seen.length >= 2);
+    assert.deepEqual(requests.slice(1), [`GET /v1/tasks/${created.id}/events`], 'one stream, no polls');
+  });
+
+  it('falls back to polling when the stream breaks', async () => {
+    const requests: string[] = [];
+    // The stream's connection dies after its first chunk (the task as it is).
+    const breaking: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      requests.push(url.pathname);
+      const response = await fetch(input, init);
+      if (!url.pathname.endsWith('/events')) return response;
+      const reader = response.body!.getReader();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { value } = await reader.read();
+          controller.enqueue(value!);
+          void reader.cancel();
+          controller.error(new TypeError('terminated'));
+        },
+      });
+      return new Response(body, { status: 200, headers: response.headers });
+    };
+    const flaky = new VidgateClient({ baseUrl: server.baseUrl, apiKey: server.key, fetch: breaking });
+    const created = await flaky.createTask({ model: 'wan2.7-text-to-video', prompt: 'cut off', duration: 2 });
+    const done = await flaky.waitForTask(created.id, { intervalMs: 100, maxIntervalMs: 200 });
+    assert.equal(done.status, 'completed');
+    assert.ok(requests.includes(`/v1/tasks/${created.id}/events`));
+    assert.ok(requests.filter((p) => p === `/v1/tasks/${created.id}`).length >= 1, 'then polled');
+  });
+
   it('uploads a local file (streamed from disk) and uses its file_url as a task input', async () => {
     const file = await client.uploadFile(await openAsBlob(path.join(fixturesDir(), 'image-640x360.png')), { fileName: 'start.png' });
     assert.equal(file.mime_type, 'image/png');

@@ -22,7 +22,7 @@ const taskListSchema = z
   .object({ object: z.literal('list'), data: z.array(taskViewSchema), has_more: z.boolean(), last_id: z.string().nullable() })
   .meta({ id: 'TaskList' });
 
-const eventStream = z.string().describe('text/event-stream: `event: task` with the task object as `data` and a growing `id`; a comment line every 15 s');
+const eventStream = z.string().meta({ contentMediaType: 'text/event-stream' }).describe('Server-Sent Events: `event: task` with the task object (Task) as `data` and a growing `id`; a comment line every 15 s');
 const lastEventId = z.object({ 'last-event-id': z.string().regex(/^\d{1,16}$/, 'must be the id of an event this stream sent').optional() });
 
 export const tasksRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; events: TaskEvents }> = async (app, { tasks, events }) => {
