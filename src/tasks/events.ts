@@ -28,12 +28,34 @@ const STREAM_HEADERS = ['content-type: text/event-stream; charset=utf-8', 'cache
   .map((line) => `${line}\r\n`)
   .join('');
 
-/** One change as it goes on the wire: serialised once, whatever the number of streams it goes to. */
-type Frame = { id: number; bytes: Buffer; terminal: boolean };
+/** One change: serialised once, whatever the number of streams it goes to. */
+type Frame = { id: number; view: TaskView; bytes: Buffer; terminal: boolean };
+
+/** Where a stream's events go: a client's connection, or a listener in this process (the MCP server's wait_for_task). */
+type Sink = {
+  /** False when the connection is full: the stream then keeps only the latest state per task until `drain`. */
+  write(frames: Frame[]): boolean;
+  heartbeat(): void;
+  end(): void;
+};
+
+/**
+ * The connection itself: frames skip the HTTP response's chunked framing and its per-write cork
+ * and tick (the cost at 10k streams). The response ends with the connection, as an event stream does.
+ */
+function socketSink(socket: Duplex): Sink {
+  socket.write(`HTTP/1.1 200 OK\r\n${STREAM_HEADERS}\r\nretry: 2000\n\n`);
+  return {
+    write: (frames) => socket.write(frames.length === 1 ? frames[0].bytes : Buffer.concat(frames.map((frame) => frame.bytes))),
+    heartbeat: () => socket.write(': keep-alive\n\n'),
+    end: () => {
+      if (!socket.writableEnded) socket.end();
+    },
+  };
+}
 
 type Stream = {
-  /** The connection itself: frames skip the HTTP response's chunked framing and its per-write cork and tick (the cost at 10k streams). */
-  socket: Duplex;
+  sink: Sink;
   userId: string;
   /** Set for a one-task stream, which ends after a terminal state. */
   taskId: string | null;
@@ -41,7 +63,7 @@ type Stream = {
   since: number;
   /** The id last sent, per task. */
   sent: Map<string, number>;
-  /** Latest states waiting for the socket to drain (one per task). */
+  /** Latest states waiting for the connection to drain (one per task). */
   waiting: Map<string, Frame> | null;
   closed: boolean;
 };
@@ -92,18 +114,34 @@ export class TaskEvents {
     reply.hijack();
     const socket = reply.raw.socket;
     if (!socket || socket.destroyed) return; // the client left already
-    // The response ends with the connection (no length, no chunks), as an event stream does.
-    socket.write(`HTTP/1.1 200 OK\r\n${STREAM_HEADERS}\r\nretry: 2000\n\n`);
     // A new user stream carries what changes from now on; a task stream starts from the task as it is.
-    const floor = target.lastEventId ?? (target.task ? -1 : this.deps.clock.now() * 1000);
-    const stream: Stream = { socket, userId: target.userId, taskId: target.task?.id ?? null, since: floor, sent: new Map(), waiting: null, closed: false };
+    const stream = this.start(socketSink(socket), target.userId, target.task?.id ?? null, target.lastEventId ?? (target.task ? -1 : this.deps.clock.now() * 1000));
     socket.on('close', () => this.close(stream));
     socket.on('drain', () => this.drain(stream));
-    add(this.byUser, target.userId, stream);
-    if (target.task) add(this.byTask, target.task.id, stream);
     const first = target.task ? [target.task] : await this.changedSince(target.userId, target.lastEventId);
     this.send(stream, new Map(first.map((row) => [row.id, this.frame(row)])));
     if (target.task && isTerminal(target.task.status)) await this.close(stream); // sent just now, or resumed after the end
+  }
+
+  /**
+   * Calls `onTask` with the task as it is now, then at each change, until a terminal state or
+   * `stop()`; `ended` resolves then. In this process, with no connection (the MCP server's waits).
+   */
+  follow(task: TaskRow, onTask: (view: TaskView) => void): { ended: Promise<void>; stop(): void } {
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const sink: Sink = { write: (frames) => (frames.forEach((frame) => onTask(frame.view)), true), heartbeat: () => {}, end };
+    const stream = this.start(sink, task.user_id, task.id, -1);
+    this.send(stream, new Map([[task.id, this.frame(task)]]));
+    if (isTerminal(task.status)) void this.close(stream);
+    return { ended, stop: () => void this.close(stream) };
+  }
+
+  private start(sink: Sink, userId: string, taskId: string | null, since: number): Stream {
+    const stream: Stream = { sink, userId, taskId, since, sent: new Map(), waiting: null, closed: false };
+    add(this.byUser, userId, stream);
+    if (taskId) add(this.byTask, taskId, stream);
+    return stream;
   }
 
   async close(stream: Stream): Promise<void> {
@@ -111,7 +149,7 @@ export class TaskEvents {
     stream.closed = true;
     remove(this.byUser, stream.userId, stream);
     if (stream.taskId) remove(this.byTask, stream.taskId, stream);
-    if (!stream.socket.writableEnded) stream.socket.end();
+    stream.sink.end();
   }
 
   /** Ends every stream (shutdown). */
@@ -178,7 +216,7 @@ export class TaskEvents {
   private frame(row: TaskRow): Frame {
     const id = eventId(row);
     const view: TaskView = toTaskView(viewSource(row, this.deps.results, this.deps.clock.now()));
-    return { id, bytes: Buffer.from(`id: ${id}\nevent: task\ndata: ${JSON.stringify(view)}\n\n`), terminal: isTerminal(view.status) };
+    return { id, view, bytes: Buffer.from(`id: ${id}\nevent: task\ndata: ${JSON.stringify(view)}\n\n`), terminal: isTerminal(view.status) };
   }
 
   /** Sends what this stream has not seen yet; while its socket is full, keeps only the latest state per task. */
@@ -192,14 +230,13 @@ export class TaskEvents {
 
   /** One write of the frames, oldest change first, so the last id a client saw is the one to resume from. */
   private write(stream: Stream, frames: Map<string, Frame>): void {
-    const chunks: Buffer[] = [];
+    const ordered = [...frames].sort((a, b) => a[1].id - b[1].id);
     let ends = false;
-    for (const [taskId, frame] of [...frames].sort((a, b) => a[1].id - b[1].id)) {
+    for (const [taskId, frame] of ordered) {
       stream.sent.set(taskId, frame.id);
-      chunks.push(frame.bytes);
       ends ||= frame.terminal && stream.taskId === taskId;
     }
-    const flushed = stream.socket.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    const flushed = stream.sink.write(ordered.map(([, frame]) => frame));
     if (ends) return void this.close(stream);
     if (!flushed) stream.waiting = new Map();
   }
@@ -215,7 +252,7 @@ export class TaskEvents {
     const forgetBefore = (this.deps.clock.now() - 60_000) * 1000;
     for (const streams of this.byUser.values()) {
       for (const stream of streams) {
-        if (!stream.waiting) stream.socket.write(': keep-alive\n\n');
+        if (!stream.waiting) stream.sink.heartbeat();
         if (stream.taskId !== null) continue;
         for (const [taskId, id] of stream.sent) if (id < forgetBefore) stream.sent.delete(taskId);
         stream.since = Math.max(stream.since, forgetBefore);
