@@ -154,6 +154,13 @@ export class FileService {
     return row && row.swept_at === null && this.deps.clock.now() < row.expires_at ? row : null;
   }
 
+  /** The file_url of the caller's own live upload `fileId`; 400 naming `field` otherwise (MCP tools take file ids). */
+  async ownFileUrl(caller: Caller, fileId: string, field: string): Promise<string> {
+    const row = await this.servable(fileId);
+    if (!row || row.user_id !== caller.userId) throw invalidField(field, `no uploaded file ${fileId.slice(0, 80)} (expired, or not this user's)`);
+    return (await this.view(row)).file_url;
+  }
+
   /**
    * For a URL that names one of vidgate's own files: its object key in the storage, or null when
    * it is not such a URL. Throws 400 naming `field` when it is one but has expired or never existed.

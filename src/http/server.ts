@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { useSafeJsonParser } from './json-body.ts';
 import type { FileService } from '../files/service.ts';
 import { registerOpenApi } from './openapi.ts';
+import { mcpRoutes } from '../mcp/server.ts';
 import { callbacksRoutes } from './routes/callbacks.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { ownKeysRoutes } from './routes/own-keys.ts';
@@ -126,6 +127,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
     },
     { prefix: '/v1' },
   );
+  await app.register(async (mcp) => {
+    addAuthHook(mcp, deps.callers);
+    await mcp.register(mcpRoutes, { tasks: deps.tasks, events: deps.events, files: deps.files, served: deps.servedModels, prices: deps.prices, version: deps.version });
+  });
   await app.register(adminRoutes, { prefix: '/admin/v1', store: deps.store, callers: deps.callers, clock: deps.inputs.clock, prices: deps.livePrices, router: deps.router, results: deps.results });
   return app;
 }

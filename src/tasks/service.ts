@@ -43,6 +43,20 @@ export type TaskServiceDeps = {
 export type TaskList = { object: 'list'; data: TaskView[]; has_more: boolean; last_id: string | null };
 
 /** The answer to a cancel (CONTRACT §4). */
+/** What a create would reserve and how long it would take (POST /v1/videos/generations/estimate). */
+export type CostEstimate = {
+  object: 'task.estimate';
+  model: string;
+  quality: string;
+  billing_rule: string;
+  /** Seconds billed: the output's length, or 1 for a per-call model. */
+  billed_seconds: number;
+  video_duration: number;
+  /** What create would reserve now, at the live prices. */
+  credits: number;
+  estimated_time: number;
+};
+
 export type CancelledTask = { id: string; object: 'task.cancelled'; status: 'cancelled'; message: string };
 
 /** Creating, reading and cancelling tasks; knows nothing of HTTP. */
@@ -63,11 +77,7 @@ export class TaskService {
    */
   async create(caller: Caller, body: GenerationRequest, idempotency?: IdempotentRequest): Promise<TaskView> {
     const { store, clock, ingest } = this.deps;
-    if (caller.allowedModels && !caller.allowedModels.has(body.model)) {
-      throw new ApiError('model_access_denied', `model: this key may not use ${body.model}`, { param: 'model' });
-    }
-    const spec = modelSpec(body.model);
-    const request = spec.normalize(body as never);
+    const { spec, request } = this.normalized(caller, body);
     if (idempotency) {
       const replay = await this.replay(caller, idempotency);
       if (replay) return replay;
@@ -106,6 +116,37 @@ export class TaskService {
       }
       throw error;
     }
+  }
+
+  /**
+   * What creating this body would reserve, and the estimate, without creating: the media are
+   * fetched and probed as create does (a video's length sets the bill), then dropped.
+   */
+  async estimate(caller: Caller, body: GenerationRequest): Promise<CostEstimate> {
+    const { spec, request } = this.normalized(caller, body);
+    const channel = await this.deps.router.firstChoice(request.model);
+    const now = this.deps.clock.now();
+    const id = newTaskId(Math.floor(now / 1000));
+    const media = await ingestMedia(this.deps.ingest, id, request.media);
+    try {
+      const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
+      const row = await this.taskRow(caller, id, request, plan, channel, now);
+      return {
+        object: 'task.estimate', model: row.model, quality: row.quality, billing_rule: row.billing_rule, billed_seconds: row.billed_seconds,
+        video_duration: row.video_duration, credits: row.credits_reserved_micro / 1_000_000, estimated_time: row.estimated_time,
+      };
+    } finally {
+      if (media.length > 0) await this.deps.ingest.objects.deletePrefix(inputsPrefix(id)).catch(() => {}); // else the orphan sweep takes them
+    }
+  }
+
+  /** The request as its model reads it, once the key may use the model. */
+  private normalized(caller: Caller, body: GenerationRequest): { spec: ModelSpec; request: NormalizedRequest } {
+    if (caller.allowedModels && !caller.allowedModels.has(body.model)) {
+      throw new ApiError('model_access_denied', `model: this key may not use ${body.model}`, { param: 'model' });
+    }
+    const spec = modelSpec(body.model);
+    return { spec, request: spec.normalize(body as never) };
   }
 
   /**

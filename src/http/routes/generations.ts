@@ -19,6 +19,25 @@ const headersSchema = z.object({
     .describe('A repeat with the same body within 24 h answers the same task, without a new charge'),
 });
 
+const estimateSchema = z
+  .object({
+    object: z.literal('task.estimate'),
+    model: z.string(),
+    quality: z.string(),
+    billing_rule: z.string(),
+    billed_seconds: z.number().describe("Seconds billed: the output's length, or 1 for a per-call model"),
+    video_duration: z.number(),
+    credits: z.number().describe('What create would reserve now, at the live prices'),
+    estimated_time: z.number().describe('Seconds a task would take, as create would estimate it'),
+  })
+  .meta({ id: 'TaskEstimate' });
+
+/** Old client names become the documented id, and an unknown id is named with the closest one, before the per-model schema runs. */
+async function resolveModel(request: { body: unknown }): Promise<void> {
+  const body = request.body;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).model = resolveModelId((body as Record<string, unknown>).model);
+}
+
 export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; defaultRpm: number }> = async (app, { tasks, defaultRpm }) => {
   const rpmOf = (request: Parameters<typeof callerOf>[0]) => callerOf(request).rpm ?? defaultRpm;
   // Per key and per API process; 0 = no limit. Reads (polling) are never limited.
@@ -46,14 +65,25 @@ export const generationsRoutes: FastifyPluginAsyncZod<{ tasks: TaskService; defa
       body: generationRequestSchema,
       response: { 200: taskViewSchema, ...createErrorResponses },
     },
-    // Old client names become the documented id, and an unknown id is named with the closest one, before the per-model schema runs.
-    preValidation: async (request) => {
-      const body = request.body;
-      if (body !== null && typeof body === 'object' && !Array.isArray(body)) (body as Record<string, unknown>).model = resolveModelId((body as Record<string, unknown>).model);
-    },
+    preValidation: resolveModel,
     handler: (request) => {
       const key = request.headers['idempotency-key'];
       return tasks.create(callerOf(request), request.body as GenerationRequest, key ? idempotentRequest(key, request.body) : undefined);
     },
+  });
+
+  // Rate-limited like create (its own budget): it fetches and probes the media as create does.
+  app.post('/videos/generations/estimate', {
+    config: { rateLimit: {} },
+    schema: {
+      summary: 'What a create would reserve, without creating', operationId: 'estimateVideoGeneration',
+      description: 'The same body as create, checked the same way (media fetched and probed); answers the credits create would reserve now and the time estimate. Nothing is stored or reserved.',
+      tags: ['videos'],
+      security: [{ bearerAuth: [] }],
+      body: generationRequestSchema,
+      response: { 200: estimateSchema, ...createErrorResponses },
+    },
+    preValidation: resolveModel,
+    handler: (request) => tasks.estimate(callerOf(request), request.body as GenerationRequest),
   });
 };
