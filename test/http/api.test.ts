@@ -165,6 +165,24 @@ describe('API over HTTP', () => {
     });
   });
 
+  describe('estimate', () => {
+    it('answers what create would reserve, and creates and reserves nothing', async () => {
+      const body = { model: 'wan2.7-text-to-video', prompt: 'how much', duration: 8, quality: '1080p' };
+      const credits = async () => (await server.call('GET', '/v1/credits')).body.data.user.remaining_credits;
+      const tasks = async () => (await server.call('GET', '/v1/tasks?limit=100')).body.data.length;
+      const [creditsBefore, tasksBefore] = [await credits(), await tasks()];
+      const estimate = await server.call('POST', '/v1/videos/generations/estimate', { body });
+      assert.equal(estimate.status, 200);
+      assert.deepEqual([estimate.body.object, estimate.body.model, estimate.body.quality, estimate.body.billed_seconds], ['task.estimate', 'wan2.7-text-to-video', '1080p', 8]);
+      assert.deepEqual([await credits(), await tasks()], [creditsBefore, tasksBefore]);
+      const created = await server.call('POST', '/v1/videos/generations', { body });
+      assert.equal(created.body.usage.credits_reserved, estimate.body.credits);
+      await server.call('DELETE', `/v1/tasks/${created.body.id}`);
+      const bad = await server.call('POST', '/v1/videos/generations/estimate', { body: { ...body, duration: 99 } });
+      assert.deepEqual([bad.status, bad.body.error.param], [400, 'duration']);
+    });
+  });
+
   describe('get', () => {
     it("returns the owner's task as create returned it", async () => {
       const created = (await server.call('POST', '/v1/videos/generations', { body: T2V })).body;
