@@ -79,6 +79,25 @@ function toolModelSchema(model: ModelSpec): { name: string; schema: Record<strin
 
 const MODEL_SCHEMAS = new Map(Object.values(MODELS).map((model) => [model.id, toolModelSchema(model)]));
 
+/**
+ * `oneOf` the models' schemas, with each field schema that more than one model has written once
+ * under `$defs` (74 models repeat seed, prompt, quality…: a third of the size).
+ */
+function sharedDefinitions(schemas: Record<string, unknown>[]): { oneOf: Record<string, unknown>[]; $defs?: Record<string, unknown> } {
+  const seen = new Map<string, number>();
+  for (const schema of schemas) for (const property of Object.values(schema.properties as object)) seen.set(JSON.stringify(property), (seen.get(JSON.stringify(property)) ?? 0) + 1);
+  const names = new Map([...seen].filter(([, count]) => count > 1).map(([text], i) => [text, `field${i + 1}`]));
+  if (names.size === 0) return { oneOf: schemas };
+  const oneOf = schemas.map((schema) => ({
+    ...schema,
+    properties: Object.fromEntries(Object.entries(schema.properties as object).map(([field, property]) => {
+      const name = names.get(JSON.stringify(property));
+      return [field, name ? { $ref: `#/$defs/${name}` } : property];
+    })),
+  }));
+  return { oneOf, $defs: Object.fromEntries([...names].map(([text, name]) => [name, JSON.parse(text)])) };
+}
+
 /** One line per field for list_models: its type, choices or bounds, and what it is. */
 function fieldSummary(property: Record<string, unknown>): string {
   const items = property.items as Record<string, unknown> | undefined;
@@ -106,12 +125,9 @@ export class McpTools {
 
   list(): Tool[] {
     const models = this.usable();
-    const generate = {
-      type: 'object',
-      properties: { model: { type: 'string', enum: models.map((m) => m.id), description: 'Which model; the other fields are those of that model (list_models describes them).' } },
-      required: ['model'],
-      oneOf: models.map((m) => MODEL_SCHEMAS.get(m.id)!.schema),
-    };
+    const model = { type: 'string', enum: models.map((m) => m.id), description: 'Which model; the other fields are those of that model (list_models describes them).' };
+    const generate = { type: 'object', properties: { model }, required: ['model'], ...sharedDefinitions(models.map((m) => MODEL_SCHEMAS.get(m.id)!.schema)) };
+    const estimate = { type: 'object', properties: { model }, required: ['model'], additionalProperties: true, description: 'The same fields as generate_video.' };
     return [
       { name: 'list_models', title: 'List video models', description: 'The video models this key may use: kind (t2v, i2v, edit, …), fields with their types and limits, and prices in credits.', inputSchema: { type: 'object', properties: {} }, annotations: { readOnlyHint: true } },
       {
@@ -132,7 +148,7 @@ export class McpTools {
         description: 'Stores an image, video or audio file for 72 hours, from a URL or from base64; answers file_id and file_url, either of which works as a media field of generate_video.',
         inputSchema: jsonSchema(uploadArgs),
       },
-      { name: 'estimate_cost', title: 'Estimate a cost', description: 'What generate_video with these fields would reserve now, in credits, and how long it would take; creates nothing.', inputSchema: generate, annotations: { readOnlyHint: true } },
+      { name: 'estimate_cost', title: 'Estimate a cost', description: 'What generate_video with these fields would reserve now, in credits, and how long it would take; creates nothing. Takes the same fields as generate_video.', inputSchema: estimate, annotations: { readOnlyHint: true } },
     ];
   }
 
