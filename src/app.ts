@@ -102,7 +102,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     store, clock, files: uploads, guard, publicUrl: settings.public_url, ttlMs: settings.file_ttl, maxBytes: settings.file_max_bytes,
     defaultQuota: settings.file_quota, defaultQuotaBytes: settings.file_quota_bytes, base64MaxBytes: settings.file_base64_max_bytes, fetchDeadlineMs: settings.media_deadline,
   });
-  const mediaCaps = { memoryBytes: settings.media_memory };
+  const mediaCaps = { memoryBytes: settings.media_memory, niceness: settings.media_niceness };
   const channels = buildChannels(settings.channels, { ffmpegPath: settings.ffmpeg_path, mediaCaps, guard, queryTurns: (name) => sharedQueryTurns(store, name) });
   const router = new ChannelRouter(channels, store, clock);
   const metrics = new Metrics((name) => channels.some((c) => c.name === name && c.upstream !== null));

@@ -57,6 +57,8 @@ export const settingsSchema = z.strictObject({
   ingest_concurrency: int(1, 256).default(4),
   /** Address space each ffmpeg/ffprobe may use; 0 = no cap (ffprobe itself needs about 384MiB). */
   media_memory: byteSize('1GiB', 0),
+  /** CPU priority (nice) of each ffmpeg/ffprobe: above 0 they yield the CPU to the server's own work. */
+  media_niceness: int(0, 19).default(10),
   file_ttl: durationMs('72h'),
   file_max_bytes: byteSize('100MiB'),
   /** The largest result an upstream may hand back (CONTRACT §8.10). */

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** Bounds on one ffmpeg or ffprobe process (CONTRACT §8.2): its address space, in bytes; 0 = none. */
-export type ProcessCaps = { memoryBytes: number };
+/**
+ * Bounds on one ffmpeg or ffprobe process (CONTRACT §8.2): its address space, in bytes (0 = none),
+ * and its CPU priority, a nice value (0 = the server's own).
+ */
+export type ProcessCaps = { memoryBytes: number; niceness?: number };
 
 export const NO_CAPS: ProcessCaps = { memoryBytes: 0 };
 
@@ -23,6 +26,7 @@ export function cappedCommand(command: string, args: string[], caps: ProcessCaps
     // glibc gives each thread a 64 MiB malloc arena of address space; two are plenty for ffmpeg and keep the cap about real memory.
     env = { ...process.env, MALLOC_ARENA_MAX: '2' };
   }
+  if (caps.niceness) argv = ['nice', '-n', String(caps.niceness), ...argv]; // coreutils; execs in place too
   if (SETPRIV) argv = [SETPRIV, '--pdeathsig', 'KILL', '--', ...argv];
   return [argv[0], argv.slice(1), env ? { env } : {}];
 }

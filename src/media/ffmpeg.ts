@@ -26,8 +26,6 @@ export type FfmpegRun = {
 };
 
 const STDERR_TAIL = 4000;
-/** Encoding yields the CPU to the server's own work (requests, event streams): coreutils' nice, exec'd in place like the caps. */
-const RENDER_NICENESS = '10';
 
 /**
  * Runs ffmpeg with an argument array (no shell), reading `-progress pipe:1`. Killed at once on
@@ -39,7 +37,7 @@ export function runFfmpeg({ ffmpegPath, caps = NO_CAPS, args, signal, cwd, durat
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const all = ['-nostdin', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-stats_period', '0.25', ...localInputsOnly(args)];
-    const [command, commandArgs, options] = cappedCommand('nice', ['-n', RENDER_NICENESS, ffmpegPath, ...all], caps);
+    const [command, commandArgs, options] = cappedCommand(ffmpegPath, all, caps);
     const child = spawn(command, commandArgs, { ...options, stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

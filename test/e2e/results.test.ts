@@ -121,15 +121,23 @@ describe('a storage dir apart from the data dir (VIDGATE_STORAGE_DIR)', () => {
 describe('shutting down during a download', () => {
   it('cuts a download the client stopped reading once the shutdown grace is over, instead of waiting for it', async () => {
     const server = await startTestServer({ VIDGATE_SHUTDOWN_GRACE: '500ms' }, { worker: true });
-    const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 } });
-    const task = await waitForTask(server, created.body.id);
-    assert.equal(task.status, 'completed');
-    // Far more than the socket buffers hold, so the answer is surely still being written.
-    writeFileSync(path.join(server.dataDir, 'results', path.basename(new URL(task.results[0]).pathname)), Buffer.alloc(64 << 20));
-    const stalled = await fetch(task.results[0]); // headers read, body never: the server's socket buffer fills and it waits
-    assert.equal(stalled.status, 200);
-    const closed = await Promise.race([server.close().then(() => 'closed'), sleep(30_000).then(() => 'still open after 30 s')]);
-    assert.equal(closed, 'closed');
-    await assert.rejects(stalled.arrayBuffer(), 'the cut download does not pass for whole');
+    let closing: Promise<void> | null = null;
+    const patience = new AbortController();
+    try {
+      const created = await server.call('POST', '/v1/videos/generations', { body: { model: 'wan2.7-text-to-video', prompt: 'x', duration: 2 } });
+      const task = await waitForTask(server, created.body.id);
+      assert.equal(task.status, 'completed');
+      // Far more than the socket buffers hold, so the answer is surely still being written.
+      writeFileSync(path.join(server.dataDir, 'results', path.basename(new URL(task.results[0]).pathname)), Buffer.alloc(64 << 20));
+      const stalled = await fetch(task.results[0]); // headers read, body never: the server's socket buffer fills and it waits
+      assert.equal(stalled.status, 200);
+      closing = server.close();
+      const closed = await Promise.race([closing.then(() => 'closed'), sleep(30_000, undefined, { signal: patience.signal }).then(() => 'still open after 30 s')]);
+      assert.equal(closed, 'closed');
+      await assert.rejects(stalled.arrayBuffer(), 'the cut download does not pass for whole');
+    } finally {
+      patience.abort();
+      await (closing ?? server.close()); // a failure above must not leave the server holding the test process open
+    }
   });
 });

@@ -38,7 +38,8 @@ export async function startTestServer(env: Record<string, string> = {}, { store 
   // A known port, so result URLs (built from the public URL) point at this server.
   const port = env.VIDGATE_PORT ? Number(env.VIDGATE_PORT) : await freePort();
   const settings = loadSettings({
-    VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'silent', ...(database ? { VIDGATE_DATABASE_URL: database.url } : {}), ...env, VIDGATE_PORT: String(port),
+    VIDGATE_DATA_DIR: dataDir, VIDGATE_LOG_LEVEL: 'silent', ...(database ? { VIDGATE_DATABASE_URL: database.url } : {}),
+    ...(process.env.VIDGATE_MEDIA_NICENESS ? { VIDGATE_MEDIA_NICENESS: process.env.VIDGATE_MEDIA_NICENESS } : {}), ...env, VIDGATE_PORT: String(port),
   });
   const app = await createApp({ settings, resolver: tableResolver(), ...options });
   await app.http.listen({ port, host: '127.0.0.1' });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { FileObjectStore } from '../../src/storage/file-store.ts';
 import { ingestMedia } from '../../src/media/ingest.ts';
 import { readMediaHeader } from '../../src/media/header.ts';
 import { ProbeError, runFfprobe } from '../../src/media/probe.ts';
+import { cappedCommand } from '../../src/media/caps.ts';
 import { WAN_IMAGE } from '../../src/contract/media-limits.ts';
 import { AddressPolicy } from '../../src/net/address-policy.ts';
 import { OutboundGuard } from '../../src/net/outbound-guard.ts';
@@ -86,6 +88,18 @@ describe('admission before work, bounded media work (CONTRACT §8.1, §8.2)', ()
     const file = path.join(fixtures, 'image-640x360.png');
     await runFfprobe('ffprobe', file, { caps: { memoryBytes: 1024 ** 3 } });
     await assert.rejects(runFfprobe('ffprobe', file, { caps: { memoryBytes: 64 * 1024 ** 2 } }), ProbeError);
+  });
+
+  it('runs media children at the nice value their caps name, and at the server\'s own without one', () => {
+    // /proc/self/stat of the child itself: its 19th field is its nice value.
+    const niceOf = (caps: { memoryBytes: number; niceness?: number }) => {
+      const [command, args, options] = cappedCommand('cat', ['/proc/self/stat'], caps);
+      const stat = execFileSync(command, args, { ...options, encoding: 'utf8' });
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    assert.equal(niceOf({ memoryBytes: 0, niceness: 7 }), 7);
+    assert.equal(niceOf({ memoryBytes: 1024 ** 3, niceness: 10 }), 10);
+    assert.equal(niceOf({ memoryBytes: 0 }), 0);
   });
 
   it('stops the other downloads of a request as soon as one medium fails', async () => {
