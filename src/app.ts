@@ -155,6 +155,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   });
   // A heartbeat well inside the idle timeout, or quiet streams would be cut.
   const events = new TaskEvents({ db, results, clock, signals, logger, heartbeatMs: Math.min(15_000, settings.idle_timeout / 2), ...options.taskEvents });
+  metrics.countEventStreams(() => events.size);
   const logRequests = settings.log_level === 'debug' || settings.log_level === 'trace';
   const callers = new CallerCache(db, settings.auth_cache_ttl, clock.now);
   const callbacks = new CallbackService({ store, clock, tasks, onResent: () => signals.publish({ kind: 'callback_due' }) });

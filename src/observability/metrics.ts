@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskRow } from '../tasks/task-store.ts';
 import type { CallbackOutcome } from '../callbacks/deliverer.ts';
 
@@ -51,6 +51,11 @@ export class Metrics {
     if (row.status !== 'completed') return;
     const run = this.isUpstream(row.engine) ? this.upstreamSeconds : this.renderSeconds;
     run.observe({ channel: row.engine, model: row.model }, (row.finished_at - row.started_at) / 1000);
+  }
+
+  /** Reports `open()`, this process's open task event streams, at each scrape. */
+  countEventStreams(open: () => number): void {
+    new Gauge({ name: 'vidgate_task_event_streams', help: 'Task event streams open on this process', registers: [this.registry], collect() { this.set(open()); } });
   }
 
   callbackAttempted(outcome: CallbackOutcome): void {

@@ -84,11 +84,13 @@ export class TaskEvents {
   private readonly byUser = new Map<string, Set<Stream>>();
   private readonly due = new Set<string>();
   private reading: Promise<void> | null = null;
-  private cursor = 0;
+  /** Where the next catch-up read starts (ms); it keeps moving while no stream is open, so the first read is small. */
+  private cursor: number;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(deps: TaskEventsDeps) {
     this.deps = { ...deps, heartbeatMs: deps.heartbeatMs ?? 15_000, catchUpMs: deps.catchUpMs ?? 1000 };
+    this.cursor = deps.clock.now();
     deps.signals.subscribe((signal) => {
       // A signal without its user (a poller's) is read whenever any user stream is open.
       if (signal.kind !== 'task_changed' || !(signal.userId ? this.watching(signal.taskId, signal.userId) : this.byTask.has(signal.taskId) || this.byUser.size > 0)) return;
@@ -99,7 +101,7 @@ export class TaskEvents {
     this.timers.push(setInterval(() => void this.catchUp(), this.deps.catchUpMs).unref());
   }
 
-  /** Open streams (for metrics and the benchmark). */
+  /** Open streams, and in-process followers (the metrics gauge). */
   get size(): number {
     let n = 0;
     for (const streams of this.byUser.values()) n += streams.size;
@@ -185,8 +187,8 @@ export class TaskEvents {
 
   /** Once a second, while any stream is open: every task changed since the last look (a signal may arrive before its commit). */
   private async catchUp(): Promise<void> {
-    if (this.byUser.size === 0) return;
     const now = this.deps.clock.now();
+    if (this.byUser.size === 0) return void (this.cursor = now);
     const from = Math.max(0, Math.min(this.cursor, now) - 2 * this.deps.catchUpMs); // late commits carry earlier times
     this.cursor = now;
     try {

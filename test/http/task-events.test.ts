@@ -83,6 +83,8 @@ describe('task events (Server-Sent Events)', () => {
     await until(() => ids.every((id) => seen.get(id)?.includes('completed')), 'both tasks seen through to the end');
     await until(() => comments >= 1, 'a heartbeat comment');
     assert.equal(seen.has(foreign), false, "another user's task never shows");
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^vidgate_task_event_streams 1$/m, 'the open stream is counted');
     assert.equal(ended, false, 'still open after the tasks ended');
     controller.abort();
     await reading;
