@@ -84,7 +84,8 @@ export class TaskService {
     }
     const channel = await this.deps.router.firstChoice(request.model); // after a replay: the task it made stands whatever the channels do now
     try {
-      await this.admit(caller, spec, request); // before any outbound request: DNS for the callback, media fetches
+      // Before any outbound request (DNS for the callback, media fetches); with neither, the reservation refuses the same way, one statement later.
+      if (request.media.length > 0 || request.callback_url) await this.admit(caller, spec, request);
     } catch (error) {
       // A repeat whose first request committed meanwhile (spending the credits) answers that task, as a replay does.
       const replay = idempotency ? await this.replay(caller, idempotency) : null;
