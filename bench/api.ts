@@ -4,6 +4,7 @@
 // Usage: node bench/api.ts [seconds per run, default 10] [connections, default 32]
 import { type ChildProcess, spawn } from 'node:child_process';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { tempPostgresDatabase } from '../test/helpers/store.ts';
 import { ensureBenchPostgres } from './postgres.ts';
 
@@ -58,11 +59,22 @@ const bare = await measure('bare', { BENCH_TASK_JSON: JSON.stringify(sample) }, 
 const sqlite = await measure('vidgate', { BENCH_KEY: KEY }, sample.id);
 const database = await tempPostgresDatabase();
 const postgres = await measure('vidgate', { BENCH_KEY: KEY, BENCH_DATABASE_URL: database.url }, sample.id);
+// Printed, never assumed: the throwaway bench server commits without waiting for fsync (scripts/postgres.sh), a reused one may not.
+const durability = await (async () => {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const setting = async (name: string) => (await client.query(`show ${name}`)).rows[0][name];
+    return `fsync=${await setting('fsync')}, synchronous_commit=${await setting('synchronous_commit')}`;
+  } finally {
+    await client.end();
+  }
+})();
 await database.drop();
 
 const row = (label: string, r: Result) => `${label.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   errors ${r.errors}`;
 const share = (r: Result, of: Result) => `${((100 * r.rps) / of.rps).toFixed(0)}%`;
-console.log(`bench/api — ${SECONDS} s per run, ${CONNECTIONS} connections, one API process, no worker`);
+console.log(`bench/api — ${SECONDS} s per run, ${CONNECTIONS} connections, one API process, no worker; PostgreSQL ${durability} (its default: fsync=on, synchronous_commit=on)`);
 console.log(row('bare create', bare.create));
 console.log(row('vidgate create sqlite', sqlite.create));
 console.log(row('vidgate create postgres', postgres.create));
