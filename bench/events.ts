@@ -5,6 +5,7 @@
 // from its id) to its arrival at each client, and the floor: how long a bare Node server takes to write
 // one event to as many loopback connections. Aim: under 30 MB per 1k streams, p95 under 250 ms at 10k.
 // Usage: node bench/events.ts [streams=1000,5000,10000] [tasks=4]
+// BENCH_DEBUG=1 also prints each event's rank, time and min/max delay; BENCH_SERVER_NODE_OPTIONS reaches the server (--cpu-prof).
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
