@@ -214,7 +214,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     settlement,
     pricesIgnored,
     async close() {
-      await events.stop(); // open streams would hold the HTTP server's close
+      events.stop(); // open streams would hold the HTTP server's close
       await closeHttpServer(http, settings.shutdown_grace);
       await poller?.stop();
       await unparker?.stop();

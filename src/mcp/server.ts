@@ -19,6 +19,7 @@ const INSTRUCTIONS =
 export const mcpRoutes: FastifyPluginAsync<McpDeps> = async (app, deps) => {
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const tools = new McpTools({ ...deps, api: app }, callerOf(request), request.headers.authorization!);
+    const closed = new AbortController(); // the client's connection ended
     const server = new Server({ name: 'vidgate', version: deps.version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.list() }));
     server.setRequestHandler(CallToolRequestSchema, (call, extra) => {
@@ -29,7 +30,6 @@ export const mcpRoutes: FastifyPluginAsync<McpDeps> = async (app, deps) => {
       const left = AbortSignal.any([extra.signal, closed.signal]);
       return tools.call(call.params.name, (call.params.arguments ?? {}) as Record<string, unknown>, { signal: left, progress });
     });
-    const closed = new AbortController();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     reply.hijack();
     reply.raw.on('close', () => {

@@ -5,7 +5,7 @@ import type { PriceBook } from '../billing/price-book.ts';
 import { ApiError } from '../contract/errors.ts';
 import { FILE_ID_PATTERN } from '../contract/files.ts';
 import { type ModelSpec, requestJsonSchema } from '../contract/model-spec.ts';
-import { MODELS } from '../contract/models/index.ts';
+import { MODELS, usableModels } from '../contract/models/index.ts';
 import { isTerminal, type TaskView } from '../contract/task-view.ts';
 import type { FileService } from '../files/service.ts';
 import type { TaskEvents } from '../tasks/events.ts';
@@ -118,9 +118,8 @@ export class McpTools {
     this.authorization = authorization;
   }
 
-  /** The models this key may use that some channel serves. */
   private usable(): ModelSpec[] {
-    return Object.values(MODELS).filter((model) => this.deps.served.has(model.id) && (!this.caller.allowedModels || this.caller.allowedModels.has(model.id)));
+    return usableModels(this.deps.served, this.caller.allowedModels);
   }
 
   list(): Tool[] {
@@ -243,7 +242,7 @@ export class McpTools {
       clearTimeout(timer);
       context.signal.removeEventListener('abort', leave);
     }
-    const task = (last ?? (await this.request('GET', `/v1/tasks/${encodeURIComponent(row.id)}`))) as TaskView;
+    const task = last! as TaskView; // follow() calls onTask with the current state before it returns
     const note = isTerminal(task.status) ? '' : ` Still going after ${args.timeout_s} s: call wait_for_task again.`;
     return answer(`${describeTask(task)}${note}`, task as unknown as Record<string, unknown>);
   }

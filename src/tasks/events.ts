@@ -122,7 +122,7 @@ export class TaskEvents {
     socket.on('drain', () => this.drain(stream));
     const first = target.task ? [target.task] : await this.changedSince(target.userId, target.lastEventId);
     this.send(stream, new Map(first.map((row) => [row.id, this.frame(row)])));
-    if (target.task && isTerminal(target.task.status)) await this.close(stream); // sent just now, or resumed after the end
+    if (target.task && isTerminal(target.task.status)) this.close(stream); // sent just now, or resumed after the end
   }
 
   /**
@@ -135,8 +135,8 @@ export class TaskEvents {
     const sink: Sink = { write: (frames) => (frames.forEach((frame) => onTask(frame.view)), true), heartbeat: () => {}, end };
     const stream = this.start(sink, task.user_id, task.id, -1);
     this.send(stream, new Map([[task.id, this.frame(task)]]));
-    if (isTerminal(task.status)) void this.close(stream);
-    return { ended, stop: () => void this.close(stream) };
+    if (isTerminal(task.status)) this.close(stream);
+    return { ended, stop: () => this.close(stream) };
   }
 
   private start(sink: Sink, userId: string, taskId: string | null, since: number): Stream {
@@ -146,7 +146,7 @@ export class TaskEvents {
     return stream;
   }
 
-  async close(stream: Stream): Promise<void> {
+  close(stream: Stream): void {
     if (stream.closed) return;
     stream.closed = true;
     remove(this.byUser, stream.userId, stream);
@@ -155,9 +155,9 @@ export class TaskEvents {
   }
 
   /** Ends every stream (shutdown). */
-  async stop(): Promise<void> {
+  stop(): void {
     for (const timer of this.timers) clearInterval(timer);
-    for (const streams of [...this.byUser.values()]) for (const stream of [...streams]) await this.close(stream);
+    for (const streams of [...this.byUser.values()]) for (const stream of [...streams]) this.close(stream);
   }
 
   private watching(taskId: string, userId: string): boolean {
@@ -239,7 +239,7 @@ export class TaskEvents {
       ends ||= frame.terminal && stream.taskId === taskId;
     }
     const flushed = stream.sink.write(ordered.map(([, frame]) => frame));
-    if (ends) return void this.close(stream);
+    if (ends) return this.close(stream);
     if (!flushed) stream.waiting = new Map();
   }
 

@@ -161,6 +161,6 @@ describe('a slow reader', () => {
     const last = written.filter((chunk) => chunk.startsWith('id:')).at(-1)!;
     assert.equal(written.filter((chunk) => chunk.startsWith('id:')).length, 3, 'one event on drain');
     assert.ok(last.startsWith(`id: ${eventId(row(90))}\n`), 'the latest state');
-    await events.stop();
+    events.stop();
   });
 });

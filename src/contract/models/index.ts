@@ -29,6 +29,11 @@ export const generationRequestSchema = z.discriminatedUnion(
 
 export type GenerationRequest = { model: string } & Record<string, unknown>;
 
+/** The models a key may use (`allowed`, null = all) that some channel serves: what /v1/models and the MCP tools offer. */
+export function usableModels(served: ReadonlySet<string>, allowed: ReadonlySet<string> | null): RegisteredModel[] {
+  return Object.values(MODELS).filter((model) => served.has(model.id) && (!allowed || allowed.has(model.id)));
+}
+
 export function modelSpec(id: string): RegisteredModel {
   const spec = MODELS[id];
   if (!spec) throw unknownModel(id);

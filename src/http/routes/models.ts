@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BILLING_RULES, type PriceBook } from '../../billing/price-book.ts';
 import { ApiError } from '../../contract/errors.ts';
 import { MODEL_KINDS, type ModelSpec, requestJsonSchema } from '../../contract/model-spec.ts';
-import { MODELS } from '../../contract/models/index.ts';
+import { usableModels } from '../../contract/models/index.ts';
 import { callerOf } from '../auth.ts';
 import { errorResponses } from '../openapi.ts';
 
@@ -28,8 +28,7 @@ const modelDetailSchema = modelEntrySchema
 type ModelsOptions = { served: ReadonlySet<string>; prices: PriceBook };
 
 export const modelsRoutes: FastifyPluginAsyncZod<ModelsOptions> = async (app, { served, prices }) => {
-  /** The models a request's key may use that some channel serves. */
-  const usable = (allowed: ReadonlySet<string> | null) => Object.values(MODELS).filter((model) => served.has(model.id) && (!allowed || allowed.has(model.id)));
+  const usable = (allowed: ReadonlySet<string> | null) => usableModels(served, allowed);
   const entry = (model: ModelSpec) => ({
     id: model.id, object: 'model' as const, owned_by: model.owned_by, family: model.family, kind: model.kind, billing_rule: prices.entry(model.id)!.rule,
   });
