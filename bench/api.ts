@@ -2,46 +2,26 @@
 // beside a bare Fastify route answering the same payload, in one run on this machine.
 // Loopback only; bounded in time. PostgreSQL: VIDGATE_TEST_DATABASE_URL's server, or a throwaway one.
 // Usage: node bench/api.ts [seconds per run, default 10] [connections, default 32]
-import { type ChildProcess, spawn } from 'node:child_process';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { tempPostgresDatabase } from '../test/helpers/store.ts';
+import { BENCH_KEY, CREATE_BODY, headers, load as loadUrls, type LoadRequest, type LoadResult as Result, startServer } from './load.ts';
 import { ensureBenchPostgres } from './postgres.ts';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONNECTIONS = Number(process.argv[3] ?? 32);
-const KEY = `sk-evo-bench${'0'.repeat(32)}`;
-const BODY = JSON.stringify({ model: 'wan2.7-text-to-video', prompt: 'a lighthouse at dusk, waves, cinematic', duration: 5 });
-const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
-function start(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [new URL(script, import.meta.url).pathname], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const port = /ready (\d+)/.exec(chunk.toString())?.[1];
-      if (port) resolve({ child, url: `http://127.0.0.1:${port}` });
-    });
-    child.on('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-}
-
-type Result = { rps: number; p50: number; p99: number; errors: number };
-
-async function load(url: string, options: { method: 'GET' | 'POST'; path: string; body?: string }, seconds: number): Promise<Result> {
-  const result = await autocannon({ url: url + options.path, method: options.method, body: options.body, headers, connections: CONNECTIONS, duration: seconds });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors };
-}
+const load = (url: string, request: LoadRequest, seconds: number) => loadUrls([url], [request], { seconds, connections: CONNECTIONS });
 
 async function measure(name: 'bare' | 'vidgate', env: Record<string, string>, taskId: string) {
-  const { child, url } = await start(`./servers/${name}.ts`, env);
+  const { child, url } = await startServer(name, env);
   try {
-    const create = { method: 'POST' as const, path: '/v1/videos/generations', body: BODY };
+    const create = { method: 'POST' as const, path: '/v1/videos/generations', body: CREATE_BODY };
     const get = { method: 'GET' as const, path: `/v1/tasks/${taskId}` };
     await load(url, create, 2); // warm-up
     const created = await load(url, create, SECONDS);
     let id = taskId;
     if (name === 'vidgate') {
-      const res = await fetch(url + create.path, { method: 'POST', headers, body: BODY });
+      const res = await fetch(url + create.path, { method: 'POST', headers, body: CREATE_BODY });
       id = ((await res.json()) as { id: string }).id;
     }
     await load(url, { ...get, path: `/v1/tasks/${id}` }, 2);
@@ -56,10 +36,10 @@ const sample = { id: 'task-unified-1761313744-h1edgh12', object: 'video.generati
 
 ensureBenchPostgres();
 const bare = await measure('bare', { BENCH_TASK_JSON: JSON.stringify(sample) }, sample.id);
-const sqlite = await measure('vidgate', { BENCH_KEY: KEY }, sample.id);
+const sqlite = await measure('vidgate', { BENCH_KEY }, sample.id);
 const database = await tempPostgresDatabase();
-const postgres = await measure('vidgate', { BENCH_KEY: KEY, BENCH_DATABASE_URL: database.url }, sample.id);
-// Printed, never assumed: the throwaway bench server commits without waiting for fsync (scripts/postgres.sh), a reused one may not.
+const postgres = await measure('vidgate', { BENCH_KEY, BENCH_DATABASE_URL: database.url }, sample.id);
+// Printed, never assumed: the throwaway bench server runs PostgreSQL's defaults (scripts/postgres.sh), a reused one may not.
 const durability = await (async () => {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL for the tests, from Debian's packages.
 #   postgres.sh start DIR [bench]   initialises a cluster in DIR, starts it on 127.0.0.1 at a free port and prints its URL
-#                                   (tests: fsync off; bench: fsync on, commits not waiting for it, like SQLite's WAL NORMAL)
+#                                   (tests: fsync off; bench: PostgreSQL's default durability)
 #   postgres.sh stop DIR    stops it (the caller removes DIR)
 # As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
@@ -25,9 +25,9 @@ case "${1:-}" in
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     as_postgres "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
     port=$(free_port)
-    # Tests: fsync off, the cluster is thrown away after the run. Benchmarks: as durable as the SQLite they are compared with.
+    # Tests: fsync off, the cluster is thrown away after the run. Benchmarks: the server's defaults (fsync and synchronous_commit on).
     durability="-c fsync=off"
-    [ "${3:-}" = bench ] && durability="-c synchronous_commit=off"
+    [ "${3:-}" = bench ] && durability=""
     as_postgres "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
       -o "-h 127.0.0.1 -p $port -k $dir $durability -c max_connections=300" start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"

@@ -1,11 +1,11 @@
-// vidgate on the embedded store in a temp dir (or on BENCH_DATABASE_URL), with a known key; prints "ready <port>".
+// vidgate on the embedded store in a temp dir (BENCH_DATA_DIR: a given one, shared by several) or on BENCH_DATABASE_URL, with a known key; prints "ready <port>".
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/app.ts';
 import { loadSettings } from '../../src/config.ts';
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'vidgate-bench-'));
+const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'vidgate-bench-'));
 // Any VIDGATE_* of the bench's environment comes along (bench/hostile.ts opens the outbound guard to its media server).
 const passed = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('VIDGATE_') && key !== 'VIDGATE_TEST_DATABASE_URL'));
 const settings = loadSettings({
