@@ -61,13 +61,36 @@ export async function reserveCredits(q: Q, r: Reservation): Promise<void> {
  * ("at least" when `amount` is a lower bound of the quote).
  */
 export async function checkAdmission(q: Q, r: Reservation, lowerBound: boolean): Promise<void> {
-  const least = lowerBound ? 'at least ' : '';
   const key = await q.selectFrom('api_keys').select(['allowance_micro', 'spent_micro', 'unfinished']).where('id', '=', r.key_id).executeTakeFirstOrThrow();
-  const keyShort = !r.unlimited && key.allowance_micro !== null && Number(key.allowance_micro) - Number(key.spent_micro) < r.credits_reserved_micro;
-  if ((r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished) || keyShort) throw await keyRefusal(q, r, least);
-  if (r.unlimited) return;
-  const user = await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow();
-  if (Number(user.balance_micro) < r.credits_reserved_micro) throw balanceRefusal(r.credits_reserved_micro, Number(user.balance_micro), least);
+  const balance = r.unlimited ? 0 : Number((await q.selectFrom('users').select('balance_micro').where('id', '=', r.user_id).executeTakeFirstOrThrow()).balance_micro);
+  const shortfall = reservationShortfall(r, key, balance);
+  if (shortfall) throw await refusal(q, r, shortfall, key, balance, lowerBound ? 'at least ' : '');
+}
+
+/** A key's money and limit columns, as a reservation checks them. */
+export type KeyFunds = { allowance_micro: number | null; spent_micro: number; unfinished: number };
+
+/** Why `r` cannot be reserved against these rows (the checks the reservation's UPDATEs make), or null when it fits. */
+export function reservationShortfall(r: Reservation, key: KeyFunds, balance: number): 'unfinished' | 'allowance' | 'balance' | null {
+  if (r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished) return 'unfinished';
+  if (r.unlimited) return null;
+  if (key.allowance_micro !== null && Number(key.allowance_micro) - Number(key.spent_micro) < r.credits_reserved_micro) return 'allowance';
+  return balance < r.credits_reserved_micro ? 'balance' : null;
+}
+
+/** The answer to a shortfall: 429 with Retry-After for the unfinished-task limit, else 402 naming what fell short. */
+export async function refusal(q: Q, r: Reservation, shortfall: 'unfinished' | 'allowance' | 'balance', key: KeyFunds, balance: number, least = ''): Promise<ApiError> {
+  if (shortfall === 'unfinished') {
+    const retryAfter = await secondsUntilOneFinishes(q, r.key_id, r.now);
+    return new ApiError('rate_limit_exceeded', `this key already has ${key.unfinished} unfinished tasks, its limit; retry when one finishes`, {
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
+  if (shortfall === 'allowance') {
+    const left = Number(key.allowance_micro) - Number(key.spent_micro);
+    return new ApiError('insufficient_quota', `credits: this task needs ${least}${credits(r.credits_reserved_micro)} and this key's allowance has ${credits(left)} left`);
+  }
+  return balanceRefusal(r.credits_reserved_micro, balance, least);
 }
 
 /** Ends a task's reservation: `charge` is spent, the rest goes back. Fails and cancels charge 0. */
@@ -168,16 +191,9 @@ function balanceRefusal(amount: number, balance: number, least = ''): ApiError {
 }
 
 /** Why the key's reservation was refused: its unfinished-task limit (429) or its allowance (402). */
-async function keyRefusal(q: Q, r: Reservation, least = ''): Promise<ApiError> {
+async function keyRefusal(q: Q, r: Reservation): Promise<ApiError> {
   const key = await q.selectFrom('api_keys').select(['allowance_micro', 'spent_micro', 'unfinished']).where('id', '=', r.key_id).executeTakeFirstOrThrow();
-  if (r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished) {
-    const retryAfter = await secondsUntilOneFinishes(q, r.key_id, r.now);
-    return new ApiError('rate_limit_exceeded', `this key already has ${key.unfinished} unfinished tasks, its limit; retry when one finishes`, {
-      headers: { 'retry-after': String(retryAfter) },
-    });
-  }
-  const left = Number(key.allowance_micro) - Number(key.spent_micro);
-  return new ApiError('insufficient_quota', `credits: this task needs ${least}${credits(r.credits_reserved_micro)} and this key's allowance has ${credits(left)} left`);
+  return refusal(q, r, r.maxUnfinished > 0 && key.unfinished >= r.maxUnfinished ? 'unfinished' : 'allowance', key, 0);
 }
 
 /** The estimate of the key's soonest-finishing task, in whole seconds (at least 1). */

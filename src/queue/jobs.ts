@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type UpdateQueryBuilder, type UpdateResult } from 'kysely';
 import { pickedBy, randomToken } from '../store/dialect.ts';
 import { insertRow } from '../store/precompiled.ts';
 import type { Database, JobsTable } from '../store/schema.ts';
@@ -13,10 +13,15 @@ type Q = Kysely<Database>;
 
 /** Adds a task's job, due now; call inside the transaction that writes the task. */
 export async function enqueueJob(q: Q, taskId: string, model: string, maxAttempts: number, now: number): Promise<void> {
-  await insertRow(q, 'jobs', {
+  await insertRow(q, 'jobs', newJobRow(taskId, model, maxAttempts, now));
+}
+
+/** A new task's job: queued, due now, routed first. */
+export function newJobRow(taskId: string, model: string, maxAttempts: number, now: number): Insertable<JobsTable> {
+  return {
     task_id: taskId, model, phase: 'route', tried_channels: '', state: 'queued', attempts: 0, max_attempts: maxAttempts, run_at: now,
     lease_owner: null, lease_expires_at: null, last_error: null, created_at: now, updated_at: now,
-  });
+  };
 }
 
 // Written out, not bound, so the planner can use the partial index jobs_due.

@@ -21,6 +21,7 @@ import { RenderTimes } from './eta.ts';
 import type { TaskHooks } from './hooks.ts';
 import { claimIdempotencyKey, findIdempotentTask, IdempotencyRace, type IdempotentRequest } from './idempotency.ts';
 import type { TaskSettlement } from './settlement.ts';
+import { TaskCreates } from './create-batch.ts';
 import { insertTask, TaskReader, type TaskRow, viewSource } from './task-store.ts';
 
 export type TaskServiceDeps = {
@@ -64,9 +65,12 @@ export class TaskService {
   private readonly deps: TaskServiceDeps;
   private readonly reader: TaskReader;
   private readonly renderTimes: RenderTimes;
+  /** Creates without an Idempotency-Key, committed in batches. */
+  private readonly creates: TaskCreates;
 
   constructor(deps: TaskServiceDeps) {
     this.deps = deps;
+    this.creates = new TaskCreates(deps.store, deps.maxAttempts);
     this.reader = new TaskReader(deps.store.db);
     this.renderTimes = new RenderTimes(deps.store.db, deps.clock);
   }
@@ -100,12 +104,18 @@ export class TaskService {
     try {
       const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
       const row = await this.taskRow(caller, id, request, plan, channel, now);
-      await store.write(async (trx) => {
-        await insertTask(trx, row, media.map((m) => inputRow(id, m)), this.deps.maxAttempts);
-        // The key first: a repeat that lost the race replays the winner, even when credits would not cover it twice.
-        if (idempotency && !(await claimIdempotencyKey(trx, caller.userId, idempotency, id, now))) throw new IdempotencyRace();
-        await reserveCredits(trx, { ...row, unlimited: caller.unlimited, maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now });
-      });
+      const inputs = media.map((m) => inputRow(id, m));
+      const reservation = { ...row, unlimited: caller.unlimited, maxUnfinished: caller.maxUnfinished ?? this.deps.maxUnfinishedTasks, now };
+      if (idempotency) {
+        await store.write(async (trx) => {
+          await insertTask(trx, row, inputs, this.deps.maxAttempts);
+          // The key first: a repeat that lost the race replays the winner, even when credits would not cover it twice.
+          if (!(await claimIdempotencyKey(trx, caller.userId, idempotency, id, now))) throw new IdempotencyRace();
+          await reserveCredits(trx, reservation);
+        });
+      } else {
+        await this.creates.add({ task: row, inputs, reservation });
+      }
       this.deps.hooks?.jobQueued?.();
       this.deps.hooks?.taskChanged?.(row.id, row.user_id);
       return this.view(row);

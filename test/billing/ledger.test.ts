@@ -12,6 +12,7 @@ import { ResultFiles } from '../../src/media/results.ts';
 import { FileObjectStore } from '../../src/storage/file-store.ts';
 import type { Store } from '../../src/store/db.ts';
 import { TaskSettlement } from '../../src/tasks/settlement.ts';
+import { TaskCreates } from '../../src/tasks/create-batch.ts';
 import { insertTask, type TaskRow } from '../../src/tasks/task-store.ts';
 import { markProcessing } from '../../src/tasks/transitions.ts';
 import { checkLedgerInvariants } from '../helpers/ledger.ts';
@@ -55,9 +56,13 @@ function taskRow(key: Key, micro: number, seconds: number, callback: boolean, no
   };
 }
 
-/** Applies one operation inside `trx`; refusals (402/429) are expected outcomes, not failures. */
-async function apply(store: Store, settlement: TaskSettlement, keys: Key[], tasks: TaskRow[], op: Op, crash: boolean, now: number): Promise<void> {
+/**
+ * Applies one operation inside a transaction; refusals (402/429) are expected outcomes, not failures.
+ * A create that does not crash goes through TaskCreates, as API creates do (batched with the others flagged `together`).
+ */
+async function apply(store: Store, creates: TaskCreates, settlement: TaskSettlement, keys: Key[], tasks: TaskRow[], op: Op, crash: boolean, now: number): Promise<void> {
   if (op.kind === 'subkey') return makeSubKey(store, keys, op, now);
+  if (op.kind === 'create' && !crash) return createBatched(creates, keys, tasks, op, now);
   const work = async (trx: Parameters<Parameters<Store['write']>[0]>[0]) => {
     switch (op.kind) {
       case 'create': {
@@ -100,6 +105,17 @@ async function apply(store: Store, settlement: TaskSettlement, keys: Key[], task
   }
 }
 
+async function createBatched(creates: TaskCreates, keys: Key[], tasks: TaskRow[], op: Extract<Op, { kind: 'create' }>, now: number): Promise<void> {
+  const key = keys[op.key % keys.length];
+  const row = taskRow(key, op.micro, op.seconds, op.callback, now);
+  try {
+    await creates.add({ task: row, inputs: [], reservation: { ...row, unlimited: key.unlimited, maxUnfinished: op.maxUnfinished, now } });
+    tasks.push(row);
+  } catch (error) {
+    if (!(error instanceof ApiError && ['insufficient_quota', 'rate_limit_exceeded'].includes(error.code))) throw error;
+  }
+}
+
 /** Makes a sub-key as POST /v1/keys does; refusals are expected outcomes. */
 async function makeSubKey(store: Store, keys: Key[], op: Extract<Op, { kind: 'subkey' }>, now: number): Promise<void> {
   const parent = keys[op.key % keys.length];
@@ -117,6 +133,7 @@ describeOnEachStore('the ledger', (temp) => {
 
   it('keeps charged + released = reserved and balances = their rows, over random creates, ends, crashes, top-ups and sub-keys', async () => {
     const settlement = new TaskSettlement(new ResultFiles(new FileObjectStore(temp.dir), { publicUrl: 'http://127.0.0.1:1' }));
+    const creates = new TaskCreates(temp.store, 3);
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(opArb, fc.boolean(), fc.boolean()), { maxLength: 40 }), async (steps) => {
@@ -131,7 +148,7 @@ describeOnEachStore('the ledger', (temp) => {
         // Steps flagged `together` go in one batch, sharing a group commit (each in its own savepoint).
         let batch: Promise<void>[] = [];
         for (const [op, crash, together] of steps) {
-          batch.push(apply(temp.store, settlement, keys, tasks, op, crash, 1_000 + run));
+          batch.push(apply(temp.store, creates, settlement, keys, tasks, op, crash, 1_000 + run));
           if (!together) {
             await Promise.all(batch);
             batch = [];
