@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Compilable, type Insertable, type Kysely, sql } from 'kysely';
 import { type KeyFunds, refusal, type Reservation, reservationShortfall } from '../billing/ledger.ts';
 import { newJobRow } from '../queue/jobs.ts';
 import { isPostgres } from '../store/dialect.ts';
@@ -18,7 +18,8 @@ const MAX_BATCH = 100;
 /**
  * New tasks stored with their credits reserved, many per transaction: creates that arrive
  * together share one commit (one fsync) and a fixed number of statements however many they are
- * — on PostgreSQL five round trips: begin, lock the keys, lock the users, one write, commit.
+ * — on PostgreSQL six round trips: begin, the tasks and jobs, lock the keys, lock the users, the
+ * ledger and balances, commit.
  * Rows are locked keys first, then users, each in id order: the order every ledger write takes
  * one key then its user in, so batches never deadlock with them or with each other. Each
  * reservation is checked against the locked rows as the single-task UPDATEs would check it; a
@@ -71,10 +72,20 @@ export class TaskCreates {
   }
 }
 
-/** Locks, checks and writes one batch inside `q`'s transaction; returns each task's refusal or null. */
+/**
+ * Writes one batch inside `q`'s transaction; returns each task's refusal or null. The tasks and
+ * jobs go in before the funds are locked (their foreign keys' KEY SHARE locks do not wait on a
+ * NO KEY UPDATE lock), so a batch holds the hot rows only for the ledger and the balances; a
+ * refused task's rows are deleted before the commit, so no one ever sees them.
+ */
 async function writeBatch(q: Kysely<Database>, items: NewTask[], maxAttempts: number): Promise<Verdict[]> {
+  const inputs = items.flatMap((i) => i.inputs);
+  await writeAll(q, [
+    q.insertInto('tasks').values(items.map((i) => i.task)),
+    ...(inputs.length > 0 ? [q.insertInto('task_inputs').values(inputs)] : []),
+    q.insertInto('jobs').values(items.map((i) => newJobRow(i.task.id, i.task.model, maxAttempts, i.task.created_at))),
+  ]);
   const { keys, balances } = await lockFunds(q, items.map((i) => i.reservation));
-  const accepted: NewTask[] = [];
   const ledger: Insertable<LedgerEntriesTable>[] = [];
   const keyChanges = new Map<string, { spent: number; count: number; now: number }>();
   const userChanges = new Map<string, number>();
@@ -92,41 +103,45 @@ async function writeBatch(q: Kysely<Database>, items: NewTask[], maxAttempts: nu
     keyChanges.set(r.key_id, { spent: change.spent + amount, count: change.count + 1, now: Math.max(change.now, r.now) });
     userChanges.set(r.user_id, (userChanges.get(r.user_id) ?? 0) + amount);
     ledger.push({ user_id: r.user_id, key_id: r.key_id, task_id: r.id, kind: 'reserve', amount_micro: amount, created_at: r.now, balance_after_micro: balance - amount, note: null });
-    accepted.push(item);
     return null;
   });
-  if (accepted.length === 0) return verdicts;
-  const inputs = accepted.flatMap((i) => i.inputs);
-  const writes = [
-    q.insertInto('tasks').values(accepted.map((i) => i.task)),
-    ...(inputs.length > 0 ? [q.insertInto('task_inputs').values(inputs)] : []),
-    q.insertInto('jobs').values(accepted.map((i) => newJobRow(i.task.id, i.task.model, maxAttempts, i.task.created_at))),
+  const refused = items.filter((_, i) => verdicts[i]).map((i) => i.task.id);
+  if (refused.length > 0) { // the rows that point at a task first
+    if (inputs.length > 0) await q.deleteFrom('task_inputs').where('task_id', 'in', refused).execute();
+    await q.deleteFrom('jobs').where('task_id', 'in', refused).execute();
+    await q.deleteFrom('tasks').where('id', 'in', refused).execute();
+  }
+  if (ledger.length === 0) return verdicts;
+  await writeAll(q, [
     q.insertInto('ledger_entries').values(ledger),
     ...[...keyChanges].map(([id, c]) => q.updateTable('api_keys')
       .set((eb) => ({ spent_micro: eb('spent_micro', '+', c.spent), unfinished: eb('unfinished', '+', c.count), last_used_at: c.now }))
       .where('id', '=', id)),
     ...[...userChanges].map(([id, amount]) => q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', amount) })).where('id', '=', id)),
-  ];
+  ]);
+  return verdicts;
+}
+
+/** Runs writes that touch different rows: on PostgreSQL as one statement, each a data-modifying CTE (one round trip). */
+async function writeAll(q: Kysely<Database>, writes: Compilable[]): Promise<void> {
   if (isPostgres(q)) {
-    // One statement: each write a data-modifying CTE (they touch different rows, so their order does not matter).
     let chained: any = q;
     writes.forEach((write, i) => (chained = chained.with(`w${i}`, () => write)));
     await chained.selectNoFrom(sql<number>`1`.as('written')).execute();
   } else {
-    for (const write of writes) await write.execute();
+    for (const write of writes) await q.executeQuery(write.compile());
   }
-  return verdicts;
 }
 
-/** The keys' and users' funds, their rows locked (PostgreSQL; SQLite has one writer) keys first, each in id order. */
+/** The keys' and users' funds, their rows locked as an UPDATE locks them (PostgreSQL; SQLite has one writer), keys first, each in id order. */
 async function lockFunds(q: Kysely<Database>, reservations: Reservation[]) {
   const locked = isPostgres(q);
   const keyIds = [...new Set(reservations.map((r) => r.key_id))].sort();
   const userIds = [...new Set(reservations.map((r) => r.user_id))].sort();
   const keyQuery = q.selectFrom('api_keys').select(['id', 'allowance_micro', 'spent_micro', 'unfinished']).where('id', 'in', keyIds).orderBy('id');
-  const keyRows = await (locked ? keyQuery.forUpdate() : keyQuery).execute();
+  const keyRows = await (locked ? keyQuery.forNoKeyUpdate() : keyQuery).execute();
   const userQuery = q.selectFrom('users').select(['id', 'balance_micro']).where('id', 'in', userIds).orderBy('id');
-  const userRows = await (locked ? userQuery.forUpdate() : userQuery).execute();
+  const userRows = await (locked ? userQuery.forNoKeyUpdate() : userQuery).execute();
   const keys = new Map(keyRows.map((k): [string, KeyFunds] => [k.id, {
     allowance_micro: k.allowance_micro === null ? null : Number(k.allowance_micro), spent_micro: Number(k.spent_micro), unfinished: Number(k.unfinished),
   }]));
