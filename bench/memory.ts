@@ -1,6 +1,6 @@
 // bench/memory: one vidgate API process (SQLite, or PostgreSQL with --postgres) under a steady
 // mixed load (90% get, 10% create) for ten minutes; prints its resident memory every minute with
-// that minute's throughput and p99, and the growth from the first minute to the last.
+// its V8 heap in use, that minute's throughput and p99, and how both moved after the first minute.
 // Loopback only. Usage: node bench/memory.ts [minutes, default 10] [requests/s, default 1000] [--postgres]
 import { readFileSync } from 'node:fs';
 import { tempPostgresDatabase } from '../test/helpers/store.ts';
@@ -18,6 +18,12 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/** The server's V8 heap in use, from its /metrics (prom-client's default metrics). */
+async function heapMb(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^vidgate_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]) / 1024 / 1024;
+}
+
 let database: Awaited<ReturnType<typeof tempPostgresDatabase>> | null = null;
 if (POSTGRES) {
   ensureBenchPostgres();
@@ -32,12 +38,17 @@ try {
   console.log(`bench/memory — one API process on ${POSTGRES ? 'PostgreSQL' : 'SQLite'}, ${RATE} requests/s (90% get, 10% create), ${MINUTES} minutes`);
   console.log(`start: RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
   const rss: number[] = [];
+  const heap: number[] = [];
   for (let minute = 1; minute <= MINUTES; minute++) {
     const result = await paced([server.url], mix, { seconds: 60, connections: 32, rate: RATE });
     rss.push(rssMb(server.child.pid!));
-    console.log(`minute ${String(minute).padStart(2)}: RSS ${rss.at(-1)!.toFixed(0)} MB   ${result.rps.toFixed(0)} req/s   p99 ${result.p99} ms   errors ${result.errors}`);
+    heap.push(await heapMb(server.url));
+    console.log(`minute ${String(minute).padStart(2)}: RSS ${rss.at(-1)!.toFixed(0)} MB   heap used ${heap.at(-1)!.toFixed(0)} MB   ${result.rps.toFixed(0)} req/s   p99 ${result.p99} ms   errors ${result.errors}`);
   }
-  console.log(`RSS growth from minute 1 to minute ${MINUTES}: ${(rss.at(-1)! - rss[0]).toFixed(0)} MB (${((100 * (rss.at(-1)! - rss[0])) / rss[0]).toFixed(1)}%)`);
+  const settled = rss.slice(1); // the first minute includes warming up (JIT, caches)
+  if (settled.length > 1) {
+    console.log(`RSS from minute 2 to ${MINUTES}: min ${Math.min(...settled).toFixed(0)} MB, max ${Math.max(...settled).toFixed(0)} MB, last − minute 2 = ${(settled.at(-1)! - settled[0]).toFixed(0)} MB; heap used: last − minute 2 = ${(heap.at(-1)! - heap[1]).toFixed(0)} MB`);
+  }
 } finally {
   server.child.kill('SIGTERM');
   await database?.drop();

@@ -1,6 +1,7 @@
 // A PostgreSQL server for a benchmark: the one in VIDGATE_TEST_DATABASE_URL, or a throwaway one
 // started with scripts/postgres.sh (Debian's package; bin/test installs it) and stopped at exit.
 import { execFileSync } from 'node:child_process';
+import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,4 +18,16 @@ export function ensureBenchPostgres(): void {
     execFileSync('bash', [SCRIPT, 'stop', dir]);
     rmSync(dir, { recursive: true, force: true });
   });
+}
+
+/** The durability the server at `url` runs with, for printing beside the numbers (never assumed: a reused server may differ from the throwaway one). */
+export async function postgresDurability(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const setting = async (name: string) => (await client.query(`show ${name}`)).rows[0][name];
+    return `fsync=${await setting('fsync')}, synchronous_commit=${await setting('synchronous_commit')} (its default: fsync=on, synchronous_commit=on)`;
+  } finally {
+    await client.end();
+  }
 }

@@ -11,7 +11,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { tempPostgresDatabase } from '../test/helpers/store.ts';
 import { BENCH_KEY, CREATE_BODY, headers, load, type LoadRequest, type LoadResult, paced, startServer } from './load.ts';
-import { ensureBenchPostgres } from './postgres.ts';
+import { ensureBenchPostgres, postgresDurability } from './postgres.ts';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const CONNECTIONS = Number(process.argv[3] ?? 32);
@@ -95,16 +95,7 @@ async function measure(makeStore: () => Promise<StoreUnderTest>, processes: numb
 }
 
 ensureBenchPostgres();
-const durability = await (async () => {
-  const client = new pg.Client({ connectionString: process.env.VIDGATE_TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    const setting = async (name: string) => (await client.query(`show ${name}`)).rows[0][name];
-    return `fsync=${await setting('fsync')}, synchronous_commit=${await setting('synchronous_commit')}`;
-  } finally {
-    await client.end();
-  }
-})();
+const durability = await postgresDurability(process.env.VIDGATE_TEST_DATABASE_URL!);
 
 const rows: Row[] = [];
 // SQLite is one process by design (its writes go through that process's group commit); PostgreSQL is how vidgate scales out.
@@ -113,7 +104,7 @@ for (const processes of PROCESS_COUNTS) rows.push(await measure(postgresStore, p
 
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 const ms = (r: LoadResult) => `${r.p99} ms${r.errors ? ` (${r.errors} errors)` : ''}`;
-console.log(`bench/scale — ${SECONDS} s per run, ${CONNECTIONS} connections shared by the processes, no worker; PostgreSQL ${durability} (its default: fsync=on, synchronous_commit=on)`);
+console.log(`bench/scale — ${SECONDS} s per run, ${CONNECTIONS} connections shared by the processes, no worker; PostgreSQL ${durability}`);
 console.log('| store | API processes | create req/s | get req/s | mixed peak req/s | mixed p99 at 50% | 80% | 100% | store per 1M tasks |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {

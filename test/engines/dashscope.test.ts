@@ -243,14 +243,25 @@ describe('the dashscope engine against a fake Model Studio', () => {
   });
 });
 
+/** A DashScope engine on a fake account, closed after `use`. */
+async function withEngine(use: (fake: FakeDashScope, engine: DashScopeEngine) => Promise<void>): Promise<void> {
+  const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4') });
+  const guard = new OutboundGuard(new AddressPolicy(), tableResolver());
+  const settings = resolveChannel(channelSchema.parse(dashscopeChannel(fake)), { FAKE_DASHSCOPE_KEY: fake.apiKey }, (f) => f);
+  const engine = new DashScopeEngine(settings, guard, new Pacer(settings.query_per_second));
+  try {
+    await use(fake, engine);
+  } finally {
+    await engine.close();
+    await guard.close();
+    await fake.close();
+  }
+}
+
 describe('dashscope polling under the account\'s query limit', () => {
   // The engine's pass, built by the test: which jobs a pass holds never depends on timing.
   it('lists unfinished tasks page by page for a large pass, asks only for those that left the list, and survives a 429', async () => {
-    const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4') });
-    const guard = new OutboundGuard(new AddressPolicy(), tableResolver());
-    const settings = resolveChannel(channelSchema.parse(dashscopeChannel(fake)), { FAKE_DASHSCOPE_KEY: fake.apiKey }, (f) => f);
-    const engine = new DashScopeEngine(settings, guard, new Pacer(settings.query_per_second));
-    try {
+    await withEngine(async (fake, engine) => {
       const now = Date.now();
       const handles = Array.from({ length: 140 }, (_, i) => {
         const id = `up-${i}`;
@@ -269,19 +280,11 @@ describe('dashscope polling under the account\'s query limit', () => {
       assert.equal(fake.queries.throttled, 1);
       assert.equal(fake.queries.list, 1 + 2, 'PENDING (1 page, asked again after the 429) and RUNNING (2 pages)');
       assert.equal(fake.queries.single, 10, 'only the finished ones were asked for');
-    } finally {
-      await engine.close();
-      await guard.close();
-      await fake.close();
-    }
+    });
   });
 
   it('asks for a task that left the list as soon as the list, newest first, has passed where it was', async () => {
-    const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4') });
-    const guard = new OutboundGuard(new AddressPolicy(), tableResolver());
-    const settings = resolveChannel(channelSchema.parse(dashscopeChannel(fake)), { FAKE_DASHSCOPE_KEY: fake.apiKey }, (f) => f);
-    const engine = new DashScopeEngine(settings, guard, new Pacer(settings.query_per_second));
-    try {
+    await withEngine(async (fake, engine) => {
       const now = Date.now();
       // 250 running tasks, one a millisecond apart: three RUNNING pages, newest first.
       const handles = Array.from({ length: 250 }, (_, i) => {
@@ -308,11 +311,7 @@ describe('dashscope polling under the account\'s query limit', () => {
       for (const i of [245, 246, 247, 248, 249]) assert.ok(asked(`up-${i}`) < log.indexOf('list RUNNING 2'), `up-${i} was asked for before the second page: ${log.join(', ')}`);
       assert.ok(asked('up-0') > log.indexOf('list RUNNING 3'), 'the oldest only once the whole list was read');
       assert.equal(fake.queries.single, 6);
-    } finally {
-      await engine.close();
-      await guard.close();
-      await fake.close();
-    }
+    });
   });
 
   it('finishes 30 jobs on an account that allows 4 queries a second while the channel believes in 20', async () => {
