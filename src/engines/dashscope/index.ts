@@ -166,6 +166,7 @@ export class DashScopeEngine implements Upstream {
     this.listedCreate = listed;
     for (const handle of waiting.values()) ask(handle); // left the list: finished, so ask for its result
   }
+
   async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
     await this.client.download(result.url, file, limits);
   }
