@@ -283,37 +283,6 @@ describe('dashscope polling under the account\'s query limit', () => {
     });
   });
 
-  it('asks for a task that left the list as soon as the list, newest first, has passed where it was', async () => {
-    await withEngine(async (fake, engine) => {
-      const now = Date.now();
-      // 250 running tasks, one a millisecond apart: three RUNNING pages, newest first.
-      const handles = Array.from({ length: 250 }, (_, i) => {
-        const id = `up-${i}`;
-        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 10_000 + i, script: { runMs: 600_000 }, answered: [] });
-        return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: now - 10_000 + i };
-      });
-      const pass = async () => {
-        const reports = new Map<string, string>();
-        fake.queryLog.length = 0;
-        await engine.poll(handles, (taskId, status) => reports.set(taskId, status.state), new AbortController().signal);
-        return reports;
-      };
-      const first = await pass();
-      assert.deepEqual([...new Set(first.values())], ['running']);
-      // The five newest (on the first RUNNING page) and the oldest (on the last) finish.
-      for (const i of [245, 246, 247, 248, 249, 0]) fake.tasks.get(`up-${i}`)!.script = { runMs: 0 };
-      const second = await pass();
-      assert.equal([...second.values()].filter((s) => s === 'succeeded').length, 6);
-      assert.equal(second.size, 250);
-      const log = fake.queryLog;
-      assert.deepEqual(log.filter((q) => q.startsWith('list')), ['list PENDING 1', 'list RUNNING 1', 'list RUNNING 2', 'list RUNNING 3']);
-      const asked = (id: string) => log.indexOf(`single ${id}`);
-      for (const i of [245, 246, 247, 248, 249]) assert.ok(asked(`up-${i}`) < log.indexOf('list RUNNING 2'), `up-${i} was asked for before the second page: ${log.join(', ')}`);
-      assert.ok(asked('up-0') > log.indexOf('list RUNNING 3'), 'the oldest only once the whole list was read');
-      assert.equal(fake.queries.single, 6);
-    });
-  });
-
   it('finishes 30 jobs on an account that allows 4 queries a second while the channel believes in 20', async () => {
     const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 4 });
     fake.script = () => ({ queueMs: 100, runMs: 2_000 });

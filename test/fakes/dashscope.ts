@@ -35,8 +35,6 @@ export type FakeDashScope = {
   tasks: Map<string, FakeTask>;
   /** Calls to the task API (query, list, cancel), and how many were refused for the rate. */
   queries: { total: number; single: number; list: number; throttled: number };
-  /** The task API calls answered, in order: `single <id>` or `list <status> <page>`. */
-  queryLog: string[];
   /** How each new task goes (default: 50 ms queued, 200 ms running, SUCCEEDED). */
   script: (body: any) => TaskScript;
   /**
@@ -76,7 +74,6 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     refusals: [],
     tasks: new Map(),
     queries: { total: 0, single: 0, list: 0, throttled: 0 },
-    queryLog: [],
     script: () => ({ queueMs: 50, runMs: 200 }),
     nextSubmits: [],
     queryFailure: null,
@@ -181,14 +178,12 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
       const one = /^\/api\/v1\/tasks\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'GET' && one) {
         fake.queries.single += 1;
-        fake.queryLog.push(`single ${one[1]}`);
         const task = fake.tasks.get(one[1]);
         task?.answered.push(statusOf(task, now));
         return send(res, 200, task ? taskView(task, now) : { output: { task_id: one[1], task_status: 'UNKNOWN' } });
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/tasks') {
         fake.queries.list += 1;
-        fake.queryLog.push(`list ${url.searchParams.get('status')} ${url.searchParams.get('page_no')}`);
         return send(res, 200, listPage(url, now));
       }
     }

@@ -34,8 +34,6 @@ export class DashScopeEngine implements Upstream {
   private readonly uploadTimeoutMs: number;
   /** A lost submit is declared absent only once the list has surely had time to show it. */
   private readonly settleMs: number;
-  /** Where the last whole list pass saw each unfinished task: its creation time, as the list gives it. */
-  private listedCreate = new Map<string, ListedCreate>();
 
   constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
@@ -125,46 +123,20 @@ export class DashScopeEngine implements Upstream {
   }
 
   async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
-    const asking: Promise<void>[] = [];
-    const ask = (handle: UpstreamHandle) => asking.push(this.queryTask(handle.upstreamId, signal).then((status) => report(handle.taskId, status)));
-    if (handles.length <= LIST_ABOVE) handles.forEach(ask);
-    else await this.listPass(handles, report, ask, signal);
-    await Promise.all(asking);
-  }
-
-  /**
-   * One pass over the list of unfinished tasks: the listed ones are reported as they come, and
-   * one that left the list is asked for once the list has passed it — when the pages come
-   * newest first (checked on every page against where the last pass listed it, since the API
-   * documents no order) as soon as its page is read, else when the whole list is. A task missed
-   * because the list shifted while being read is only asked for: it answers running.
-   */
-  private async listPass(handles: UpstreamHandle[], report: StatusReport, ask: (handle: UpstreamHandle) => void, signal: AbortSignal): Promise<void> {
-    const startedAt = Date.now();
-    const byId = new Map(handles.map((h) => [h.upstreamId, h]));
-    const waiting = new Map(handles.filter((h) => h.submittedAt < startedAt).map((h) => [h.upstreamId, h])); // neither listed nor asked yet
-    const lastListed = this.listedCreate;
-    const listed = new Map<string, ListedCreate>();
-    const onPage = (page: ListedTask[], passedDownTo: ListedCreate | null) => {
-      for (const task of page) {
-        waiting.delete(task.task_id);
-        if (task.gmt_create !== undefined) listed.set(task.task_id, task.gmt_create);
-        const handle = byId.get(task.task_id);
-        if (handle) report(handle.taskId, { state: task.status === 'PENDING' ? 'queued' : 'running' });
+    let toAsk = handles;
+    if (handles.length > LIST_ABOVE) {
+      const startedAt = Date.now();
+      const oldest = Math.min(...handles.map((h) => h.submittedAt));
+      const unfinished = await this.listUnfinished(oldest, signal);
+      if (!unfinished) return; // ask again next pass
+      toAsk = [];
+      for (const handle of handles) {
+        const listedAs = unfinished.get(handle.upstreamId);
+        if (listedAs) report(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
+        else if (handle.submittedAt < startedAt) toAsk.push(handle); // left the list: finished, so ask for its result
       }
-      if (passedDownTo === null) return;
-      for (const [id, handle] of waiting) {
-        const created = lastListed.get(id);
-        if (created !== undefined && typeof created === typeof passedDownTo && created > passedDownTo) {
-          waiting.delete(id);
-          ask(handle);
-        }
-      }
-    };
-    const oldest = Math.min(...handles.map((h) => h.submittedAt));
-    if (!(await this.listUnfinished(oldest, onPage, signal))) return; // the rest: ask again next pass
-    this.listedCreate = listed;
-    for (const handle of waiting.values()) ask(handle); // left the list: finished, so ask for its result
+    }
+    await Promise.all(toAsk.map(async (handle) => report(handle.taskId, await this.queryTask(handle.upstreamId, signal))));
   }
 
   async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
@@ -188,37 +160,25 @@ export class DashScopeEngine implements Upstream {
     return statusOf(parsed.data);
   }
 
-  /**
-   * Lists every unfinished task since `since`, handing each page to `onPage` with how far down
-   * (by creation, newest first) the RUNNING list has been read so far, or null while that order
-   * does not hold; false when a page could not be read.
-   */
-  private async listUnfinished(since: number, onPage: (page: ListedTask[], passedDownTo: ListedCreate | null) => void, signal: AbortSignal): Promise<boolean> {
+  /** Upstream id → PENDING | RUNNING for every unfinished task since `since`; null when a page could not be read. */
+  private async listUnfinished(since: number, signal: AbortSignal): Promise<Map<string, string> | null> {
+    const unfinished = new Map<string, string>();
     for (const status of UNFINISHED) {
-      let newestFirst = status === 'RUNNING';
-      let previous: ListedCreate | undefined;
-      const listed = await this.listTasks({ status, start_time: listTime(since - LIST_WINDOW_SLACK_MS) }, signal, (page) => {
-        for (const task of page) {
-          const created = task.gmt_create;
-          if (created === undefined || (previous !== undefined && (typeof created !== typeof previous || created > previous))) newestFirst = false;
-          previous = created;
-        }
-        onPage(page, newestFirst && previous !== undefined ? previous : null);
-      });
-      if (!listed) return false;
+      const listed = await this.listTasks({ status, start_time: listTime(since - LIST_WINDOW_SLACK_MS) }, signal);
+      if (!listed) return null;
+      for (const task of listed) unfinished.set(task.task_id, task.status);
     }
-    return true;
+    return unfinished;
   }
 
-  /** Every page of the batch list for these filters, each handed to `onPage` as it comes; null when a page could not be read. */
-  private async listTasks(filters: Record<string, string>, signal: AbortSignal, onPage?: (page: ListedTask[]) => void): Promise<ListedTask[] | null> {
+  /** Every page of the batch list for these filters; null when a page could not be read. */
+  private async listTasks(filters: Record<string, string>, signal: AbortSignal): Promise<ListedTask[] | null> {
     const tasks: ListedTask[] = [];
     for (let page = 1; ; page += 1) {
       const response = await this.paced('/tasks', { ...filters, page_no: page, page_size: PAGE_SIZE }, signal);
       const parsed = response && listSchema.safeParse(response.body);
       if (!parsed?.success) return null;
       tasks.push(...parsed.data.data);
-      onPage?.(parsed.data.data);
       const pages = parsed.data.total_page ?? Math.ceil((parsed.data.total ?? 0) / PAGE_SIZE);
       if (page >= pages || parsed.data.data.length === 0) return tasks;
     }
@@ -232,8 +192,6 @@ export class DashScopeEngine implements Upstream {
 }
 
 type ListedTask = z.infer<typeof listSchema>['data'][number];
-/** A task's creation time as the list gives it, compared only with the list's own. */
-type ListedCreate = NonNullable<ListedTask['gmt_create']>;
 
 /** `20230420000000`-style time for the list filter (UTC; the slack covers the service's zone). */
 function listTime(ms: number): string {

@@ -30,7 +30,7 @@ export const errorSchema = z.object({ code: z.string().optional() });
 
 /** The batch list `GET /tasks?status=…&page_no=…&page_size=…`: task ids with their status. */
 export const listSchema = z.object({
-  data: z.array(z.object({ task_id: z.string(), status: z.string(), model_name: z.string().optional(), gmt_create: z.union([z.number(), z.string()]).optional() })).default([]),
+  data: z.array(z.object({ task_id: z.string(), status: z.string(), model_name: z.string().optional() })).default([]),
   total: z.number().optional(),
   total_page: z.number().optional(),
 });
