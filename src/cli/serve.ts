@@ -37,7 +37,8 @@ export async function serveCommand(options: { worker: boolean }): Promise<void> 
 export async function workerCommand(): Promise<void> {
   const settings = settingsOrExit();
   const app = await startOrExit(settings, 'store', () => createApp({ settings, worker: true }));
-  process.stdout.write(`vidgate worker running ${settings.worker_concurrency} at a time (data in ${settings.data_dir})\n`);
+  // Its id is the jobs' lease_owner: which process holds which job.
+  process.stdout.write(`vidgate worker running ${settings.worker_concurrency} at a time as ${app.worker!.id} (data in ${settings.data_dir})\n`);
   closeOnSignals(app);
 }
 
