@@ -283,6 +283,48 @@ describe('dashscope polling under the account\'s query limit', () => {
     });
   });
 
+  it('asks for a task that ended as soon as a page shows it gone, and not for one the shifting list skipped', async () => {
+    await withEngine(async (fake, engine) => {
+      const now = Date.now();
+      // 250 running tasks, newest first: up-0 … up-249 (three RUNNING pages of 100).
+      const handles = Array.from({ length: 250 }, (_, i) => {
+        const id = `up-${i}`;
+        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000 - i, script: { runMs: 600_000 }, answered: [] });
+        return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: now - 1000 - i };
+      });
+      const end = (...ids: string[]) => ids.forEach((id) => (fake.tasks.get(id)!.script = { runMs: 0 }));
+      const pass = async (of: typeof handles) => {
+        const reports = new Map<string, string>();
+        await engine.poll(of, (taskId, status) => reports.set(taskId.replace('task', 'up'), status.state), new AbortController().signal);
+        return reports;
+      };
+      const first = await pass(handles);
+      assert.equal(first.size, 250);
+      assert.equal(fake.queries.single, 0, 'all listed');
+
+      end('up-249'); // the oldest, after the last page
+      fake.beforeListPage = (status, pageNo) => {
+        // Between RUNNING pages 1 and 2: up-3 (already read) ends, so the list shifts and up-101 falls onto page 1;
+        // up-100 ends in the gap between the pages, up-150 inside page 2.
+        if (status === 'RUNNING' && pageNo === 2) end('up-3', 'up-100', 'up-150');
+      };
+      const second = await pass(handles);
+      fake.beforeListPage = null;
+      assert.equal(second.get('up-150'), 'succeeded', 'gone from inside a page');
+      assert.equal(second.get('up-249'), 'succeeded', 'gone from after the last page');
+      assert.equal(second.get('up-3'), 'running', 'listed on page 1 before it ended');
+      assert.equal(second.has('up-101'), false, 'skipped: not asked for');
+      assert.equal(second.has('up-100'), false, 'missing from the gap: perhaps skipped, so not asked yet');
+      assert.equal(fake.queries.single, 2, 'no query spent in vain');
+
+      const third = await pass(handles.filter((h) => second.get(h.upstreamId) !== 'succeeded'));
+      assert.equal(third.get('up-101'), 'running', 'listed again');
+      assert.equal(third.get('up-3'), 'succeeded');
+      assert.equal(third.get('up-100'), 'succeeded', 'missed twice: asked for');
+      assert.equal(fake.queries.single, 4);
+    });
+  });
+
   it('finishes 30 jobs on an account that allows 4 queries a second while the channel believes in 20', async () => {
     const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 4 });
     fake.script = () => ({ queueMs: 100, runMs: 2_000 });

@@ -50,6 +50,8 @@ export type FakeDashScope = {
   resultOrigin: string | null;
   /** Files uploaded to the account's temporary storage (UPSTREAMS-2.md §1.1), by object key. */
   ossObjects: Map<string, { bytes: Buffer; model: string; contentType: string }>;
+  /** Called before a list page is answered (a test changes the tasks between pages, as time would). */
+  beforeListPage: ((status: string | null, pageNo: number) => void) | null;
   /** When each task reached its end (for the benchmark). */
   endTime(task: FakeTask): number;
   close(): Promise<void>;
@@ -80,6 +82,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     throttleNext: 0,
     ossObjects: new Map(),
     resultOrigin: null,
+    beforeListPage: null,
     endTime: (task) => task.cancelledAt ?? task.createdAt + (task.script.queueMs ?? 0) + (task.script.runMs ?? 0),
     close: async () => {},
   };
@@ -196,6 +199,7 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     const since = parseStamp(url.searchParams.get('start_time'));
     const until = parseStamp(url.searchParams.get('end_time'));
     const pageNo = Math.max(1, Number(url.searchParams.get('page_no') ?? 1));
+    fake.beforeListPage?.(status, pageNo);
     const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get('page_size') ?? 10)));
     const matching = [...fake.tasks.values()]
       .filter((t) => (!status || statusOf(t, now) === status) && (!model || t.model === model) && (since === null || t.createdAt >= since) && (until === null || t.createdAt < until + 1000))

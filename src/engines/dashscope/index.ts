@@ -7,6 +7,7 @@ import { channelClient, channelFailure, pacedGet, submitCallFailure, type Upstre
 import { type Accepted, type Lookup, type LookupContext, SubmitError, type Upstream, type UpstreamHandle, type UpstreamJob, type StatusReport, type DownloadLimits, type UpstreamResult, type UpstreamStatus } from '../upstream.ts';
 import { dashscopeBody } from './bodies.ts';
 import { createSchema, errorSchema, failureFor, isChannelCode, listSchema, statusOf, taskQuerySchema, uploadPolicySchema } from './status.ts';
+import { ListReading } from './list-reading.ts';
 import { inputBlob, inputFileName, inputMime } from '../stored-input.ts';
 import { FormData } from 'undici';
 
@@ -34,6 +35,9 @@ export class DashScopeEngine implements Upstream {
   private readonly uploadTimeoutMs: number;
   /** A lost submit is declared absent only once the list has surely had time to show it. */
   private readonly settleMs: number;
+  /** The last whole reading of the unfinished lists, and the tasks it missed from a gap between pages. */
+  private lastReading: ListReading | null = null;
+  private skipped = new Set<string>();
 
   constructor(settings: ChannelSettings, guard: OutboundGuard, queries: Pacer) {
     this.client = channelClient(settings, guard);
@@ -123,20 +127,46 @@ export class DashScopeEngine implements Upstream {
   }
 
   async poll(handles: UpstreamHandle[], report: StatusReport, signal: AbortSignal): Promise<void> {
-    let toAsk = handles;
-    if (handles.length > LIST_ABOVE) {
-      const startedAt = Date.now();
-      const oldest = Math.min(...handles.map((h) => h.submittedAt));
-      const unfinished = await this.listUnfinished(oldest, signal);
-      if (!unfinished) return; // ask again next pass
-      toAsk = [];
-      for (const handle of handles) {
-        const listedAs = unfinished.get(handle.upstreamId);
-        if (listedAs) report(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
-        else if (handle.submittedAt < startedAt) toAsk.push(handle); // left the list: finished, so ask for its result
-      }
+    const asking: Promise<void>[] = [];
+    const ask = (handle: UpstreamHandle) => asking.push(this.queryTask(handle.upstreamId, signal).then((status) => report(handle.taskId, status)));
+    if (handles.length <= LIST_ABOVE) handles.forEach(ask);
+    else await this.listPass(handles, report, ask, signal);
+    await Promise.all(asking);
+  }
+
+  /**
+   * One pass over the lists of unfinished tasks: a listed task is reported as it is; one that
+   * surely left its list is asked for at once (its result is waiting), one perhaps only skipped
+   * while the list shifted is asked for only if the next pass misses it too.
+   */
+  private async listPass(handles: UpstreamHandle[], report: StatusReport, ask: (handle: UpstreamHandle) => void, signal: AbortSignal): Promise<void> {
+    const startedAt = Date.now();
+    const byId = new Map(handles.map((h) => [h.upstreamId, h]));
+    const asked = new Set<string>();
+    const askOnce = (handle: UpstreamHandle | undefined) => {
+      if (!handle || asked.has(handle.upstreamId)) return;
+      asked.add(handle.upstreamId);
+      ask(handle);
+    };
+    const reading = new ListReading(this.lastReading);
+    const onPage = (list: string, pageNo: number, page: ListedTask[], final: boolean) => {
+      const left = reading.page(list, pageNo, page.map((task) => task.task_id), final);
+      // A task that left PENDING may be RUNNING now: only the RUNNING list's leavers have ended.
+      if (list === 'RUNNING') for (const id of left) askOnce(byId.get(id));
+    };
+    const oldest = Math.min(...handles.map((h) => h.submittedAt));
+    if (!(await this.listUnfinished(oldest, onPage, signal))) return; // the rest: ask again next pass
+    const skipped = new Set<string>();
+    for (const handle of handles) {
+      const id = handle.upstreamId;
+      const listedAs = reading.listOf(id);
+      if (listedAs) report(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
+      else if (handle.submittedAt >= startedAt) continue; // too new to be listed yet
+      else if (!reading.knew(id) || reading.hasLeft(id) || this.skipped.has(id)) askOnce(handle);
+      else skipped.add(id); // missing from a gap between pages: perhaps skipped, so look again next pass
     }
-    await Promise.all(toAsk.map(async (handle) => report(handle.taskId, await this.queryTask(handle.upstreamId, signal))));
+    this.lastReading = reading;
+    this.skipped = skipped;
   }
 
   async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
@@ -160,19 +190,17 @@ export class DashScopeEngine implements Upstream {
     return statusOf(parsed.data);
   }
 
-  /** Upstream id → PENDING | RUNNING for every unfinished task since `since`; null when a page could not be read. */
-  private async listUnfinished(since: number, signal: AbortSignal): Promise<Map<string, string> | null> {
-    const unfinished = new Map<string, string>();
+  /** Reads every page of the unfinished lists since `since`, handing each to `onPage` as it comes; false when a page could not be read. */
+  private async listUnfinished(since: number, onPage: (list: string, pageNo: number, page: ListedTask[], final: boolean) => void, signal: AbortSignal): Promise<boolean> {
     for (const status of UNFINISHED) {
-      const listed = await this.listTasks({ status, start_time: listTime(since - LIST_WINDOW_SLACK_MS) }, signal);
-      if (!listed) return null;
-      for (const task of listed) unfinished.set(task.task_id, task.status);
+      const listed = await this.listTasks({ status, start_time: listTime(since - LIST_WINDOW_SLACK_MS) }, signal, (pageNo, page, final) => onPage(status, pageNo, page, final));
+      if (!listed) return false;
     }
-    return unfinished;
+    return true;
   }
 
-  /** Every page of the batch list for these filters; null when a page could not be read. */
-  private async listTasks(filters: Record<string, string>, signal: AbortSignal): Promise<ListedTask[] | null> {
+  /** Every page of the batch list for these filters, each handed to `onPage` as it comes; null when a page could not be read. */
+  private async listTasks(filters: Record<string, string>, signal: AbortSignal, onPage?: (pageNo: number, page: ListedTask[], final: boolean) => void): Promise<ListedTask[] | null> {
     const tasks: ListedTask[] = [];
     for (let page = 1; ; page += 1) {
       const response = await this.paced('/tasks', { ...filters, page_no: page, page_size: PAGE_SIZE }, signal);
@@ -180,7 +208,9 @@ export class DashScopeEngine implements Upstream {
       if (!parsed?.success) return null;
       tasks.push(...parsed.data.data);
       const pages = parsed.data.total_page ?? Math.ceil((parsed.data.total ?? 0) / PAGE_SIZE);
-      if (page >= pages || parsed.data.data.length === 0) return tasks;
+      const final = page >= pages || parsed.data.data.length === 0;
+      onPage?.(page, parsed.data.data, final);
+      if (final) return tasks;
     }
   }
 
