@@ -75,7 +75,9 @@ const q = fake.queries;
 console.log(`\n${TASKS} tasks, completions spread over ${EARLIEST_S}–${LATEST_S} s, 20 queries/s allowed, ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
 console.log(`delay upstream-completed → vidgate completed: p50 ${at(0.5)} s, p95 ${at(0.95)} s, max ${delays.at(-1)!.toFixed(2)} s`);
 console.log(`floor of the query budget: p50 ${floor.p50.toFixed(2)} s, p95 ${floor.p95.toFixed(2)} s (one query per completion; what is left of 20/s lists the tasks in flight, 100 a page; a task waits for the pass that sees it gone)`);
-console.log(`queries: ${q.total} (${q.single} single, ${q.list} list pages, ${q.throttled} refused with 429); one per job per pass would be ${TASKS} a pass`);
+// A single query answered PENDING or RUNNING was spent in vain: the task had not left the list.
+const vain = [...fake.tasks.values()].reduce((n, task) => n + task.answered.filter((status) => status === 'PENDING' || status === 'RUNNING').length, 0);
+console.log(`queries: ${q.total} (${q.single} single, ${vain} of them in vain, ${q.list} list pages, ${q.throttled} refused with 429); one per job per pass would be ${TASKS} a pass`);
 await app.close();
 await fake.close();
 rmSync(dataDir, { recursive: true, force: true });

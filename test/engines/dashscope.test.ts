@@ -325,6 +325,29 @@ describe('dashscope polling under the account\'s query limit', () => {
     });
   });
 
+  it('never leaves a job near its timeout for the next pass, even one missing from a gap', async () => {
+    await withEngine(async (fake, engine) => {
+      const now = Date.now();
+      const handles = Array.from({ length: 150 }, (_, i) => {
+        const id = `up-${i}`;
+        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000 - i, script: { runMs: 600_000 }, answered: [] });
+        // up-100 was submitted 3 h ago: past the channel's 2 h timeout, this pass may be its last.
+        return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: i === 100 ? now - 3 * 3_600_000 : now - 1000 - i };
+      });
+      const reports = new Map<string, string>();
+      const report = (taskId: string, status: { state: string }) => reports.set(taskId.replace('task', 'up'), status.state);
+      await engine.poll(handles, report, new AbortController().signal);
+      fake.beforeListPage = (status, pageNo) => {
+        if (status === 'RUNNING' && pageNo === 2) for (const id of ['up-0', 'up-100']) fake.tasks.get(id)!.script = { runMs: 0 };
+      };
+      reports.clear();
+      await engine.poll(handles, report, new AbortController().signal);
+      assert.equal(reports.get('up-100'), 'succeeded', 'missing from the gap, but asked for');
+      assert.equal(reports.has('up-101'), false, 'skipped, and not near its timeout: left for the next pass');
+      assert.equal(fake.queries.single, 1);
+    });
+  });
+
   it('finishes 30 jobs on an account that allows 4 queries a second while the channel believes in 20', async () => {
     const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4'), queriesPerSecond: 4 });
     fake.script = () => ({ queueMs: 100, runMs: 2_000 });

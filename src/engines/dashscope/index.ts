@@ -35,6 +35,8 @@ export class DashScopeEngine implements Upstream {
   private readonly uploadTimeoutMs: number;
   /** A lost submit is declared absent only once the list has surely had time to show it. */
   private readonly settleMs: number;
+  /** How long a job may take: one past it is never left for the next pass, as this pass may end it. */
+  private readonly timeoutMs: number;
   /** The last whole reading of the unfinished lists, and the tasks it missed from a gap between pages. */
   private lastReading: ListReading | null = null;
   private skipped = new Set<string>();
@@ -44,6 +46,7 @@ export class DashScopeEngine implements Upstream {
     this.queries = queries;
     this.uploadTimeoutMs = settings.upload_timeout;
     this.settleMs = Math.max(2000, 2 * settings.request_timeout);
+    this.timeoutMs = settings.timeout;
   }
 
   estimateSeconds(): number {
@@ -162,11 +165,17 @@ export class DashScopeEngine implements Upstream {
       const listedAs = reading.listOf(id);
       if (listedAs) report(handle.taskId, { state: listedAs === 'PENDING' ? 'queued' : 'running' });
       else if (handle.submittedAt >= startedAt) continue; // too new to be listed yet
-      else if (!reading.knew(id) || reading.hasLeft(id) || this.skipped.has(id)) askOnce(handle);
+      else if (!reading.knew(id) || reading.hasLeft(id) || this.skipped.has(id) || this.nearTimeout(handle, startedAt)) askOnce(handle);
       else skipped.add(id); // missing from a gap between pages: perhaps skipped, so look again next pass
     }
     this.lastReading = reading;
     this.skipped = skipped;
+  }
+
+  /** Whether the job may pass its timeout before the next pass (the rest of this one counted twice over, and a minute). */
+  private nearTimeout(handle: UpstreamHandle, passStartedAt: number): boolean {
+    const now = Date.now();
+    return now + 2 * (now - passStartedAt) + 60_000 - handle.submittedAt > this.timeoutMs;
   }
 
   async download(result: UpstreamResult, file: string, limits: DownloadLimits): Promise<void> {
