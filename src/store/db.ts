@@ -4,20 +4,32 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { Migrator } from 'kysely/migration';
+import { BackgroundCheckpointer } from './checkpointer.ts';
 import { GroupCommitter, type WriteWork } from './group-commit.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
+// Pages of WAL past which a commit checkpoints by itself: reached only when the background checkpoints fall behind.
+const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+const CHECKPOINT_INTERVAL_MS = 100;
+
+/** The embedded store's file in the data dir. */
+export function sqliteFile(dataDir: string): string {
+  return path.join(dataDir, 'vidgate.sqlite');
+}
+
 /** Opens the embedded SQLite store in the data dir (WAL, busy timeout). */
 export function openSqlite(dataDir: string): Db {
   mkdirSync(dataDir, { recursive: true });
-  const sqlite = new SQLite(path.join(dataDir, 'vidgate.sqlite'));
+  const sqlite = new SQLite(sqliteFile(dataDir));
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // Checkpoints run in the background (BackgroundCheckpointer); this one, inside a commit, is the backstop.
+  sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
@@ -67,7 +79,15 @@ export function openStore(settings: { data_dir: string; database_url?: string })
   }
   const db = openSqlite(settings.data_dir);
   const committer = new GroupCommitter(db);
-  return { db, write: (work) => committer.run(work), close: () => db.destroy() };
+  const checkpointer = new BackgroundCheckpointer(sqliteFile(settings.data_dir), CHECKPOINT_INTERVAL_MS);
+  return {
+    db,
+    write: (work) => committer.run(work),
+    close: async () => {
+      await db.destroy();
+      await checkpointer.stop();
+    },
+  };
 }
 
 /** Brings the schema up to date; throws with the failing migration's name. */
