@@ -33,6 +33,7 @@ export class BackgroundCheckpointer {
 
   /** A last checkpoint, then the thread ends. */
   async stop(): Promise<void> {
+    this.worker.ref(); // else a process with nothing else to do would exit while waiting for it
     this.worker.postMessage('stop');
     await this.exited;
   }
