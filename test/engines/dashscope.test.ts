@@ -9,6 +9,7 @@ import { tableResolver } from '../helpers/resolver.ts';
 import { channelSchema, resolveChannel } from '../../src/channels/config.ts';
 import { DashScopeEngine } from '../../src/engines/dashscope/index.ts';
 import { Pacer } from '../../src/engines/pacer.ts';
+import type { UpstreamHandle } from '../../src/engines/upstream.ts';
 import { AddressPolicy } from '../../src/net/address-policy.ts';
 import { OutboundGuard } from '../../src/net/outbound-guard.ts';
 import { until, untilAccepted, waitForTask } from '../helpers/poll.ts';
@@ -243,6 +244,23 @@ describe('the dashscope engine against a fake Model Studio', () => {
   });
 });
 
+/** `count` tasks running on the fake for ten minutes more, up-0 the newest; their handles, task-0 … */
+function runningTasks(fake: FakeDashScope, count: number) {
+  const now = Date.now();
+  return Array.from({ length: count }, (_, i) => {
+    const id = `up-${i}`;
+    fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000 - i, script: { runMs: 600_000 }, answered: [] });
+    return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: now - 1000 - i };
+  });
+}
+
+/** One poll pass over `handles`: what it reported, by upstream id. */
+async function passReports(engine: DashScopeEngine, handles: UpstreamHandle[]): Promise<Map<string, string>> {
+  const reports = new Map<string, string>();
+  await engine.poll(handles, (taskId, status) => reports.set(taskId.replace('task', 'up'), status.state), new AbortController().signal);
+  return reports;
+}
+
 /** A DashScope engine on a fake account, closed after `use`. */
 async function withEngine(use: (fake: FakeDashScope, engine: DashScopeEngine) => Promise<void>): Promise<void> {
   const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4') });
@@ -285,19 +303,10 @@ describe('dashscope polling under the account\'s query limit', () => {
 
   it('asks for a task that ended as soon as a page shows it gone, and not for one the shifting list skipped', async () => {
     await withEngine(async (fake, engine) => {
-      const now = Date.now();
       // 250 running tasks, newest first: up-0 … up-249 (three RUNNING pages of 100).
-      const handles = Array.from({ length: 250 }, (_, i) => {
-        const id = `up-${i}`;
-        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000 - i, script: { runMs: 600_000 }, answered: [] });
-        return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: now - 1000 - i };
-      });
+      const handles = runningTasks(fake, 250);
       const end = (...ids: string[]) => ids.forEach((id) => (fake.tasks.get(id)!.script = { runMs: 0 }));
-      const pass = async (of: typeof handles) => {
-        const reports = new Map<string, string>();
-        await engine.poll(of, (taskId, status) => reports.set(taskId.replace('task', 'up'), status.state), new AbortController().signal);
-        return reports;
-      };
+      const pass = (of: typeof handles) => passReports(engine, of);
       const first = await pass(handles);
       assert.equal(first.size, 250);
       assert.equal(fake.queries.single, 0, 'all listed');
@@ -327,21 +336,13 @@ describe('dashscope polling under the account\'s query limit', () => {
 
   it('never leaves a job near its timeout for the next pass, even one missing from a gap', async () => {
     await withEngine(async (fake, engine) => {
-      const now = Date.now();
-      const handles = Array.from({ length: 150 }, (_, i) => {
-        const id = `up-${i}`;
-        fake.tasks.set(id, { id, model: 'wan2.7-t2v', body: { input: { prompt: 'p' }, parameters: { duration: 2 } }, createdAt: now - 1000 - i, script: { runMs: 600_000 }, answered: [] });
-        // up-100 was submitted 3 h ago: past the channel's 2 h timeout, this pass may be its last.
-        return { taskId: `task-${i}`, upstreamId: id, ref: null, submittedAt: i === 100 ? now - 3 * 3_600_000 : now - 1000 - i };
-      });
-      const reports = new Map<string, string>();
-      const report = (taskId: string, status: { state: string }) => reports.set(taskId.replace('task', 'up'), status.state);
-      await engine.poll(handles, report, new AbortController().signal);
+      const handles = runningTasks(fake, 150);
+      handles[100].submittedAt -= 3 * 3_600_000; // up-100: past the channel's 2 h timeout, this pass may be its last
+      await passReports(engine, handles);
       fake.beforeListPage = (status, pageNo) => {
         if (status === 'RUNNING' && pageNo === 2) for (const id of ['up-0', 'up-100']) fake.tasks.get(id)!.script = { runMs: 0 };
       };
-      reports.clear();
-      await engine.poll(handles, report, new AbortController().signal);
+      const reports = await passReports(engine, handles);
       assert.equal(reports.get('up-100'), 'succeeded', 'missing from the gap, but asked for');
       assert.equal(reports.has('up-101'), false, 'skipped, and not near its timeout: left for the next pass');
       assert.equal(fake.queries.single, 1);
