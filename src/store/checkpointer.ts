@@ -17,7 +17,7 @@ parentPort.once('message', () => { clearInterval(timer); checkpoint(); db.close(
 /**
  * Copies the WAL back into the database file from a thread of its own: a checkpoint (two fsyncs
  * and every page written since the last) then never stalls the event loop, as it does when it
- * runs inside a commit. Never keeps the process alive.
+ * runs inside a commit. It keeps the process alive only while it closes.
  */
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
