@@ -334,6 +334,19 @@ describe('dashscope polling under the account\'s query limit', () => {
     });
   });
 
+  it('asks for a task gone from inside a page before the list is read to its end', async () => {
+    await withEngine(async (fake, engine) => {
+      const handles = runningTasks(fake, 250);
+      await passReports(engine, handles);
+      fake.tasks.get('up-150')!.script = { runMs: 0 };
+      // The list breaks at page 3: the pass ends there, so only an ask made after page 2 reaches the task.
+      fake.beforeListPage = (status, pageNo) => (status === 'RUNNING' && pageNo === 3 ? 500 : undefined);
+      const reports = await passReports(engine, handles);
+      assert.deepEqual([...reports], [['up-150', 'succeeded']]);
+      assert.equal(fake.queries.single, 1);
+    });
+  });
+
   it('never leaves a job near its timeout for the next pass, even one missing from a gap', async () => {
     await withEngine(async (fake, engine) => {
       const handles = runningTasks(fake, 150);

@@ -50,8 +50,11 @@ export type FakeDashScope = {
   resultOrigin: string | null;
   /** Files uploaded to the account's temporary storage (UPSTREAMS-2.md §1.1), by object key. */
   ossObjects: Map<string, { bytes: Buffer; model: string; contentType: string }>;
-  /** Called before a list page is answered (a test changes the tasks between pages, as time would). */
-  beforeListPage: ((status: string | null, pageNo: number) => void) | null;
+  /**
+   * Called before a list page is answered (a test changes the tasks between pages, as time
+   * would); an HTTP status it returns is answered instead of the page.
+   */
+  beforeListPage: ((status: string | null, pageNo: number) => number | void) | null;
   /** When each task reached its end (for the benchmark). */
   endTime(task: FakeTask): number;
   close(): Promise<void>;
@@ -187,6 +190,8 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
       }
       if (req.method === 'GET' && url.pathname === '/api/v1/tasks') {
         fake.queries.list += 1;
+        const refused = fake.beforeListPage?.(url.searchParams.get('status'), Math.max(1, Number(url.searchParams.get('page_no') ?? 1)));
+        if (refused) return send(res, refused, { code: 'InternalError', message: 'the list failed' });
         return send(res, 200, listPage(url, now));
       }
     }
@@ -199,7 +204,6 @@ export async function startFakeDashScope(options: { video: string; queriesPerSec
     const since = parseStamp(url.searchParams.get('start_time'));
     const until = parseStamp(url.searchParams.get('end_time'));
     const pageNo = Math.max(1, Number(url.searchParams.get('page_no') ?? 1));
-    fake.beforeListPage?.(status, pageNo);
     const pageSize = Math.min(100, Math.max(1, Number(url.searchParams.get('page_size') ?? 10)));
     const matching = [...fake.tasks.values()]
       .filter((t) => (!status || statusOf(t, now) === status) && (!model || t.model === model) && (since === null || t.createdAt >= since) && (until === null || t.createdAt < until + 1000))
