@@ -25,6 +25,35 @@ export async function insertRow<T extends keyof Database & string>(q: Kysely<Dat
   await q.executeQuery({ ...compiled, parameters: columns.map((column) => row[column]) });
 }
 
+/**
+ * A multi-row insert with its SQL compiled once per table, columns and number of rows (building
+ * one cost ~15 µs a create on SQLite), or null when the rows differ in their columns or hold
+ * anything but plain values — then the builder, which handles those, should make it.
+ */
+export function compiledInsert<T extends keyof Database & string>(q: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): CompiledQuery | null {
+  const first = rows[0] as Record<string, unknown>;
+  const columns = Object.keys(first).filter((column) => first[column] !== undefined);
+  const parameters: unknown[] = [];
+  for (const row of rows as Record<string, unknown>[]) {
+    let defined = 0;
+    for (const column in row) if (row[column] !== undefined) defined++;
+    if (defined !== columns.length) return null;
+    for (const column of columns) {
+      const value = row[column];
+      if (value === undefined || (typeof value === 'object' && value !== null)) return null;
+      parameters.push(value);
+    }
+  }
+  const key = `${dialectOf(q)}:${table}(${columns.join(',')})×${rows.length}`;
+  let compiled = compiledInserts.get(key);
+  if (!compiled) {
+    const placeholders = Object.fromEntries(columns.map((column) => [column, null])); // a parameter each
+    compiled = q.insertInto(table).values(rows.map(() => placeholders) as never).compile();
+    compiledInserts.set(key, compiled);
+  }
+  return { ...compiled, parameters };
+}
+
 const compiledStatements = new Map<string, CompiledQuery>();
 
 /**

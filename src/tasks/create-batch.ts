@@ -1,7 +1,8 @@
-import { type Compilable, type Insertable, type Kysely, sql } from 'kysely';
+import { type Compilable, type CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
 import { type KeyFunds, refusal, type Reservation, reservationShortfall } from '../billing/ledger.ts';
 import { newJobRow } from '../queue/jobs.ts';
 import { isPostgres } from '../store/dialect.ts';
+import { compiledInsert } from '../store/precompiled.ts';
 import type { Store } from '../store/db.ts';
 import type { Database, LedgerEntriesTable, TaskInputsTable, TasksTable } from '../store/schema.ts';
 
@@ -81,9 +82,9 @@ export class TaskCreates {
 async function writeBatch(q: Kysely<Database>, items: NewTask[], maxAttempts: number): Promise<Verdict[]> {
   const inputs = items.flatMap((i) => i.inputs);
   await writeAll(q, [
-    q.insertInto('tasks').values(items.map((i) => i.task)),
-    ...(inputs.length > 0 ? [q.insertInto('task_inputs').values(inputs)] : []),
-    q.insertInto('jobs').values(items.map((i) => newJobRow(i.task.id, i.task.model, maxAttempts, i.task.created_at))),
+    insertRows(q, 'tasks', items.map((i) => i.task)),
+    ...(inputs.length > 0 ? [insertRows(q, 'task_inputs', inputs)] : []),
+    insertRows(q, 'jobs', items.map((i) => newJobRow(i.task.id, i.task.model, maxAttempts, i.task.created_at))),
   ]);
   const { keys, balances } = await lockFunds(q, items.map((i) => i.reservation));
   const ledger: Insertable<LedgerEntriesTable>[] = [];
@@ -113,7 +114,7 @@ async function writeBatch(q: Kysely<Database>, items: NewTask[], maxAttempts: nu
   }
   if (ledger.length === 0) return verdicts;
   await writeAll(q, [
-    q.insertInto('ledger_entries').values(ledger),
+    insertRows(q, 'ledger_entries', ledger),
     ...[...keyChanges].map(([id, c]) => q.updateTable('api_keys')
       .set((eb) => ({ spent_micro: eb('spent_micro', '+', c.spent), unfinished: eb('unfinished', '+', c.count), last_used_at: c.now }))
       .where('id', '=', id)),
@@ -122,14 +123,22 @@ async function writeBatch(q: Kysely<Database>, items: NewTask[], maxAttempts: nu
   return verdicts;
 }
 
+/** A write for `writeAll`: a builder, or on SQLite an insert already compiled. */
+type Write = Compilable | CompiledQuery;
+
+/** Many rows into `table`: a builder on PostgreSQL (it becomes a CTE), a statement compiled once per shape on SQLite. */
+function insertRows<T extends 'tasks' | 'task_inputs' | 'jobs' | 'ledger_entries'>(q: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): Write {
+  return (isPostgres(q) ? null : compiledInsert(q, table, rows)) ?? q.insertInto(table).values(rows as never);
+}
+
 /** Runs writes that touch different rows: on PostgreSQL as one statement, each a data-modifying CTE (one round trip). */
-async function writeAll(q: Kysely<Database>, writes: Compilable[]): Promise<void> {
+async function writeAll(q: Kysely<Database>, writes: Write[]): Promise<void> {
   if (isPostgres(q)) {
     let chained: any = q;
     writes.forEach((write, i) => (chained = chained.with(`w${i}`, () => write)));
     await chained.selectNoFrom(sql<number>`1`.as('written')).execute();
   } else {
-    for (const write of writes) await q.executeQuery(write.compile());
+    for (const write of writes) await q.executeQuery('sql' in write ? write : write.compile());
   }
 }
 

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { compiledInsert } from '../../src/store/precompiled.ts';
+import { describeOnEachStore } from '../helpers/store.ts';
+
+const user = (id: string, balance: number) => ({ id, name: id, user_group: 'default', webhook_secret: `whsec_${id}`, balance_micro: balance, used_micro: 0, created_at: 1 });
+
+describeOnEachStore('a multi-row insert compiled once', (temp) => {
+  it('stores each batch\'s own values when a batch of the same size reuses the statement', async () => {
+    const { store } = temp;
+    for (const batch of [['a1', 'a2', 'a3'], ['b1', 'b2', 'b3'], ['c1']]) {
+      const rows = batch.map((id, i) => user(id, 100 * i));
+      await store.db.executeQuery(compiledInsert(store.db, 'users', rows)!);
+    }
+    const stored = await store.db.selectFrom('users').select(['id', 'balance_micro', 'webhook_secret']).where('id', 'in', ['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1']).orderBy('id').execute();
+    assert.deepEqual(stored.map((r) => [r.id, Number(r.balance_micro), r.webhook_secret]), [
+      ['a1', 0, 'whsec_a1'], ['a2', 100, 'whsec_a2'], ['a3', 200, 'whsec_a3'],
+      ['b1', 0, 'whsec_b1'], ['b2', 100, 'whsec_b2'], ['b3', 200, 'whsec_b3'], ['c1', 0, 'whsec_c1'],
+    ]);
+  });
+
+  it('takes each row\'s values by column, whatever order its keys were written in', async () => {
+    const { store } = temp;
+    const { id, name, ...rest } = user('e2', 7);
+    await store.db.executeQuery(compiledInsert(store.db, 'users', [user('e1', 5), { ...rest, name, id }])!);
+    const stored = await store.db.selectFrom('users').select(['id', 'name', 'balance_micro']).where('id', 'in', ['e1', 'e2']).orderBy('id').execute();
+    assert.deepEqual(stored.map((r) => [r.id, r.name, Number(r.balance_micro)]), [['e1', 'e1', 5], ['e2', 'e2', 7]]);
+  });
+
+  it('leaves to the builder rows that differ in their columns, or hold more than plain values', () => {
+    const { db } = temp.store;
+    assert.equal(compiledInsert(db, 'users', [user('d1', 0), { ...user('d2', 0), used_micro: undefined as never }]), null, 'a column missing from one row');
+    assert.equal(compiledInsert(db, 'users', [user('d1', 0), { ...user('d2', 0), extra: 1 } as never]), null, 'a column only one row has');
+    assert.equal(compiledInsert(db, 'users', [{ ...user('d1', 0), name: { toString: () => 'x' } as never }]), null, 'an object');
+    assert.ok(compiledInsert(db, 'users', [user('d1', 0), { ...user('d2', 0), name: null as never }]), 'null is a plain value');
+  });
+});
+
