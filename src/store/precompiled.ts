@@ -15,20 +15,13 @@ const compiledInserts = new Map<string, CompiledQuery>();
 
 /** Inserts one row, compiling the statement once per table and set of columns (hot paths). */
 export async function insertRow<T extends keyof Database & string>(q: Kysely<Database>, table: T, row: Insertable<Database[T]>): Promise<void> {
-  const columns = Object.keys(row) as (keyof typeof row)[];
-  const key = `${dialectOf(q)}:${table}(${columns.join(',')})`; // placeholders differ: ? vs $1
-  let compiled = compiledInserts.get(key);
-  if (!compiled) {
-    compiled = q.insertInto(table).values(row as never).compile();
-    compiledInserts.set(key, compiled);
-  }
-  await q.executeQuery({ ...compiled, parameters: columns.map((column) => row[column]) });
+  await q.executeQuery(compiledInsert(q, table, [row]) ?? q.insertInto(table).values(row as never).compile());
 }
 
 /**
- * A multi-row insert with its SQL compiled once per table, columns and number of rows (building
- * one cost ~15 µs a create on SQLite), or null when the rows differ in their columns or hold
- * anything but plain values — then the builder, which handles those, should make it.
+ * An insert of one or many rows, its SQL compiled once per table, columns and number of rows
+ * (building a batch's cost ~15 µs a create on SQLite); null when the rows differ in their
+ * columns or hold anything but plain values — then the builder, which handles those, makes it.
  */
 export function compiledInsert<T extends keyof Database & string>(q: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): CompiledQuery | null {
   const first = rows[0] as Record<string, unknown>;
