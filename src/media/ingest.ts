@@ -93,6 +93,7 @@ async function ingestOne(deps: IngestDeps, folder: string, need: MediaNeed, sign
       info = toMediaInfo(await runFfprobe(deps.ffprobePath, file, { signal: signals.signal, caps: deps.caps, formats: demuxersFor(need.limits.formats) }), bytes);
     } catch (error) {
       if (error instanceof ProbeError) throw invalidField(need.field, `${error.message} (expected ${need.limits.kind}: ${need.limits.formats.join(', ')})`);
+      if (signals.deadline.aborted) throw invalidField(need.field, `could not be fetched and probed within ${deps.deadlineMs / 1000} s`);
       throw error;
     }
     checkMediaLimits(need.field, info, need.limits);

@@ -54,7 +54,9 @@ export async function runFfprobe(ffprobePath: string, file: string, { signal, ca
   try {
     const [command, commandArgs, options] = cappedCommand(ffprobePath, args, caps);
     ({ stdout } = await run(command, commandArgs, { ...options, maxBuffer: 8 * 1024 * 1024, timeout: 30_000, killSignal: 'SIGKILL', signal }));
-  } catch {
+  } catch (error) {
+    // Stopped by the caller (a deadline, a sibling's failure): that says nothing about the file.
+    if (signal?.aborted) throw signal.reason ?? error;
     throw new ProbeError('is not a readable media file');
   }
   let parsed;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -127,8 +127,25 @@ describe('admission before work, bounded media work (CONTRACT §8.1, §8.2)', ()
     });
     assert.deepEqual(readdirSync(storage, { recursive: true }).filter((name) => !/^\.scratch(\/ingest)?$/.test(String(name))), [], 'no input stored, no scratch left');
     slots.release();
-    const [medium] = await ingestMedia(deps, 'task-unified-1-bbbbbbbb', [{ field: 'image_start', url: media.url('image-640x360.png'), limits: WAN_IMAGE }]);
+    // The freed slot is taken; a deadline this run cannot reach keeps the check about the slot, not the machine's speed.
+    const [medium] = await ingestMedia({ ...deps, deadlineMs: 60_000 }, 'task-unified-1-bbbbbbbb', [{ field: 'image_start', url: media.url('image-640x360.png'), limits: WAN_IMAGE }]);
     assert.equal(medium.info.width, 640);
+    await guard.close();
+  });
+
+  it('names a probe stopped by the media deadline as late, not as an unreadable file', async () => {
+    const storage = mkdtempSync(path.join(tmpdir(), 'vidgate-ingest-'));
+    const hangingProbe = path.join(storage, 'ffprobe-that-hangs');
+    writeFileSync(hangingProbe, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
+    const guard = new OutboundGuard(new AddressPolicy([]), tableResolver());
+    const deps = { guard, ffprobePath: hangingProbe, objects: new FileObjectStore(storage), deadlineMs: 1000, slots: new Slots(1), caps: { memoryBytes: 0 } };
+    const inline = readFileSync(path.join(fixtures, 'image-640x360.png')).toString('base64');
+    await assert.rejects(ingestMedia(deps, 'task-unified-1-cccccccc', [{ field: 'image_start', url: 'data:', inline, limits: WAN_IMAGE }]), (error: any) => {
+      assert.equal(error.param, 'image_start');
+      assert.match(error.message, /^image_start: could not be fetched( and probed)? within 1 s$/);
+      return true;
+    });
+    await assert.rejects(runFfprobe(hangingProbe, hangingProbe, { signal: AbortSignal.abort() }), (error: unknown) => !(error instanceof ProbeError));
     await guard.close();
   });
 });
