@@ -96,8 +96,12 @@ describe('the web console in Chromium', () => {
       const video = document.getElementById('player');
       await video.play();
       const start = video.currentTime;
-      await new Promise((resolve) => setTimeout(resolve, 800));
-      return { src: video.currentSrc, advanced: video.currentTime > start, readyState: video.readyState, width: video.videoWidth, height: video.videoHeight, error: video.error?.code ?? null };
+      // Playing shows as time moving on: wait for that event (bounded, so a stuck player fails, not hangs).
+      const advanced = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(false), 15_000);
+        video.addEventListener('timeupdate', () => video.currentTime > start && (clearTimeout(timer), resolve(true)));
+      });
+      return { src: video.currentSrc, advanced, readyState: video.readyState, width: video.videoWidth, height: video.videoHeight, error: video.error?.code ?? null };
     });
     assert.deepEqual(playback, { src: task.results[0], advanced: true, readyState: 4, width: 1280, height: 720, error: null });
     assert.equal(await page.getAttribute('#download', 'href'), task.results[0]);
