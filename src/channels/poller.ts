@@ -57,7 +57,7 @@ export class UpstreamPoller {
 
   constructor(deps: UpstreamPollerDeps) {
     this.deps = deps;
-    this.reader = new TaskReader(deps.store.db);
+    this.reader = new TaskReader(deps.store);
     for (const channel of deps.router.channels) {
       if (!channel.upstream) continue;
       const loop = new PollLoop(() => this.pass(channel), (err) => deps.logger.error({ err, channel: channel.name }, 'polling the upstream failed'));

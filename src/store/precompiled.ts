@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery, Insertable, Kysely } from 'kysely';
+import type { Store } from './db.ts';
 import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -9,6 +10,14 @@ import type { Database } from './schema.ts';
 export function precompile<Row>(db: Kysely<any>, query: Compilable<Row>): (parameters: readonly unknown[]) => Promise<Row[]> {
   const compiled: CompiledQuery<Row> = query.compile();
   return async (parameters) => (await db.executeQuery<Row>({ ...compiled, parameters })).rows;
+}
+
+/** A hot query for at most one row: on the store's read connection where it has one (SQLite), else precompiled. */
+export function precompileOne<Row>(store: Store, query: Compilable<Row>): (parameters: readonly unknown[]) => Promise<Row | undefined> {
+  const read = store.pointRead?.<Row>(query.compile().sql);
+  if (read) return async (parameters) => read(parameters);
+  const all = precompile(store.db, query);
+  return async (parameters) => (await all(parameters))[0];
 }
 
 const compiledInserts = new Map<string, CompiledQuery>();

@@ -60,7 +60,7 @@ export class TaskRunner implements JobHandler {
 
   constructor(deps: TaskRunnerDeps) {
     this.deps = deps;
-    this.reader = new TaskReader(deps.store.db);
+    this.reader = new TaskReader(deps.store);
   }
 
   async run(lease: Lease): Promise<void> {

@@ -71,7 +71,7 @@ export class TaskService {
   constructor(deps: TaskServiceDeps) {
     this.deps = deps;
     this.creates = new TaskCreates(deps.store, deps.maxAttempts);
-    this.reader = new TaskReader(deps.store.db);
+    this.reader = new TaskReader(deps.store);
     this.renderTimes = new RenderTimes(deps.store.db, deps.clock);
   }
 

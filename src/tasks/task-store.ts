@@ -2,8 +2,8 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import { isTerminal, type TaskViewSource } from '../contract/task-view.ts';
 import type { ResultFiles } from '../media/results.ts';
 import { enqueueJob } from '../queue/jobs.ts';
-import type { Db } from '../store/db.ts';
-import { insertRow, precompile } from '../store/precompiled.ts';
+import type { Db, Store } from '../store/db.ts';
+import { insertRow, precompileOne } from '../store/precompiled.ts';
 import type { Database, TaskInputsTable, TasksTable } from '../store/schema.ts';
 
 export type TaskRow = Selectable<TasksTable>;
@@ -15,20 +15,20 @@ export async function insertTask(q: Kysely<Database>, task: Insertable<TasksTabl
   await enqueueJob(q, task.id, task.model, maxAttempts, task.created_at);
 }
 
-/** Reads of the task store; the per-request lookup is precompiled. */
+/** Reads of the task store; the per-request lookups are compiled once (on SQLite, on its read connection). */
 export class TaskReader {
-  private readonly byIdForUser: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
-  private readonly byId: (parameters: readonly unknown[]) => Promise<TaskRow[]>;
+  private readonly byIdForUser: (parameters: readonly unknown[]) => Promise<TaskRow | undefined>;
+  private readonly byId: (parameters: readonly unknown[]) => Promise<TaskRow | undefined>;
   private readonly db: Db;
 
-  constructor(db: Db) {
-    this.db = db;
-    this.byIdForUser = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', '').where('user_id', '=', ''));
-    this.byId = precompile(db, db.selectFrom('tasks').selectAll().where('id', '=', ''));
+  constructor(store: Store) {
+    const db = (this.db = store.db);
+    this.byIdForUser = precompileOne(store, db.selectFrom('tasks').selectAll().where('id', '=', '').where('user_id', '=', ''));
+    this.byId = precompileOne(store, db.selectFrom('tasks').selectAll().where('id', '=', ''));
   }
 
-  async findTask(taskId: string): Promise<TaskRow | undefined> {
-    return (await this.byId([taskId]))[0];
+  findTask(taskId: string): Promise<TaskRow | undefined> {
+    return this.byId([taskId]);
   }
 
   /** A user's tasks, newest first, older than the task `before` when given (a cursor), optionally of one status. */
@@ -43,8 +43,8 @@ export class TaskReader {
   }
 
   /** The task with this id if `userId` owns it (others' tasks are invisible). */
-  async findUserTask(userId: string, taskId: string): Promise<TaskRow | undefined> {
-    return (await this.byIdForUser([taskId, userId]))[0];
+  findUserTask(userId: string, taskId: string): Promise<TaskRow | undefined> {
+    return this.byIdForUser([taskId, userId]);
   }
 }
 

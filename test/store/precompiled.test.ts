@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { compiledInsert } from '../../src/store/precompiled.ts';
+import { compiledInsert, precompileOne } from '../../src/store/precompiled.ts';
 import { describeOnEachStore } from '../helpers/store.ts';
 
 const user = (id: string, balance: number) => ({ id, name: id, user_group: 'default', webhook_secret: `whsec_${id}`, balance_micro: balance, used_micro: 0, created_at: 1 });
@@ -36,3 +36,27 @@ describeOnEachStore('a multi-row insert compiled once', (temp) => {
   });
 });
 
+
+describeOnEachStore('a hot one-row read', (temp, kind) => {
+  it('answers the row its parameters name, or undefined', async () => {
+    const { store } = temp;
+    await store.db.insertInto('users').values([user('r1', 10), user('r2', 20)]).execute();
+    const byId = precompileOne(store, store.db.selectFrom('users').selectAll().where('id', '=', ''));
+    assert.equal((await byId(['r2']))?.name, 'r2');
+    assert.equal(Number((await byId(['r1']))?.balance_micro), 10);
+    assert.equal(await byId(['nobody']), undefined);
+  });
+
+  it('on SQLite, sees what is committed and neither waits for nor sees the writer\'s open transaction', { skip: kind !== 'sqlite' }, async () => {
+    const { store } = temp;
+    await store.db.insertInto('users').values(user('w1', 1)).execute();
+    const balanceOf = precompileOne(store, store.db.selectFrom('users').select('balance_micro').where('id', '=', ''));
+    let readInside: Promise<{ balance_micro: number } | undefined> | undefined;
+    await store.write(async (trx) => {
+      await trx.updateTable('users').set({ balance_micro: 2 }).where('id', '=', 'w1').execute();
+      readInside = balanceOf(['w1']); // not awaited here: through the writer's connection it would wait for this transaction
+    });
+    assert.equal(Number((await readInside!)?.balance_micro), 1, 'the read inside saw the state before the transaction');
+    assert.equal(Number((await balanceOf(['w1']))?.balance_micro), 2, 'and sees the commit once it is made');
+  });
+});
