@@ -36,7 +36,6 @@ describeOnEachStore('a multi-row insert compiled once', (temp) => {
   });
 });
 
-
 describeOnEachStore('a hot one-row read', (temp, kind) => {
   it('answers the row its parameters name, or undefined', async () => {
     const { store } = temp;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -131,6 +131,7 @@ describe('admission before work, bounded media work (CONTRACT §8.1, §8.2)', ()
     const [medium] = await ingestMedia({ ...deps, deadlineMs: 60_000 }, 'task-unified-1-bbbbbbbb', [{ field: 'image_start', url: media.url('image-640x360.png'), limits: WAN_IMAGE }]);
     assert.equal(medium.info.width, 640);
     await guard.close();
+    rmSync(storage, { recursive: true, force: true });
   });
 
   it('names a probe stopped by the media deadline as late, not as an unreadable file', async () => {
@@ -147,5 +148,6 @@ describe('admission before work, bounded media work (CONTRACT §8.1, §8.2)', ()
     });
     await assert.rejects(runFfprobe(hangingProbe, hangingProbe, { signal: AbortSignal.abort() }), (error: unknown) => !(error instanceof ProbeError));
     await guard.close();
+    rmSync(storage, { recursive: true, force: true });
   });
 });
