@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+// Digits before letters, as bytes sort: the millisecond prefix of task ids sorts as made.
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 export const TASK_ID_PATTERN = /^task-unified-\d{1,12}-[a-z0-9]{8}$/;
 
 // One randomBytes call per id cost more than the rest of a create; draw from a pool instead.
@@ -27,9 +28,6 @@ export function randomChars(length: number, alphabet = ALPHABET): string {
   return out;
 }
 
-/** Digits before letters, as bytes sort: ids made later in a second sort later. */
-const SORTED_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
-
 /**
  * `task-unified-<created unix seconds>-<8 chars [a-z0-9]>`: the first two chars are the
  * millisecond within that second, the other six random (2.2 billion a millisecond). Ids made
@@ -38,5 +36,5 @@ const SORTED_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
  */
 export function newTaskId(createdMs: number): string {
   const ms = createdMs % 1000;
-  return `task-unified-${Math.floor(createdMs / 1000)}-${SORTED_ALPHABET[Math.floor(ms / 36)]}${SORTED_ALPHABET[ms % 36]}${randomChars(6)}`;
+  return `task-unified-${Math.floor(createdMs / 1000)}-${ALPHABET[Math.floor(ms / 36)]}${ALPHABET[ms % 36]}${randomChars(6)}`;
 }

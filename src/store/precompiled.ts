@@ -4,20 +4,15 @@ import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
 
 /**
- * A hot query compiled once: each run swaps in new parameters, in the order the builder's
- * `where` values appear. Building and compiling cost more than running it on SQLite.
+ * A hot query for at most one row, compiled once: each run swaps in new parameters, in the
+ * order the builder's `where` values appear (building and compiling cost more than running it
+ * on SQLite). On the store's read connection where it has one (SQLite), else through Kysely.
  */
-export function precompile<Row>(db: Kysely<any>, query: Compilable<Row>): (parameters: readonly unknown[]) => Promise<Row[]> {
-  const compiled: CompiledQuery<Row> = query.compile();
-  return async (parameters) => (await db.executeQuery<Row>({ ...compiled, parameters })).rows;
-}
-
-/** A hot query for at most one row: on the store's read connection where it has one (SQLite), else precompiled. */
 export function precompileOne<Row>(store: Store, query: Compilable<Row>): (parameters: readonly unknown[]) => Promise<Row | undefined> {
-  const read = store.pointRead?.<Row>(query.compile().sql);
+  const compiled: CompiledQuery<Row> = query.compile();
+  const read = store.pointRead?.<Row>(compiled.sql);
   if (read) return async (parameters) => read(parameters);
-  const all = precompile(store.db, query);
-  return async (parameters) => (await all(parameters))[0];
+  return async (parameters) => (await store.db.executeQuery<Row>({ ...compiled, parameters })).rows[0];
 }
 
 const compiledInserts = new Map<string, CompiledQuery>();
