@@ -57,10 +57,11 @@ export type Store = {
   db: Db;
   write<T>(work: WriteWork<T>): Promise<T>;
   /**
-   * SQLite only: a hot query for one row, run on a read-only connection of its own — it sees
+   * A hot query for one row, past Kysely. SQLite: on a read-only connection of its own — it sees
    * every committed write and never waits for the writer's open transaction (nor sees it).
+   * PostgreSQL: a named statement, parsed and planned once on each pooled connection.
    */
-  pointRead?<Row>(sql: string): (parameters: readonly unknown[]) => Row | undefined;
+  pointRead<Row>(sql: string): (parameters: readonly unknown[]) => Promise<Row | undefined>;
   close(): Promise<void>;
 };
 
@@ -68,19 +69,33 @@ export type Store = {
 pg.types.setTypeParser(pg.types.builtins.INT8, (text) => Number(text));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (text) => Number(text));
 
-/** Opens a PostgreSQL store (VIDGATE_DATABASE_URL): a pool, each write its own transaction. */
+/** Opens a PostgreSQL store's database (VIDGATE_DATABASE_URL): Kysely on a pool. */
 export function openPostgres(url: string): Db {
+  return openPostgresPool(url).db;
+}
+
+function openPostgresPool(url: string): { db: Db; pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle connection the server closed (restart, failover) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
 /** Opens the store the settings name: PostgreSQL when VIDGATE_DATABASE_URL is set, else SQLite in the data dir. */
 export function openStore(settings: { data_dir: string; database_url?: string }): Store {
   if (settings.database_url) {
-    const db = openPostgres(settings.database_url);
-    return { db, write: (work) => db.transaction().execute(work), close: () => db.destroy() };
+    const { db, pool } = openPostgresPool(settings.database_url);
+    const names = new Map<string, string>(); // a statement's name on every connection, by its text
+    return {
+      db,
+      write: (work) => db.transaction().execute(work),
+      pointRead: (sql) => {
+        const name = names.get(sql) ?? `vidgate_point_read_${names.size + 1}`;
+        names.set(sql, name);
+        return async (parameters) => (await pool.query({ name, text: sql, values: parameters as unknown[] })).rows[0];
+      },
+      close: () => db.destroy(),
+    };
   }
   const db = openSqlite(settings.data_dir);
   const committer = new GroupCommitter(db);
@@ -111,9 +126,9 @@ class SqliteReadConnection {
     this.file = file;
   }
 
-  pointRead<Row>(sql: string): (parameters: readonly unknown[]) => Row | undefined {
+  pointRead<Row>(sql: string): (parameters: readonly unknown[]) => Promise<Row | undefined> {
     let statement: SQLite.Statement | null = null;
-    return (parameters) => {
+    return async (parameters) => {
       statement ??= this.open().prepare(sql);
       return statement.get(...parameters) as Row | undefined;
     };

@@ -6,13 +6,13 @@ import type { Database } from './schema.ts';
 /**
  * A hot query for at most one row, compiled once: each run swaps in new parameters, in the
  * order the builder's `where` values appear (building and compiling cost more than running it
- * on SQLite). On the store's read connection where it has one (SQLite), else through Kysely.
+ * on SQLite). Runs as the store's point read (`Store.pointRead`): select its columns by name.
  */
 export function precompileOne<Row>(store: Store, query: Compilable<Row>): (parameters: readonly unknown[]) => Promise<Row | undefined> {
-  const compiled: CompiledQuery<Row> = query.compile();
-  const read = store.pointRead?.<Row>(compiled.sql);
-  if (read) return async (parameters) => read(parameters);
-  return async (parameters) => (await store.db.executeQuery<Row>({ ...compiled, parameters })).rows[0];
+  const { sql } = query.compile();
+  // PostgreSQL keeps a prepared `select *`'s columns: a migration adding one fails it ("cached plan must not change result type").
+  if (/(?:\bselect\s+|\.)\*/i.test(sql)) throw new Error(`a precompiled read names its columns: ${sql}`);
+  return store.pointRead<Row>(sql);
 }
 
 const compiledInserts = new Map<string, CompiledQuery>();

@@ -8,6 +8,15 @@ import type { Database, TaskInputsTable, TasksTable } from '../store/schema.ts';
 
 export type TaskRow = Selectable<TasksTable>;
 
+// Every column, by name (the compiler insists on each): the hot reads are prepared and may not `select *`.
+const TASK_COLUMNS = Object.keys({
+  id: true, user_id: true, key_id: true, model: true, status: true, progress: true, quality: true, seed: true, params_json: true,
+  callback_url: true, output_width: true, output_height: true, output_fps: true, output_duration_ms: true, video_duration: true,
+  billed_seconds: true, billing_rule: true, credits_reserved_micro: true, credits_charged_micro: true, user_group: true,
+  estimated_time: true, error_code: true, error_message: true, result_path: true, created_at: true, updated_at: true,
+  finished_at: true, engine: true, started_at: true, swept_at: true, can_cancel: true, price_version: true, result_url: true,
+} satisfies Record<keyof TasksTable, true>) as (keyof TasksTable)[];
+
 /** Writes a new task, its inputs and its job; call inside the transaction that reserves its credits. */
 export async function insertTask(q: Kysely<Database>, task: Insertable<TasksTable>, inputs: Insertable<TaskInputsTable>[], maxAttempts: number): Promise<void> {
   await insertRow(q, 'tasks', task);
@@ -23,8 +32,8 @@ export class TaskReader {
 
   constructor(store: Store) {
     const db = (this.db = store.db);
-    this.byIdForUser = precompileOne(store, db.selectFrom('tasks').selectAll().where('id', '=', '').where('user_id', '=', ''));
-    this.byId = precompileOne(store, db.selectFrom('tasks').selectAll().where('id', '=', ''));
+    this.byIdForUser = precompileOne(store, db.selectFrom('tasks').select(TASK_COLUMNS).where('id', '=', '').where('user_id', '=', ''));
+    this.byId = precompileOne(store, db.selectFrom('tasks').select(TASK_COLUMNS).where('id', '=', ''));
   }
 
   findTask(taskId: string): Promise<TaskRow | undefined> {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { compiledInsert, precompileOne } from '../../src/store/precompiled.ts';
+import { TaskReader } from '../../src/tasks/task-store.ts';
 import { describeOnEachStore } from '../helpers/store.ts';
+import { seedTask } from '../helpers/tasks.ts';
 
 const user = (id: string, balance: number) => ({ id, name: id, user_group: 'default', webhook_secret: `whsec_${id}`, balance_micro: balance, used_micro: 0, created_at: 1 });
 
@@ -40,10 +42,32 @@ describeOnEachStore('a hot one-row read', (temp, kind) => {
   it('answers the row its parameters name, or undefined', async () => {
     const { store } = temp;
     await store.db.insertInto('users').values([user('r1', 10), user('r2', 20)]).execute();
-    const byId = precompileOne(store, store.db.selectFrom('users').selectAll().where('id', '=', ''));
+    const byId = precompileOne(store, store.db.selectFrom('users').select(['name', 'balance_micro']).where('id', '=', ''));
     assert.equal((await byId(['r2']))?.name, 'r2');
     assert.equal(Number((await byId(['r1']))?.balance_micro), 10);
     assert.equal(await byId(['nobody']), undefined);
+  });
+
+  it('refuses a read that does not name its columns', () => {
+    const { db } = temp.store;
+    assert.throws(() => precompileOne(temp.store, db.selectFrom('users').selectAll().where('id', '=', '')), /names its columns/);
+    assert.throws(() => precompileOne(temp.store, db.selectFrom('users').selectAll('users').where('id', '=', '')), /names its columns/);
+  });
+
+  it('keeps answering after a migration (here, another connection) adds a column to its table', async () => {
+    const { store } = temp;
+    await store.db.insertInto('users').values(user('m1', 3)).execute();
+    await seedTask(store, 't-m1');
+    const tasks = new TaskReader(store);
+    const byId = precompileOne(store, store.db.selectFrom('users').select(['id', 'balance_micro']).where('id', '=', ''));
+    assert.equal((await byId(['m1']))?.id, 'm1');
+    assert.equal((await tasks.findTask('t-m1'))?.user_id, 'u1');
+    await store.db.schema.alterTable('users').addColumn('added_later', 'text').execute();
+    await store.db.schema.alterTable('tasks').addColumn('added_later', 'text').execute();
+    assert.equal(Number((await byId(['m1']))?.balance_micro), 3);
+    const again = await tasks.findTask('t-m1');
+    assert.equal(again?.user_id, 'u1');
+    assert.equal('added_later' in again!, false, 'the reader\'s columns stay the ones it named');
   });
 
   it('on SQLite, sees what is committed and neither waits for nor sees the writer\'s open transaction', { skip: kind !== 'sqlite' }, async () => {
