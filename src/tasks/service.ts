@@ -22,7 +22,7 @@ import type { TaskHooks } from './hooks.ts';
 import { claimIdempotencyKey, findIdempotentTask, IdempotencyRace, type IdempotentRequest } from './idempotency.ts';
 import type { TaskSettlement } from './settlement.ts';
 import { TaskCreates } from './create-batch.ts';
-import { insertTask, TaskReader, type TaskRow, viewSource } from './task-store.ts';
+import { insertTask, TaskReader, type TaskRow, type TaskViewRow, viewSource } from './task-store.ts';
 
 export type TaskServiceDeps = {
   store: Store;
@@ -175,7 +175,7 @@ export class TaskService {
 
   /** The caller's task; 400 for a malformed id, 404 for another user's or a missing task. */
   async get(caller: Caller, taskId: string): Promise<TaskView> {
-    return this.view(await this.ownTask(caller, taskId));
+    return this.view(await this.owned(caller, taskId, 'task_id', (userId) => this.reader.findUserTaskView(userId, taskId)));
   }
 
   /** The caller's tasks, newest first, a page at a time: `before` is the last id of the previous page. */
@@ -221,11 +221,16 @@ export class TaskService {
   }
 
   /** The caller's task row; 400 for a malformed id, 404 for another user's or a missing task. */
-  async ownTask(caller: Caller, taskId: string, field = 'task_id'): Promise<TaskRow> {
+  ownTask(caller: Caller, taskId: string, field = 'task_id'): Promise<TaskRow> {
+    return this.owned(caller, taskId, field, (userId) => this.reader.findUserTask(userId, taskId));
+  }
+
+  /** What `read` finds of the caller's task `taskId` (`field` names it in errors): 400 for a malformed id, 404 when it finds nothing. */
+  private async owned<Row>(caller: Caller, taskId: string, field: string, read: (userId: string) => Promise<Row | undefined>): Promise<Row> {
     if (!TASK_ID_PATTERN.test(taskId)) {
       throw new ApiError('invalid_task_id', `${field}: "${taskId.slice(0, 80)}" is not a task id (task-unified-…)`, { param: field });
     }
-    const row = await this.reader.findUserTask(caller.userId, taskId);
+    const row = await read(caller.userId);
     if (!row) throw new ApiError('task_not_found', `${field}: no task ${taskId}`, { param: field });
     return row;
   }
@@ -279,7 +284,7 @@ export class TaskService {
     };
   }
 
-  private view(row: TaskRow): TaskView {
+  private view(row: TaskViewRow): TaskView {
     return toTaskView(viewSource(row, this.deps.results, this.deps.clock.now()));
   }
 }
