@@ -1,4 +1,4 @@
-import type { Compilable, CompiledQuery, Insertable, Kysely } from 'kysely';
+import { type Compilable, CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Store } from './db.ts';
 import { isPostgres } from './dialect.ts';
 import type { Database } from './schema.ts';
@@ -54,10 +54,10 @@ export function compiledInsert<T extends keyof Database & string>(q: Kysely<Data
 const compiledStatements = new Map<string, CompiledQuery>();
 
 /**
- * Runs a hot statement on `q` (a transaction too), compiled once under `name`: `build` makes it
- * with placeholder values, and `parameters` replace them in the order they appear in its SQL.
+ * A hot statement compiled once under `name`: `build` makes it with placeholder values, and
+ * `parameters` replace them in the order they appear in its SQL.
  */
-export async function runCompiled(q: Kysely<Database>, name: string, build: (q: Kysely<Database>) => Compilable, parameters: readonly unknown[]) {
+export function compiledStatement(q: Kysely<Database>, name: string, build: (q: Kysely<Database>) => Compilable, parameters: readonly unknown[]): CompiledQuery {
   const key = `${dialectOf(q)}:${name}`;
   let compiled = compiledStatements.get(key);
   if (!compiled) {
@@ -65,7 +65,27 @@ export async function runCompiled(q: Kysely<Database>, name: string, build: (q: 
     if (compiled.parameters.length !== parameters.length) throw new Error(`${name}: ${compiled.parameters.length} placeholders, ${parameters.length} values`);
     compiledStatements.set(key, compiled);
   }
-  return q.executeQuery({ ...compiled, parameters });
+  return { ...compiled, parameters };
+}
+
+/** Runs a hot statement on `q` (a transaction too), compiled once (`compiledStatement`). */
+export async function runCompiled(q: Kysely<Database>, name: string, build: (q: Kysely<Database>) => Compilable, parameters: readonly unknown[]) {
+  return q.executeQuery(compiledStatement(q, name, build, parameters));
+}
+
+/**
+ * PostgreSQL: data-modifying statements sent as one, each a common table expression (one round
+ * trip), their `$n` placeholders renumbered in turn — compiled statements hold no literal `$`.
+ */
+export function chainedWrites(queries: readonly CompiledQuery[]): CompiledQuery {
+  const parameters: unknown[] = [];
+  const expressions = queries.map((query, i) => {
+    const offset = parameters.length;
+    for (const parameter of query.parameters) parameters.push(parameter);
+    const text = offset === 0 ? query.sql : query.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `w${i} as (${text})`;
+  });
+  return CompiledQuery.raw(`with ${expressions.join(', ')} select 1 as written`, parameters);
 }
 
 function dialectOf(q: Kysely<any>): 'postgres' | 'sqlite' {

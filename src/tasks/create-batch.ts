@@ -1,8 +1,8 @@
-import { type Compilable, type CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
+import type { CompiledQuery, Insertable, Kysely } from 'kysely';
 import { type KeyFunds, refusal, type Reservation, reservationShortfall } from '../billing/ledger.ts';
 import { newJobRow } from '../queue/jobs.ts';
 import { isPostgres } from '../store/dialect.ts';
-import { compiledInsert } from '../store/precompiled.ts';
+import { chainedWrites, compiledInsert, compiledStatement } from '../store/precompiled.ts';
 import type { Store } from '../store/db.ts';
 import type { Database, LedgerEntriesTable, TaskInputsTable, TasksTable } from '../store/schema.ts';
 
@@ -115,31 +115,24 @@ async function writeBatch(q: Kysely<Database>, items: NewTask[], maxAttempts: nu
   if (ledger.length === 0) return verdicts;
   await writeAll(q, [
     insertRows(q, 'ledger_entries', ledger),
-    ...[...keyChanges].map(([id, c]) => q.updateTable('api_keys')
-      .set((eb) => ({ spent_micro: eb('spent_micro', '+', c.spent), unfinished: eb('unfinished', '+', c.count), last_used_at: c.now }))
-      .where('id', '=', id)),
-    ...[...userChanges].map(([id, amount]) => q.updateTable('users').set((eb) => ({ balance_micro: eb('balance_micro', '-', amount) })).where('id', '=', id)),
+    ...[...keyChanges].map(([id, c]) => compiledStatement(q, 'reserve-batch-key', (b) => b.updateTable('api_keys')
+      .set((eb) => ({ spent_micro: eb('spent_micro', '+', 0), unfinished: eb('unfinished', '+', 0), last_used_at: 0 }))
+      .where('id', '=', ''), [c.spent, c.count, c.now, id])),
+    ...[...userChanges].map(([id, amount]) => compiledStatement(q, 'reserve-batch-user', (b) => b.updateTable('users')
+      .set((eb) => ({ balance_micro: eb('balance_micro', '-', 0) })).where('id', '=', ''), [amount, id])),
   ]);
   return verdicts;
 }
 
-/** A write for `writeAll`: a builder, or on SQLite an insert already compiled. */
-type Write = Compilable | CompiledQuery;
-
-/** Many rows into `table`: a builder on PostgreSQL (it becomes a CTE), a statement compiled once per shape on SQLite. */
-function insertRows<T extends 'tasks' | 'task_inputs' | 'jobs' | 'ledger_entries'>(q: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): Write {
-  return (isPostgres(q) ? null : compiledInsert(q, table, rows)) ?? q.insertInto(table).values(rows as never);
+/** Many rows into `table`: a statement compiled once per shape (`compiledInsert`), else the builder's. */
+function insertRows<T extends 'tasks' | 'task_inputs' | 'jobs' | 'ledger_entries'>(q: Kysely<Database>, table: T, rows: Insertable<Database[T]>[]): CompiledQuery {
+  return compiledInsert(q, table, rows) ?? q.insertInto(table).values(rows as never).compile();
 }
 
 /** Runs writes that touch different rows: on PostgreSQL as one statement, each a data-modifying CTE (one round trip). */
-async function writeAll(q: Kysely<Database>, writes: Write[]): Promise<void> {
-  if (isPostgres(q)) {
-    let chained: any = q;
-    writes.forEach((write, i) => (chained = chained.with(`w${i}`, () => write)));
-    await chained.selectNoFrom(sql<number>`1`.as('written')).execute();
-  } else {
-    for (const write of writes) await q.executeQuery('sql' in write ? write : write.compile());
-  }
+async function writeAll(q: Kysely<Database>, writes: CompiledQuery[]): Promise<void> {
+  if (isPostgres(q)) await q.executeQuery(chainedWrites(writes));
+  else for (const write of writes) await q.executeQuery(write);
 }
 
 /** The keys' and users' funds, their rows locked as an UPDATE locks them (PostgreSQL; SQLite has one writer), keys first, each in id order. */

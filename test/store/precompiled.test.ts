@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { compiledInsert, precompileOne } from '../../src/store/precompiled.ts';
+import { chainedWrites, compiledInsert, compiledStatement, precompileOne } from '../../src/store/precompiled.ts';
 import { TaskReader } from '../../src/tasks/task-store.ts';
 import { describeOnEachStore } from '../helpers/store.ts';
 import { seedTask } from '../helpers/tasks.ts';
 
 const user = (id: string, balance: number) => ({ id, name: id, user_group: 'default', webhook_secret: `whsec_${id}`, balance_micro: balance, used_micro: 0, created_at: 1 });
 
-describeOnEachStore('a multi-row insert compiled once', (temp) => {
+describeOnEachStore('a multi-row insert compiled once', (temp, kind) => {
   it('stores each batch\'s own values when a batch of the same size reuses the statement', async () => {
     const { store } = temp;
     for (const batch of [['a1', 'a2', 'a3'], ['b1', 'b2', 'b3'], ['c1']]) {
@@ -27,6 +27,18 @@ describeOnEachStore('a multi-row insert compiled once', (temp) => {
     await store.db.executeQuery(compiledInsert(store.db, 'users', [user('e1', 5), { ...rest, name, id }])!);
     const stored = await store.db.selectFrom('users').select(['id', 'name', 'balance_micro']).where('id', 'in', ['e1', 'e2']).orderBy('id').execute();
     assert.deepEqual(stored.map((r) => [r.id, r.name, Number(r.balance_micro)]), [['e1', 'e1', 5], ['e2', 'e2', 7]]);
+  });
+
+  it('on PostgreSQL, chains writes into one statement, each keeping its own values', { skip: kind !== 'postgres' }, async () => {
+    const { db } = temp.store;
+    await db.insertInto('users').values(user('f0', 50)).execute();
+    const debit = (id: string, amount: number) => compiledStatement(db, 'test-debit', (b) => b.updateTable('users')
+      .set((eb) => ({ balance_micro: eb('balance_micro', '-', 0) })).where('id', '=', ''), [amount, id]);
+    const chained = chainedWrites([compiledInsert(db, 'users', [user('f1', 1), user('f2', 2)])!, debit('f0', 7), compiledInsert(db, 'users', [user('f3', 3)])!]);
+    assert.match(chained.sql, /^with w0 as \(insert .*\), w1 as \(update .*\$15.*\$16.*\), w2 as \(insert .*\$23\)\) select 1 as written$/s);
+    await db.executeQuery(chained);
+    const stored = await db.selectFrom('users').select(['id', 'balance_micro', 'webhook_secret']).where('id', 'like', 'f%').orderBy('id').execute();
+    assert.deepEqual(stored.map((r) => [r.id, Number(r.balance_micro), r.webhook_secret]), [['f0', 43, 'whsec_f0'], ['f1', 1, 'whsec_f1'], ['f2', 2, 'whsec_f2'], ['f3', 3, 'whsec_f3']]);
   });
 
   it('leaves to the builder rows that differ in their columns, or hold more than plain values', () => {
