@@ -32,7 +32,7 @@ export async function insertTask(q: Kysely<Database>, task: Insertable<TasksTabl
   await enqueueJob(q, task.id, task.model, maxAttempts, task.created_at);
 }
 
-/** Reads of the task store; the per-request lookups are compiled once (on SQLite, on its read connection). */
+/** Reads of the task store; the per-request lookups are compiled once and prepared (`precompileOne`). */
 export class TaskReader {
   private readonly byIdForUser: (parameters: readonly unknown[]) => Promise<TaskRow | undefined>;
   private readonly viewByIdForUser: (parameters: readonly unknown[]) => Promise<TaskViewRow | undefined>;
