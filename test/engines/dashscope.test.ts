@@ -261,11 +261,15 @@ async function passReports(engine: DashScopeEngine, handles: UpstreamHandle[]): 
   return reports;
 }
 
-/** A DashScope engine on a fake account, closed after `use`. */
+/**
+ * A DashScope engine on a fake account, closed after `use`. Its calls may take a minute: a pass
+ * whose page timed out reports nothing, and these tests check what a pass reports, not timeouts.
+ */
 async function withEngine(use: (fake: FakeDashScope, engine: DashScopeEngine) => Promise<void>): Promise<void> {
   const fake = await startFakeDashScope({ video: path.join(fixturesDir(), 'clip-1s-640x360.mp4') });
   const guard = new OutboundGuard(new AddressPolicy(), tableResolver());
-  const settings = resolveChannel(channelSchema.parse(dashscopeChannel(fake)), { FAKE_DASHSCOPE_KEY: fake.apiKey }, (f) => f);
+  const channel = dashscopeChannel(fake, { request_timeout: '60s' });
+  const settings = resolveChannel(channelSchema.parse(channel), { FAKE_DASHSCOPE_KEY: fake.apiKey }, (f) => f);
   const engine = new DashScopeEngine(settings, guard, new Pacer(settings.query_per_second));
   try {
     await use(fake, engine);
